@@ -1,0 +1,222 @@
+"""Pure transforms from Cursor wire models to provider-neutral records.
+
+Cost rules (reference section 7): spend is ``chargedCents`` where the event has
+it; older payloads without it are ``tokenUsage.totalCents`` less its discount,
+plus ``cursorTokenFee``. On-demand vs included follows the event ``kind``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+
+from connectors.cursor import wire
+from connectors.cursor.windows import from_ms
+from connectors.records import (
+    UNKNOWN_USER,
+    DailyActivity,
+    KindClass,
+    MemberSnapshot,
+    MemberSpend,
+    UsageEvent,
+)
+
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+
+#: ``USAGE_EVENT_KIND_*`` enum names (dashboard form) and their Admin API labels.
+_KIND_LABELS = {
+    "USAGE_BASED": "Usage-based",
+    "USER_API_KEY": "User API Key",
+    "INCLUDED_IN_PRO": "Included in Pro",
+    "INCLUDED_IN_PRO_PLUS": "Included in Pro+",
+    "INCLUDED_IN_ULTRA": "Included in Ultra",
+    "INCLUDED_IN_BUSINESS": "Included in Business",
+    "ERRORED_NOT_CHARGED": "Errored, Not Charged",
+    "ABORTED_NOT_CHARGED": "Aborted, Not Charged",
+    "CUSTOM_SUBSCRIPTION": "Custom Subscription",
+    "UNSPECIFIED": "Unspecified",
+}
+_ENUM_PREFIX = "USAGE_EVENT_KIND_"
+
+
+@functools.lru_cache(maxsize=256)
+def classify_kind(kind: str) -> tuple[str, KindClass]:
+    """(label, class) of a raw ``kind``; few distinct values, so cached."""
+    label = kind_label(kind)
+    return label, kind_class(label)
+
+
+def kind_label(kind: str) -> str:
+    """The Admin API label for a kind given as a label or as an enum name."""
+    text = kind.strip()
+    if text.startswith(_ENUM_PREFIX):
+        name = text.removeprefix(_ENUM_PREFIX)
+        return _KIND_LABELS.get(name, name.replace("_", " ").capitalize())
+    return text or "Unspecified"
+
+
+def kind_class(label: str) -> KindClass:
+    """On-demand for usage-based events, included for plan allowances, else other."""
+    lowered = label.lower()
+    if lowered.startswith("usage-based") or lowered == "usage based":
+        return KindClass.ON_DEMAND
+    if lowered.startswith("included") or lowered == "custom subscription":
+        return KindClass.INCLUDED
+    return KindClass.OTHER
+
+
+def event_costs(event: wire.UsageEvent) -> tuple[Decimal, Decimal, Decimal]:
+    """(model cost after discount, Cursor token fee, charged) in cents."""
+    fee = event.cursorTokenFee if event.cursorTokenFee is not None else _ZERO
+    usage = event.tokenUsage
+    if usage is not None:
+        model_cost = usage.totalCents if usage.totalCents is not None else _ZERO
+        if usage.discountPercentOff:
+            model_cost = model_cost * (_HUNDRED - usage.discountPercentOff) / _HUNDRED
+    else:
+        model_cost = _ZERO
+    if event.chargedCents is not None:
+        charged = event.chargedCents
+    elif usage is not None:
+        charged = model_cost + fee
+    elif event.usageBasedCosts is not None:
+        charged = event.usageBasedCosts
+    else:
+        charged = _ZERO
+    if usage is None:
+        model_cost = charged - fee
+    return model_cost, fee, charged
+
+
+class EventKeyer:
+    """Gives each event a natural key that survives re-reads.
+
+    The API has no event id. The key is built from what does not change when an
+    event is revised or its owner is removed: the millisecond, the model and the
+    attribution ids. Events identical on all of those get an ordinal in arrival
+    order. Such twins share a timestamp, so they always fall in the same window
+    and, events being served newest first, sit next to each other: only the
+    counts of the most recent timestamps are kept.
+    """
+
+    def __init__(self, remembered_timestamps: int = 4096) -> None:
+        self._seen: dict[int, dict[str, int]] = {}
+        self._limit = remembered_timestamps
+
+    def key(self, event: wire.UsageEvent) -> str:
+        timestamp = event.timestamp
+        base = (
+            f"{timestamp}|{event.model}|{event.conversationId or ''}|"
+            f"{event.serviceAccountId or ''}|{event.cloudAgentId or ''}"
+        )
+        counts = self._seen.get(timestamp)
+        if counts is None:
+            if len(self._seen) >= 2 * self._limit:
+                recent = list(self._seen.items())[-self._limit :]
+                self._seen = dict(recent)
+            counts = self._seen[timestamp] = {}
+        ordinal = counts.get(base, 0)
+        counts[base] = ordinal + 1
+        if ordinal:
+            base = f"{base}|{ordinal}"
+        return hashlib.blake2b(base.encode(), digest_size=16).hexdigest()
+
+
+def to_usage_event(event: wire.UsageEvent, natural_key: str) -> UsageEvent:
+    model_cost, fee, charged = event_costs(event)
+    usage = event.tokenUsage
+    label, klass = classify_kind(event.kind)
+    return UsageEvent(
+        natural_key=natural_key,
+        occurred_at=from_ms(event.timestamp),
+        user_email=(event.userEmail or UNKNOWN_USER).lower(),
+        email_missing=not event.userEmail,
+        model=event.model or "unknown",
+        kind=label,
+        kind_class=klass,
+        max_mode=event.maxMode,
+        is_chargeable=event.isChargeable,
+        is_headless=event.isHeadless,
+        is_token_based=event.isTokenBasedCall,
+        request_units=event.requestsCosts if event.requestsCosts is not None else _ZERO,
+        input_tokens=(usage.inputTokens or 0) if usage else 0,
+        output_tokens=(usage.outputTokens or 0) if usage else 0,
+        cache_read_tokens=(usage.cacheReadTokens or 0) if usage else 0,
+        cache_write_tokens=(usage.cacheWriteTokens or 0) if usage else 0,
+        model_cost_cents=model_cost,
+        token_fee_cents=fee,
+        charged_cents=charged,
+        conversation_id=event.conversationId,
+        service_account_id=event.serviceAccountId,
+        cloud_agent_id=event.cloudAgentId,
+    )
+
+
+def to_usage_events(events: Iterable[wire.UsageEvent], keyer: EventKeyer) -> Iterator[UsageEvent]:
+    for event in events:
+        yield to_usage_event(event, keyer.key(event))
+
+
+def to_member(member: wire.Member) -> MemberSnapshot:
+    return MemberSnapshot(
+        provider_user_id=member.id,
+        email=member.email.lower(),
+        name=member.name or member.email,
+        role=member.role,
+        is_removed=member.isRemoved or member.role == "removed",
+    )
+
+
+def to_member_spend(row: wire.MemberSpend, cycle_start_ms: int) -> MemberSpend:
+    # Older payloads: ``spendCents`` was the total and there was no split.
+    overall = row.overallSpendCents if row.overallSpendCents is not None else row.spendCents
+    on_demand = row.spendCents if row.overallSpendCents is not None else _ZERO
+    included = row.includedSpendCents if row.includedSpendCents is not None else overall - on_demand
+    limit = row.effectivePerUserLimitDollars
+    if limit is None:
+        limit = row.monthlyLimitDollars
+    return MemberSpend(
+        provider_user_id=row.userId,
+        email=row.email.lower(),
+        name=row.name or row.email,
+        role=row.role,
+        cycle_start=from_ms(cycle_start_ms),
+        overall_cents=overall,
+        on_demand_cents=on_demand,
+        included_cents=included,
+        premium_requests=row.fastPremiumRequests,
+        limit_dollars=limit,
+    )
+
+
+def to_daily_activity(row: wire.DailyRow) -> DailyActivity:
+    day = date.fromisoformat(row.day) if row.day else from_ms(row.date).date()
+    return DailyActivity(
+        day=day,
+        email=(row.email or UNKNOWN_USER).lower(),
+        provider_user_id=row.userId,
+        is_active=row.isActive,
+        lines_added=row.totalLinesAdded,
+        lines_deleted=row.totalLinesDeleted,
+        accepted_lines_added=row.acceptedLinesAdded,
+        accepted_lines_deleted=row.acceptedLinesDeleted,
+        applies=row.totalApplies,
+        accepts=row.totalAccepts,
+        rejects=row.totalRejects,
+        tabs_shown=row.totalTabsShown,
+        tabs_accepted=row.totalTabsAccepted,
+        composer_requests=row.composerRequests,
+        chat_requests=row.chatRequests,
+        agent_requests=row.agentRequests,
+        cmdk_usages=row.cmdkUsages,
+        included_requests=row.subscriptionIncludedReqs,
+        usage_based_requests=row.usageBasedReqs,
+        api_key_requests=row.apiKeyReqs,
+        bugbot_usages=row.bugbotUsages,
+        most_used_model=row.mostUsedModel,
+        client_version=row.clientVersion,
+    )

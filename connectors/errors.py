@@ -1,0 +1,46 @@
+"""Errors a connector raises, whatever the provider.
+
+    ConnectorError
+    ├── AuthError             key invalid or revoked (HTTP 401): stop, ask for a new key
+    ├── PlanError             key valid, plan lacks API access (HTTP 403)
+    ├── BadRequestError       the provider refused the request (HTTP 400), with its message
+    ├── RateLimitedError      still rate limited after the allowed retries (HTTP 429)
+    ├── UnavailableError      5xx, timeouts or connection errors after the allowed retries
+    └── MalformedResponseError  a 2xx whose body is not what the API documents
+
+Messages never contain the provider key; they say what to do next.
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base class: anything that stops a call to a provider."""
+
+
+class AuthError(ConnectorError):
+    """The key is invalid or has been revoked."""
+
+
+class PlanError(ConnectorError):
+    """The key is valid but the team's plan has no Admin API access."""
+
+
+class BadRequestError(ConnectorError):
+    """The provider rejected the request; ``provider_message`` is its own words."""
+
+    def __init__(self, message: str, *, provider_message: str = "") -> None:
+        super().__init__(message)
+        self.provider_message = provider_message
+
+
+class RateLimitedError(ConnectorError):
+    """The provider kept answering 429 after every retry."""
+
+
+class UnavailableError(ConnectorError):
+    """The provider could not be reached or kept failing (5xx, timeouts)."""
+
+
+class MalformedResponseError(ConnectorError):
+    """A successful response whose body could not be read."""
