@@ -1,0 +1,265 @@
+"""The ledger's tables (design section 4). Every row belongs to a workspace.
+
+Money columns are ``Money`` (exact cents, see ``ledger.types``); instants are
+``UTCDateTime``; days are local calendar days in the workspace's timezone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.types import Money, UTCDateTime
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _money(default: Decimal | None = Decimal(0), *, nullable: bool = False) -> Decimal:
+    return Field(default=default, sa_type=Money, nullable=nullable)  # type: ignore[no-any-return]
+
+
+def _instant(*, nullable: bool = True) -> datetime:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable)  # type: ignore[no-any-return]
+
+
+def _workspace_fk() -> int:
+    return Field(  # type: ignore[no-any-return]
+        sa_column=Column(
+            Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
+def _connection_fk() -> int:
+    return Field(  # type: ignore[no-any-return]
+        sa_column=Column(Integer, ForeignKey("connection.id", ondelete="CASCADE"), nullable=False)
+    )
+
+
+class Visibility(enum.StrEnum):
+    OWN = "own"
+    ALL = "all"
+
+
+class ConnectionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    FAILING = "failing"
+    REVOKED = "revoked"
+    DISCONNECTED = "disconnected"
+
+
+class SyncStatus(enum.StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspace"
+    __table_args__ = (UniqueConstraint("slack_team_id", "enterprise_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_team_id: str = Field(max_length=32, index=True)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    visibility: str = Field(default=Visibility.OWN.value, max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Connection(SQLModel, table=True):
+    __tablename__ = "connection"
+    __table_args__ = (UniqueConstraint("workspace_id", "provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _workspace_fk()
+    provider: str = Field(default="cursor", max_length=32)
+    encrypted_key: str = Field(sa_type=Text)
+    key_hint: str = Field(max_length=16)
+    status: str = Field(default=ConnectionStatus.ACTIVE.value, max_length=16)
+    connected_by: str = Field(default="", max_length=64)
+    connected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_success_at: datetime | None = _instant()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    failing_since: datetime | None = _instant()
+    history_start: datetime | None = _instant()
+
+
+class Member(SQLModel, table=True):
+    """A person on the provider's team. Kept after the provider forgets them."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("connection_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = _connection_fk()
+    provider_user_id: str | None = Field(default=None, max_length=64)
+    email: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="member", max_length=32)
+    is_removed: bool = False
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    slack_user_id: str | None = Field(default=None, max_length=32)
+
+
+class UsageEventRow(SQLModel, table=True):
+    """One usage event, as last read from the provider (revisions replace it)."""
+
+    __tablename__ = "usage_event"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "natural_key"),
+        Index("ix_usage_event_connection_occurred", "connection_id", "occurred_at"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    connection_id: int = _connection_fk()
+    natural_key: str = Field(max_length=64)
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    user_email: str = Field(max_length=320)
+    model: str = Field(max_length=128)
+    kind: str = Field(max_length=64)
+    kind_class: str = Field(max_length=16)
+    max_mode: bool = False
+    is_chargeable: bool = False
+    is_headless: bool = False
+    is_token_based: bool = False
+    request_units: Decimal = _money()
+    input_tokens: int = Field(default=0, sa_type=BigInteger)
+    output_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_read_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_write_tokens: int = Field(default=0, sa_type=BigInteger)
+    model_cost_cents: Decimal = _money()
+    token_fee_cents: Decimal = _money()
+    charged_cents: Decimal = _money()
+    conversation_id: str | None = Field(default=None, max_length=128)
+    service_account_id: str | None = Field(default=None, max_length=128)
+    cloud_agent_id: str | None = Field(default=None, max_length=128)
+
+
+class UsageRollup(SQLModel, table=True):
+    """Events summed per connection x local day x user x model x kind class."""
+
+    __tablename__ = "usage_rollup"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "day", "user_email", "model", "kind_class"),
+        Index("ix_usage_rollup_user_day", "connection_id", "user_email", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = _connection_fk()
+    day: date
+    user_email: str = Field(max_length=320)
+    model: str = Field(max_length=128)
+    kind_class: str = Field(max_length=16)
+    events: int = 0
+    request_units: Decimal = _money()
+    input_tokens: int = Field(default=0, sa_type=BigInteger)
+    output_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_read_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_write_tokens: int = Field(default=0, sa_type=BigInteger)
+    charged_cents: Decimal = _money()
+
+
+class SpendSnapshot(SQLModel, table=True):
+    """The provider's own per-member totals for a billing cycle (latest read wins)."""
+
+    __tablename__ = "spend_snapshot"
+    __table_args__ = (UniqueConstraint("connection_id", "cycle_start", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = _connection_fk()
+    cycle_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    taken_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    email: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    overall_cents: Decimal = _money()
+    on_demand_cents: Decimal = _money()
+    included_cents: Decimal = _money()
+    premium_requests: int = 0
+    limit_dollars: Decimal | None = _money(None, nullable=True)
+
+
+class DailyActivityRow(SQLModel, table=True):
+    __tablename__ = "daily_activity"
+    __table_args__ = (UniqueConstraint("connection_id", "day", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = _connection_fk()
+    day: date
+    email: str = Field(max_length=320)
+    is_active: bool = True
+    lines_added: int = 0
+    lines_deleted: int = 0
+    accepted_lines_added: int = 0
+    accepted_lines_deleted: int = 0
+    applies: int = 0
+    accepts: int = 0
+    rejects: int = 0
+    tabs_shown: int = 0
+    tabs_accepted: int = 0
+    composer_requests: int = 0
+    chat_requests: int = 0
+    agent_requests: int = 0
+    cmdk_usages: int = 0
+    included_requests: int = 0
+    usage_based_requests: int = 0
+    api_key_requests: int = 0
+    bugbot_usages: int = 0
+    most_used_model: str | None = Field(default=None, max_length=128)
+    client_version: str | None = Field(default=None, max_length=64)
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_connection_started", "connection_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = _connection_fk()
+    trigger: str = Field(max_length=16)
+    status: str = Field(default=SyncStatus.RUNNING.value, max_length=16)
+    started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    finished_at: datetime | None = _instant()
+    window_start: datetime | None = _instant()
+    window_end: datetime | None = _instant()
+    pages: int = 0
+    events_seen: int = 0
+    events_new: int = 0
+    events_revised: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class SyncState(SQLModel, table=True):
+    """Where the next sync of a connection starts (advanced page by page)."""
+
+    __tablename__ = "sync_state"
+
+    connection_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("connection.id", ondelete="CASCADE"), primary_key=True)
+    )
+    #: Every event up to this instant has been read at least once.
+    events_synced_to: datetime | None = _instant()
+    #: An interrupted window: its bounds (epoch ms) and the next page to read.
+    resume_window_start_ms: int | None = Field(default=None, sa_type=BigInteger)
+    resume_window_end_ms: int | None = Field(default=None, sa_type=BigInteger)
+    resume_page: int | None = None
+    members_synced_at: datetime | None = _instant()
+    spend_synced_at: datetime | None = _instant()
+    activity_synced_at: datetime | None = _instant()
