@@ -18,7 +18,7 @@ import calendar
 import random
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from operator import attrgetter
 
 from connectors.cursor.endpoints import DEFAULT_RATE_LIMITS, MAX_RANGE_DAYS

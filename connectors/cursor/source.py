@@ -53,23 +53,20 @@ class CursorSource:
         return [transform.to_member(m) for m in self.client.get_members().teamMembers]
 
     def usage_event_pages(
-        self, start: datetime, end: datetime, *, resume_at: tuple[int, int, int] | None = None
+        self, start: datetime, end: datetime, *, resume: tuple[int, int, int] | None = None
     ) -> Iterator[EventPage]:
         """Every event in ``[start, end]`` (inclusive), window by window, page by page.
 
-        ``resume_at`` is ``(window_start_ms, window_end_ms, page)`` of the next
-        page to read after an interrupted run; windows before it are skipped.
+        ``resume`` is ``(window_start_ms, window_end_ms, page)``: the next page to
+        read of a window an earlier run did not finish. It applies only if that
+        window comes up again with the same bounds (its pages are then the same).
         """
-        start_ms, end_ms = to_ms(start), to_ms(end)
         for window_start, window_end in split_window(
-            start_ms, end_ms, max_days=self.max_range_days
+            to_ms(start), to_ms(end), max_days=self.max_range_days
         ):
             first_page = 1
-            if resume_at is not None:
-                if window_end < resume_at[1]:
-                    continue
-                if (window_start, window_end) == resume_at[:2]:
-                    first_page = resume_at[2]
+            if resume is not None and (window_start, window_end) == resume[:2]:
+                first_page = max(1, resume[2])
             yield from self._window_pages(window_start, window_end, first_page)
 
     def _window_pages(self, start_ms: int, end_ms: int, first_page: int) -> Iterator[EventPage]:

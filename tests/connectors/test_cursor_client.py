@@ -57,7 +57,9 @@ def ok_members() -> httpx.Response:
     return httpx.Response(200, content=(FIXTURES / "members.json").read_bytes())
 
 
-def make_client(handler: Handler, sleeps: Sleeps | None = None, **options: object) -> CursorAdminClient:
+def make_client(
+    handler: Handler, sleeps: Sleeps | None = None, **options: object
+) -> CursorAdminClient:
     opts = ClientOptions(base_url="https://cursor.test", **options)  # type: ignore[arg-type]
     return CursorAdminClient(
         KEY, opts, transport=httpx.MockTransport(handler), sleep=sleeps or Sleeps()
@@ -79,14 +81,21 @@ def test_basic_auth_sends_the_key_as_user_name_with_an_empty_password() -> None:
 def test_key_with_stray_whitespace_is_trimmed() -> None:
     handler, seen = scripted(ok_members())
     CursorAdminClient(f"  {KEY}\n", transport=httpx.MockTransport(handler)).get_members()
-    assert seen[0].headers["Authorization"] == "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    assert (
+        seen[0].headers["Authorization"] == "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    )
 
 
 def test_request_bodies_are_json_with_epoch_ms_numbers() -> None:
     body = {"totalUsageEventsCount": 0, "usageEvents": []}
     handler, seen = scripted(httpx.Response(200, json=body))
     make_client(handler).get_usage_events(start_ms=1, end_ms=2, page=3, page_size=1000)
-    assert json.loads(seen[0].content) == {"startDate": 1, "endDate": 2, "page": 3, "pageSize": 1000}
+    assert json.loads(seen[0].content) == {
+        "startDate": 1,
+        "endDate": 2,
+        "page": 3,
+        "pageSize": 1000,
+    }
     assert seen[0].method == "POST"
 
 
@@ -218,7 +227,9 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
     yield caplog
 
 
-@pytest.mark.parametrize("failure", FAILURES, ids=lambda f: type(f).__name__ + str(getattr(f, "status_code", "")))
+@pytest.mark.parametrize(
+    "failure", FAILURES, ids=lambda f: type(f).__name__ + str(getattr(f, "status_code", ""))
+)
 def test_key_never_appears_in_logs_errors_or_tracebacks(
     failure: httpx.Response | Exception, debug_logs: pytest.LogCaptureFixture
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +22,9 @@ class FakeTime:
         self.now += seconds
 
 
-def run_requests(pacer: RoutePacer, fake: FakeTime, route: str, count: int, cost: float) -> list[float]:
+def run_requests(
+    pacer: RoutePacer, fake: FakeTime, route: str, count: int, cost: float
+) -> list[float]:
     starts = []
     for _ in range(count):
         with pacer.slot(route):
@@ -66,7 +69,7 @@ def test_windows_never_exceed_thirty_days_and_cover_the_range_exactly() -> None:
     windows = list(split_window(start, end))
     assert windows[0][0] == start and windows[-1][1] == end
     assert all(b - a + 1 <= 30 * DAY_MS for a, b in windows)
-    assert all(nxt[0] == prev[1] + 1 for prev, nxt in zip(windows, windows[1:], strict=False))
+    assert all(nxt[0] == prev[1] + 1 for prev, nxt in itertools.pairwise(windows))
     assert list(split_window(10, 9)) == []
     assert list(split_window(5, 5)) == [(5, 5)]
 

@@ -154,7 +154,10 @@ def test_unknown_fields_are_ignored_and_ids_may_be_numbers_or_strings() -> None:
 
 def test_spend_snapshot_splits_on_demand_and_included() -> None:
     response = wire.SpendResponse.model_validate_json(load("spend.json"))
-    rows = [transform.to_member_spend(r, response.subscriptionCycleStart) for r in response.teamMemberSpend]
+    rows = [
+        transform.to_member_spend(r, response.subscriptionCycleStart)
+        for r in response.teamMemberSpend
+    ]
 
     tomas, priya = rows
     assert tomas.cycle_start == datetime(2026, 2, 24, tzinfo=UTC)
@@ -167,7 +170,10 @@ def test_spend_snapshot_splits_on_demand_and_included() -> None:
 
 def test_legacy_spend_counts_spend_cents_as_the_total() -> None:
     response = wire.SpendResponse.model_validate_json(load("spend_legacy.json"))
-    (row,) = [transform.to_member_spend(r, response.subscriptionCycleStart) for r in response.teamMemberSpend]
+    (row,) = [
+        transform.to_member_spend(r, response.subscriptionCycleStart)
+        for r in response.teamMemberSpend
+    ]
     assert row.overall_cents == Decimal(5375)
     assert row.on_demand_cents == 0
     assert row.provider_user_id is None

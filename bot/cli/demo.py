@@ -1,0 +1,87 @@
+"""``stackspend demo``: a simulated Cursor team, synced and reported, with no setup."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import operations
+from bot.cli.common import clean_errors
+from bot.settings import load_settings
+from bot.wiring import CursorAccess, ledger_engine
+from connectors.cursor.client import ClientOptions
+from connectors.cursor.sim_team import SimulatorConfig
+from connectors.cursor.simulator import DEMO_API_KEY, CursorSimulator, running_server
+from digests.reports import report_text
+from ledger import migrate
+from ledger.secrets import generate_secret_key
+
+DEMO_TEAM = "T0DEMO"
+#: Rate limits stay on, with a one-second "minute", so the demo shows real pacing quickly.
+DEMO_MINUTE_SECONDS = 1.0
+
+
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo database goes.")] = Path(
+        "stackspend-demo"
+    ),
+    users: Annotated[int, typer.Option(min=1)] = 50,
+    days: Annotated[int, typer.Option(min=1)] = 30,
+) -> None:
+    """Simulate a Cursor team, connect it, sync it into SQLite and print the billing cycle."""
+    started = time.monotonic()
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    secret = generate_secret_key()
+    database_url = f"sqlite:///{(directory / 'demo.db').resolve()}"
+    (directory / "demo.env").write_text(
+        f"STACKSPEND_DATABASE_URL={database_url}\nSTACKSPEND_SECRET_KEY={secret}\n"
+    )
+    now = datetime.now(UTC)
+    config = SimulatorConfig(users=users, days=days, minute_seconds=DEMO_MINUTE_SECONDS)
+    simulator = CursorSimulator(config)
+    with clean_errors(), running_server(simulator) as base_url:
+        settings = load_settings(
+            database_url=database_url, secret_key=secret, cursor_base_url=base_url
+        )
+        migrate.upgrade(database_url)
+        engine = ledger_engine(settings)
+        access = CursorAccess(ClientOptions(base_url=base_url, window_seconds=DEMO_MINUTE_SECONDS))
+        connected = operations.connect_cursor(
+            engine,
+            access=access,
+            box=settings.secret_box(),
+            team_id=DEMO_TEAM,
+            workspace_name="Demo Co",
+            api_key=DEMO_API_KEY,
+            connected_by="demo",
+            now=now,
+        )
+        typer.echo(f"Simulated Cursor team at {base_url}: {connected.members} members.")
+        outcome = operations.sync_one(
+            engine,
+            connection_id=connected.connection_id,
+            access=access,
+            box=settings.secret_box(),
+            now=now,
+            trigger="demo",
+        )
+        typer.echo(outcome.summary())
+        for by in ("user", "model"):
+            report = operations.report_for(
+                engine, workspace_ref=DEMO_TEAM, period_text="cycle", by=by, now=now
+            )
+            typer.echo("")
+            typer.echo(report_text(report, limit=10))
+        engine.dispose()
+    typer.echo(
+        f"\nDone in {time.monotonic() - started:.1f}s. The ledger is {directory / 'demo.db'}; "
+        f"explore it with:\n  set -a; . {directory / 'demo.env'}; set +a\n"
+        f"  stackspend report cursor --workspace {DEMO_TEAM} --period 7d --by day"
+    )

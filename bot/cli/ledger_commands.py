@@ -1,0 +1,208 @@
+"""Commands over the ledger: db, connect, sync, report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from bot import operations
+from bot.cli.common import (
+    OutputFormat,
+    clean_errors,
+    fail,
+    parse_now,
+    print_json,
+    settings_or_exit,
+)
+from bot.wiring import cursor_access, ledger_engine
+from connectors.cursor.source import EventPage
+from digests.reports import report_json, report_text
+from ledger import migrate
+from ledger.db import session_scope
+from ledger.ingest import IngestResult
+from ledger.secrets import reencrypt_connections
+from ledger.sync import PageCallback, SyncOptions
+
+db_app = typer.Typer(help="Database schema and stored secrets.", no_args_is_help=True)
+connect_app = typer.Typer(help="Connect a provider to a workspace.", no_args_is_help=True)
+report_app = typer.Typer(help="Spend reports from the ledger.", no_args_is_help=True)
+
+NowOption = Annotated[str | None, typer.Option(help="Pretend it is this ISO instant.", hidden=True)]
+WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the current version."""
+    settings = settings_or_exit()
+    with clean_errors():
+        migrate.upgrade(settings.database_url)
+    typer.echo(f"database at {migrate.head_revision()}")
+
+
+@db_app.command("reencrypt")
+def db_reencrypt() -> None:
+    """Re-encrypt stored provider keys under the newest STACKSPEND_SECRET_KEY."""
+    settings = settings_or_exit()
+    with clean_errors():
+        engine = ledger_engine(settings)
+        box = settings.secret_box()
+        with session_scope(engine) as session:
+            changed = reencrypt_connections(session, box)
+    typer.echo(f"re-encrypted {changed} key(s)")
+
+
+def _read_api_key(api_key_file: Path | None) -> str:
+    if api_key_file is not None:
+        try:
+            return api_key_file.read_text().strip()
+        except OSError as exc:
+            fail(f"cannot read --api-key-file {api_key_file}: {exc.strerror}")
+    key = os.environ.get("STACKSPEND_CURSOR_API_KEY", "").strip()
+    if not key:
+        fail(
+            "No Cursor Admin API key: set STACKSPEND_CURSOR_API_KEY or pass --api-key-file PATH "
+            "(keys are never accepted as command arguments)."
+        )
+    return key
+
+
+@connect_app.command("cursor")
+def connect_cursor(
+    workspace: WorkspaceOption,
+    name: Annotated[str, typer.Option(help="Workspace display name.")] = "",
+    api_key_file: Annotated[
+        Path | None, typer.Option(help="File holding the Cursor Admin API key.")
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Check a Cursor Admin API key with one live call and store it encrypted."""
+    settings = settings_or_exit()
+    api_key = _read_api_key(api_key_file)
+    with clean_errors():
+        engine = ledger_engine(settings)
+        connected = operations.connect_cursor(
+            engine,
+            access=cursor_access(settings),
+            box=settings.secret_box(),
+            team_id=workspace,
+            workspace_name=name,
+            api_key=api_key,
+            connected_by="cli",
+            now=parse_now(now),
+        )
+    typer.echo(
+        f"connected Cursor to {connected.workspace} (key {connected.key_hint}, "
+        f"{connected.members} members); run `stackspend sync --workspace {workspace}`"
+    )
+
+
+def sync(
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Sync usage from each connected provider into the ledger."""
+    settings = settings_or_exit()
+    moment = parse_now(now)
+    failures = 0
+    with clean_errors():
+        engine = ledger_engine(settings)
+        box = settings.secret_box()
+        targets = operations.connections_to_sync(engine, workspace)
+        options = SyncOptions(overlap=timedelta(hours=settings.sync_overlap_hours))
+        for team_id, connection_id in targets:
+            with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
+                outcome = operations.sync_one(
+                    engine,
+                    connection_id=connection_id,
+                    access=cursor_access(settings),
+                    box=box,
+                    now=moment,
+                    trigger="cli",
+                    options=options,
+                    on_page=on_page,
+                )
+            stream = sys.stdout if outcome.ok else sys.stderr
+            print(f"{team_id}: {outcome.summary()}", file=stream)
+            failures += not outcome.ok
+    if not targets:
+        typer.echo("nothing to sync: no workspace has a connection yet")
+    if failures:
+        raise typer.Exit(1)
+
+
+class ProgressBar:
+    """A progress bar of pages on a terminal; silent otherwise."""
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        self._progress = (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} pages · {task.fields[events]} events"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
+            if enabled
+            else None
+        )
+        self._label = label
+        self._task: TaskID | None = None
+        self._events = 0
+
+    def __enter__(self) -> PageCallback:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task(self._label, total=None, events=0)
+        return self._on_page
+
+    def __exit__(self, *_: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _on_page(self, page: EventPage, result: IngestResult) -> None:
+        self._events += result.seen
+        if self._progress is not None and self._task is not None:
+            self._progress.update(
+                self._task,
+                total=page.num_pages,
+                completed=page.page,
+                events=self._events,
+            )
+
+
+@report_app.command("cursor")
+def report_cursor(
+    workspace: WorkspaceOption,
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="today, 7d, cycle, a date or a range.")
+    ] = "cycle",
+    by: Annotated[str, typer.Option("--by", "-b", help="user, model, day or kind.")] = "user",
+    user: Annotated[str | None, typer.Option(help="Only this person (email).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+    now: NowOption = None,
+) -> None:
+    """Cursor spend for a period, broken down by user, model, day or kind."""
+    settings = settings_or_exit()
+    with clean_errors():
+        engine = ledger_engine(settings)
+        report = operations.report_for(
+            engine,
+            workspace_ref=workspace,
+            period_text=period,
+            by=by,
+            user=user,
+            now=parse_now(now),
+        )
+    if output is OutputFormat.JSON:
+        print_json(report_json(report))
+    else:
+        typer.echo(report_text(report))

@@ -1,0 +1,52 @@
+"""``stackspend simulate cursor``: the offline Cursor Admin API as a local server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from connectors.cursor.sim_team import SimulatorConfig
+from connectors.cursor.simulator import DEMO_API_KEY, CursorSimulator, serve_forever
+
+simulate_app = typer.Typer(help="Offline simulators of provider APIs.", no_args_is_help=True)
+
+
+@simulate_app.command("cursor")
+def simulate_cursor(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    users: Annotated[int, typer.Option(min=1, help="Team size.")] = 50,
+    days: Annotated[int, typer.Option(min=1, help="Days of history before now.")] = 30,
+    seed: Annotated[int, typer.Option(help="Same seed, same team.")] = 1,
+    retention_days: Annotated[int, typer.Option(min=1, help="Older data comes back empty.")] = 90,
+    minute_seconds: Annotated[
+        float, typer.Option(min=0.01, help="Length of a rate-limit minute (shorten to test).")
+    ] = 60.0,
+    legacy: Annotated[bool, typer.Option(help="Serve the older field set.")] = False,
+    rate_limits: Annotated[bool, typer.Option(help="Enforce per-route limits.")] = True,
+    retry_after: Annotated[bool, typer.Option(help="Send Retry-After on 429.")] = True,
+    delay: Annotated[float, typer.Option(min=0, help="Seconds to wait before every answer.")] = 0.0,
+) -> None:
+    """Serve a deterministic simulated Cursor team until interrupted."""
+    config = SimulatorConfig(
+        seed=seed,
+        users=users,
+        days=days,
+        retention_days=retention_days,
+        minute_seconds=minute_seconds,
+        legacy=legacy,
+        rate_limiting=rate_limits,
+        retry_after_header=retry_after,
+    )
+    simulator = CursorSimulator(config)
+    simulator.faults.delay_seconds = delay
+    typer.echo(
+        f"Cursor Admin API simulator on http://{host}:{port} "
+        f"({users} users, {days} days, seed {seed}); API key: {DEMO_API_KEY}\n"
+        f"Point STACKSPEND_CURSOR_BASE_URL at it. Ctrl-C stops it."
+    )
+    try:
+        serve_forever(simulator, host, port)
+    except KeyboardInterrupt:
+        typer.echo("stopped")

@@ -1,0 +1,145 @@
+"""Use cases shared by the CLI and Slack: connect, sync, report.
+
+Each takes the engine and plain values, opens its own transactions and
+returns plain results; callers decide how to show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.wiring import CursorAccess
+from ledger.accounts import (
+    LedgerError,
+    find_connection,
+    find_workspace,
+    get_or_create_workspace,
+    store_connection,
+)
+from ledger.db import session_scope
+from ledger.models import Connection, ConnectionStatus, Workspace
+from ledger.periods import parse_period
+from ledger.queries import Breakdown, Report, build_report, current_cycle, scope_for
+from ledger.secrets import SecretBox
+from ledger.sync import PageCallback, SyncOptions, SyncOutcome, sync_connection
+
+
+@dataclass(frozen=True)
+class Connected:
+    workspace: str
+    connection_id: int
+    key_hint: str
+    members: int
+
+
+def connect_cursor(
+    engine: Engine,
+    *,
+    access: CursorAccess,
+    box: SecretBox,
+    team_id: str,
+    api_key: str,
+    connected_by: str,
+    now: datetime,
+    workspace_name: str = "",
+    enterprise_id: str | None = None,
+) -> Connected:
+    """Check the key with one live call, then store it encrypted. Raises on a bad key."""
+    client = access.client(api_key)
+    try:
+        members = client.get_members().teamMembers
+    finally:
+        client.close()
+    with session_scope(engine) as session:
+        workspace = get_or_create_workspace(
+            session, team_id=team_id, name=workspace_name, enterprise_id=enterprise_id
+        )
+        connection = store_connection(
+            session,
+            workspace=workspace,
+            provider="cursor",
+            api_key=api_key,
+            box=box,
+            key_hint=client.key_hint,
+            connected_by=connected_by,
+            now=now,
+        )
+        assert connection.id is not None
+        return Connected(workspace.slack_team_id, connection.id, client.key_hint, len(members))
+
+
+def connections_to_sync(engine: Engine, workspace_ref: str | None) -> list[tuple[str, int]]:
+    """(workspace team id, connection id) of every connection a sync should visit."""
+    with session_scope(engine) as session:
+        query = select(Workspace, Connection).join(
+            Connection, col(Connection.workspace_id) == col(Workspace.id)
+        )
+        if workspace_ref is not None:
+            workspace = find_workspace(session, workspace_ref)
+            query = query.where(Workspace.id == workspace.id)
+        rows = session.exec(query).all()
+        usable = [
+            (w.slack_team_id, c.id)
+            for w, c in rows
+            if c.id is not None and c.status != ConnectionStatus.DISCONNECTED
+        ]
+    if workspace_ref is not None and not usable:
+        raise LedgerError(
+            f"Workspace {workspace_ref} has no connection to sync: "
+            f"run `stackspend connect cursor --workspace {workspace_ref}` first."
+        )
+    return usable
+
+
+def sync_one(
+    engine: Engine,
+    *,
+    connection_id: int,
+    access: CursorAccess,
+    box: SecretBox,
+    now: datetime,
+    trigger: str,
+    options: SyncOptions | None = None,
+    on_page: PageCallback | None = None,
+) -> SyncOutcome:
+    try:
+        return sync_connection(
+            engine,
+            connection_id=connection_id,
+            source_for_key=access.source_factory(),
+            box=box,
+            now=now,
+            trigger=trigger,
+            options=options,
+            on_page=on_page,
+        )
+    finally:
+        access.close()
+
+
+def report_for(
+    engine: Engine,
+    *,
+    workspace_ref: str,
+    period_text: str,
+    by: str,
+    now: datetime,
+    user: str | None = None,
+    provider: str = "cursor",
+) -> Report:
+    """Parse the request, then answer it from the rollups of the workspace's connection."""
+    breakdown = Breakdown.parse(by)
+    with session_scope(engine) as session:
+        workspace = find_workspace(session, workspace_ref)
+        find_connection(session, workspace, provider)
+        scope = scope_for(session, workspace, provider)
+        today = now.astimezone(scope.tz).date()
+        cycle = current_cycle(session, scope, today)
+        period = parse_period(period_text, today=today, cycle=cycle)
+        return build_report(
+            session, scope=scope, period=period, by=breakdown, cycle=cycle, user=user
+        )

@@ -1,0 +1,93 @@
+"""Settings, read once at start-up from the environment or ``.env``.
+
+Names carry the ``STACKSPEND_`` prefix, except Slack's own (``SLACK_BOT_TOKEN``
+and friends). A missing or malformed setting stops the process with a message
+that names it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from connectors.cursor.endpoints import DEFAULT_BASE_URL
+from ledger.secrets import SecretBox, SecretKeyError, parse_secret_keys
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says what to do."""
+
+
+def _slack(name: str) -> AliasChoices:
+    return AliasChoices(name, f"STACKSPEND_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STACKSPEND_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = "sqlite:///stackspend.db"
+    secret_key: SecretStr | None = None
+    cursor_base_url: str = DEFAULT_BASE_URL
+    cursor_api_key: SecretStr | None = None
+    slack_api_url: str | None = None
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_slack("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_slack("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_slack("SLACK_APP_TOKEN"))
+    slack_client_id: str | None = Field(None, validation_alias=_slack("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(
+        None, validation_alias=_slack("SLACK_CLIENT_SECRET")
+    )
+    #: Slack user ids allowed to administer the bot besides workspace admins and owners.
+    admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sync_interval_hours: int = Field(24, ge=1, le=24 * 7)
+    sync_overlap_hours: int = Field(48, ge=1, le=24 * 30)
+    log_level: str = "INFO"
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cursor_base_url", "slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    def secret_box(self) -> SecretBox:
+        """The cipher for provider keys; a clear error when STACKSPEND_SECRET_KEY is unusable."""
+        raw = self.secret_key.get_secret_value() if self.secret_key else ""
+        try:
+            return SecretBox(parse_secret_keys(raw))
+        except SecretKeyError as exc:
+            raise SettingsError(str(exc)) from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with errors that name the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else "settings"
+            name = (
+                field.upper()
+                if field.upper().startswith("SLACK_")
+                else f"STACKSPEND_{field.upper()}"
+            )
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("Invalid settings: " + "; ".join(problems)) from None

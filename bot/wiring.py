@@ -1,0 +1,61 @@
+"""Builds the long-lived parts from settings: engine, cipher, Cursor sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import Engine
+
+from bot.settings import Settings, SettingsError
+from connectors.cursor.client import ClientOptions, CursorAdminClient
+from connectors.cursor.source import CursorSource
+from ledger import migrate
+from ledger.db import make_engine
+from ledger.secrets import SecretBox
+from ledger.sync import SourceFactory
+
+
+@dataclass
+class CursorAccess:
+    """How to reach Cursor: options for every client, and an optional test transport."""
+
+    options: ClientOptions
+    transport: httpx.BaseTransport | None = None
+    events_page_size: int = 1000
+    clients: list[CursorAdminClient] = field(default_factory=list)
+
+    def client(self, api_key: str) -> CursorAdminClient:
+        client = CursorAdminClient(api_key, self.options, transport=self.transport)
+        self.clients.append(client)
+        return client
+
+    def source(self, api_key: str) -> CursorSource:
+        return CursorSource(self.client(api_key), events_page_size=self.events_page_size)
+
+    def source_factory(self) -> SourceFactory:
+        return self.source
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+
+
+def cursor_access(settings: Settings, transport: httpx.BaseTransport | None = None) -> CursorAccess:
+    return CursorAccess(ClientOptions(base_url=settings.cursor_base_url), transport)
+
+
+def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine:
+    """The engine, refusing to run against a database that is not migrated to head."""
+    engine = make_engine(settings.database_url)
+    if require_current and not migrate.is_up_to_date(engine):
+        engine.dispose()
+        raise SettingsError(
+            "The database is not migrated to the current schema: run `stackspend db upgrade` first."
+        )
+    return engine
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    return settings.secret_box()

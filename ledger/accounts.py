@@ -1,0 +1,137 @@
+"""Workspaces and their provider connections: find, create, configure.
+
+Every function takes the session and leaves the commit to the caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from ledger.ingest import rebuild_rollups
+from ledger.models import Connection, ConnectionStatus, Visibility, Workspace
+from ledger.secrets import SecretBox
+
+
+class LedgerError(Exception):
+    """A request the ledger cannot serve; the message says what to do."""
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise LedgerError(
+            f"Unknown timezone {name!r}: use an IANA name such as Europe/Paris or America/New_York."
+        ) from None
+
+
+def get_or_create_workspace(
+    session: Session, *, team_id: str, name: str = "", enterprise_id: str | None = None
+) -> Workspace:
+    query = select(Workspace).where(
+        Workspace.slack_team_id == team_id, Workspace.enterprise_id == enterprise_id
+    )
+    workspace = session.exec(query).first()
+    if workspace is None:
+        workspace = Workspace(
+            slack_team_id=team_id, enterprise_id=enterprise_id, name=name or team_id
+        )
+        session.add(workspace)
+        session.flush()
+    elif name and workspace.name != name:
+        workspace.name = name
+    return workspace
+
+
+def find_workspace(session: Session, ref: str) -> Workspace:
+    """A workspace by Slack team id or by name."""
+    by_id = session.exec(select(Workspace).where(Workspace.slack_team_id == ref)).first()
+    if by_id is not None:
+        return by_id
+    by_name = session.exec(select(Workspace).where(Workspace.name == ref)).all()
+    if len(by_name) == 1:
+        return by_name[0]
+    known = ", ".join(w.slack_team_id for w in session.exec(select(Workspace)).all()) or "none yet"
+    raise LedgerError(
+        f"No workspace {ref!r}. Known workspaces: {known}. "
+        "Connect one with `stackspend connect cursor --workspace TEAM_ID`."
+    )
+
+
+def find_connection(
+    session: Session, workspace: Workspace, provider: str = "cursor", *, required: bool = True
+) -> Connection | None:
+    query = select(Connection).where(
+        Connection.workspace_id == workspace.id, Connection.provider == provider
+    )
+    connection = session.exec(query).first()
+    usable = connection is not None and connection.status != ConnectionStatus.DISCONNECTED
+    if not usable and required:
+        raise LedgerError(
+            f"Workspace {workspace.slack_team_id} has no {provider} connection yet. "
+            f"Connect it with `/spend {provider} connect` in Slack or "
+            f"`stackspend connect {provider} --workspace {workspace.slack_team_id}`."
+        )
+    return connection if usable else None
+
+
+def store_connection(
+    session: Session,
+    *,
+    workspace: Workspace,
+    provider: str,
+    api_key: str,
+    box: SecretBox,
+    key_hint: str,
+    connected_by: str,
+    now: datetime,
+) -> Connection:
+    """Connect (or reconnect with a new key); the key is stored encrypted only."""
+    assert workspace.id is not None
+    query = select(Connection).where(
+        Connection.workspace_id == workspace.id, Connection.provider == provider
+    )
+    connection = session.exec(query).first()
+    if connection is None:
+        connection = Connection(
+            workspace_id=workspace.id, provider=provider, encrypted_key="", key_hint=""
+        )
+        session.add(connection)
+    connection.encrypted_key = box.encrypt(api_key)
+    connection.key_hint = key_hint
+    connection.status = ConnectionStatus.ACTIVE.value
+    connection.connected_by = connected_by
+    connection.connected_at = now
+    connection.last_error = None
+    connection.failing_since = None
+    session.flush()
+    return connection
+
+
+def disconnect(connection: Connection) -> None:
+    """Forget the key; keep every row of history."""
+    connection.status = ConnectionStatus.DISCONNECTED.value
+    connection.encrypted_key = ""
+    connection.key_hint = ""
+
+
+def set_timezone(session: Session, workspace: Workspace, name: str) -> int:
+    """Change the reporting timezone and rebuild the rollups; returns events re-rolled."""
+    tz = parse_timezone(name)
+    workspace.timezone = tz.key
+    total = 0
+    connections = session.exec(select(Connection).where(Connection.workspace_id == workspace.id))
+    for connection in connections.all():
+        assert connection.id is not None
+        total += rebuild_rollups(session, connection_id=connection.id, tz=tz)
+    return total
+
+
+def set_visibility(workspace: Workspace, policy: str) -> None:
+    try:
+        workspace.visibility = Visibility(policy.lower()).value
+    except ValueError:
+        raise LedgerError("Visibility is `own` (members see their own spend) or `all`.") from None

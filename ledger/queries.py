@@ -1,0 +1,236 @@
+"""Read side: totals and breakdowns for a period, from rollups only.
+
+Every query is scoped to one workspace's connection; nothing here reads raw
+events, so answers stay fast however long the history grows.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Table, func, select
+from sqlmodel import Session
+
+from connectors.records import KindClass
+from ledger.accounts import LedgerError, find_connection
+from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
+from ledger.periods import Cycle, Period, month_before
+
+ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
+SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
+
+
+class Breakdown(enum.StrEnum):
+    USER = "user"
+    MODEL = "model"
+    DAY = "day"
+    KIND = "kind"
+
+    @classmethod
+    def parse(cls, text: str) -> Breakdown:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise LedgerError(
+                f"Unknown breakdown {text!r}: use user, model, day or kind."
+            ) from None
+
+
+_DIMENSION = {
+    Breakdown.USER: ROLLUPS.c.user_email,
+    Breakdown.MODEL: ROLLUPS.c.model,
+    Breakdown.DAY: ROLLUPS.c.day,
+    Breakdown.KIND: ROLLUPS.c.kind_class,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cents: Decimal
+    events: int
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    cents: Decimal = Decimal(0)
+    on_demand_cents: Decimal = Decimal(0)
+    included_cents: Decimal = Decimal(0)
+    events: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    provider: str
+    workspace: str
+    timezone: str
+    period: Period
+    by: Breakdown
+    user: str | None
+    as_of: datetime | None
+    history_start: datetime | None
+    cycle: Cycle
+    totals: Totals
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a query may see: one connection, in one timezone."""
+
+    workspace: Workspace
+    connection: Connection
+
+    @property
+    def connection_id(self) -> int:
+        assert self.connection.id is not None
+        return self.connection.id
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.workspace.timezone)
+
+
+def scope_for(session: Session, workspace: Workspace, provider: str = "cursor") -> Scope:
+    connection = find_connection(session, workspace, provider)
+    assert connection is not None
+    return Scope(workspace=workspace, connection=connection)
+
+
+def current_cycle(session: Session, scope: Scope, today: date) -> Cycle:
+    """The billing cycle from the newest spend snapshots (calendar month if none yet)."""
+    starts = (
+        session.execute(
+            select(SPEND.c.cycle_start)
+            .where(SPEND.c.connection_id == scope.connection_id)
+            .group_by(SPEND.c.cycle_start)
+            .order_by(SPEND.c.cycle_start.desc())
+            .limit(2)
+        )
+        .scalars()
+        .all()
+    )
+    if not starts:
+        return Cycle(
+            start=today.replace(day=1),
+            previous_start=month_before(today.replace(day=1)),
+            assumed=True,
+        )
+    tz = scope.tz
+    start = starts[0].astimezone(tz).date()
+    previous = starts[1].astimezone(tz).date() if len(starts) > 1 else month_before(start)
+    return Cycle(start=start, previous_start=previous)
+
+
+def _filters(scope: Scope, period: Period, user: str | None) -> list[ColumnElement[bool]]:
+    conditions = [
+        ROLLUPS.c.connection_id == scope.connection_id,
+        ROLLUPS.c.day >= period.start,
+        ROLLUPS.c.day <= period.end,
+    ]
+    if user is not None:
+        conditions.append(ROLLUPS.c.user_email == user.lower())
+    return conditions
+
+
+def totals(session: Session, scope: Scope, period: Period, user: str | None = None) -> Totals:
+    query = (
+        select(
+            ROLLUPS.c.kind_class,
+            func.sum(ROLLUPS.c.charged_cents),
+            func.sum(ROLLUPS.c.events),
+            func.sum(ROLLUPS.c.input_tokens),
+            func.sum(ROLLUPS.c.output_tokens),
+            func.sum(ROLLUPS.c.cache_read_tokens),
+            func.sum(ROLLUPS.c.cache_write_tokens),
+        )
+        .where(*_filters(scope, period, user))
+        .group_by(ROLLUPS.c.kind_class)
+    )
+    by_kind: dict[str, list[Any]] = {row[0]: list(row[1:]) for row in session.execute(query)}
+    summed = [sum((v[i] or 0) for v in by_kind.values()) for i in range(6)]
+
+    def cents(kind: KindClass) -> Decimal:
+        return Decimal(by_kind.get(kind.value, [0])[0] or 0)
+
+    return Totals(
+        cents=Decimal(summed[0]),
+        on_demand_cents=cents(KindClass.ON_DEMAND),
+        included_cents=cents(KindClass.INCLUDED),
+        events=int(summed[1]),
+        input_tokens=int(summed[2]),
+        output_tokens=int(summed[3]),
+        cache_read_tokens=int(summed[4]),
+        cache_write_tokens=int(summed[5]),
+    )
+
+
+def breakdown(
+    session: Session, scope: Scope, period: Period, by: Breakdown, user: str | None = None
+) -> list[Row]:
+    dimension = _DIMENSION[by]
+    cents = func.sum(ROLLUPS.c.charged_cents)
+    query = (
+        select(
+            dimension,
+            cents,
+            func.sum(ROLLUPS.c.events),
+            func.sum(ROLLUPS.c.input_tokens),
+            func.sum(ROLLUPS.c.output_tokens),
+        )
+        .where(*_filters(scope, period, user))
+        .group_by(dimension)
+        .order_by(cents.desc(), dimension)
+    )
+    return [
+        Row(
+            key=key.isoformat() if isinstance(key, date) else str(key),
+            cents=Decimal(total or 0),
+            events=int(events or 0),
+            input_tokens=int(tokens_in or 0),
+            output_tokens=int(tokens_out or 0),
+        )
+        for key, total, events, tokens_in, tokens_out in session.execute(query)
+    ]
+
+
+def freshness(session: Session, scope: Scope) -> tuple[datetime | None, datetime | None]:
+    """(newest instant whose data is synced, oldest day the provider had) for a scope."""
+    state = session.get(SyncState, scope.connection_id)
+    return (state.events_synced_to if state else None), scope.connection.history_start
+
+
+def build_report(
+    session: Session,
+    *,
+    scope: Scope,
+    period: Period,
+    by: Breakdown,
+    cycle: Cycle,
+    user: str | None = None,
+) -> Report:
+    as_of, history_start = freshness(session, scope)
+    return Report(
+        provider=scope.connection.provider,
+        workspace=scope.workspace.slack_team_id,
+        timezone=scope.workspace.timezone,
+        period=period,
+        by=by,
+        user=user.lower() if user else None,
+        as_of=as_of,
+        history_start=history_start,
+        cycle=cycle,
+        totals=totals(session, scope, period, user),
+        rows=breakdown(session, scope, period, by, user),
+    )

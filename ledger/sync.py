@@ -1,0 +1,380 @@
+"""One sync run of one connection: members, usage events, spend, daily activity.
+
+Every page of events is committed together with the rollups it changes and the
+progress it makes, so a run killed at any point loses nothing and the next run
+picks up where it stopped. Runs are recorded in ``sync_run``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, Table
+from sqlmodel import Session, select
+
+from connectors.cursor.source import EventPage, SpendSnapshot
+from connectors.cursor.windows import from_ms, settled_end
+from connectors.errors import AuthError, ConnectorError
+from connectors.records import DailyActivity, MemberSnapshot
+from ledger.db import session_scope
+from ledger.ingest import IngestResult, dialect_insert, ingest_events
+from ledger.models import (
+    Connection,
+    ConnectionStatus,
+    DailyActivityRow,
+    Member,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+    Workspace,
+)
+from ledger.models import (
+    SpendSnapshot as SpendRow,
+)
+from ledger.secrets import SecretBox
+
+logger = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    """What a sync needs from a provider (``connectors.cursor.source.CursorSource``)."""
+
+    def members(self) -> list[MemberSnapshot]: ...
+
+    def usage_event_pages(
+        self, start: datetime, end: datetime, *, resume: tuple[int, int, int] | None = None
+    ) -> Iterator[EventPage]: ...
+
+    def spend(self) -> SpendSnapshot: ...
+
+    def daily_activity(self, start: datetime, end: datetime) -> list[DailyActivity]: ...
+
+    def oldest_event_at(
+        self, now: datetime, *, max_lookback_days: int = ...
+    ) -> datetime | None: ...
+
+
+SourceFactory = Callable[[str], Source]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    #: Re-read this much before the newest synced instant: Cursor revises recent hours.
+    overlap: timedelta = timedelta(hours=48)
+    #: How far back the first run looks for history.
+    max_history_days: int = 400
+    #: Days of daily activity re-read on each run.
+    activity_days: int = 7
+
+
+@dataclass
+class SyncOutcome:
+    run_id: int
+    status: SyncStatus
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    pages: int = 0
+    events: IngestResult = field(default_factory=IngestResult)
+    history_start: datetime | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SyncStatus.OK
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"sync failed: {self.error}"
+        return (
+            f"synced {self.pages} pages: {self.events.seen} events seen, "
+            f"{self.events.new} new, {self.events.revised} revised"
+        )
+
+
+PageCallback = Callable[[EventPage, IngestResult], None]
+
+
+class ConnectionSync:
+    """Runs one sync of one connection. Build it, call ``run()`` once."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        connection_id: int,
+        source_for_key: SourceFactory,
+        box: SecretBox,
+        now: datetime,
+        trigger: str,
+        options: SyncOptions | None = None,
+        on_page: PageCallback | None = None,
+    ) -> None:
+        self.engine = engine
+        self.connection_id = connection_id
+        self.source_for_key = source_for_key
+        self.box = box
+        self.now = now
+        self.trigger = trigger
+        self.options = options or SyncOptions()
+        self.on_page = on_page
+
+    def run(self) -> SyncOutcome:
+        outcome = self._start()
+        try:
+            source, tz = self._open()
+            self._sync_members(source)
+            self._sync_events(source, tz, outcome)
+            self._sync_spend(source)
+            self._sync_activity(source)
+        except AuthError as exc:
+            self._finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
+        except ConnectorError as exc:
+            self._finish(outcome, error=str(exc), status=ConnectionStatus.FAILING)
+        except Exception as exc:
+            self._finish(
+                outcome,
+                error=f"internal error: {type(exc).__name__}: {exc}",
+                status=ConnectionStatus.FAILING,
+            )
+            raise
+        else:
+            self._finish(outcome, error=None, status=ConnectionStatus.ACTIVE)
+        return outcome
+
+    # Steps ---------------------------------------------------------------------
+
+    def _start(self) -> SyncOutcome:
+        with session_scope(self.engine) as session:
+            run = SyncRun(
+                connection_id=self.connection_id, trigger=self.trigger, started_at=self.now
+            )
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            return SyncOutcome(run_id=run.id, status=SyncStatus.RUNNING)
+
+    def _open(self) -> tuple[Source, ZoneInfo]:
+        with session_scope(self.engine) as session:
+            connection = session.get(Connection, self.connection_id)
+            if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+                raise ConnectorError("This connection was disconnected; connect it again to sync.")
+            workspace = session.get(Workspace, connection.workspace_id)
+            assert workspace is not None
+            key = self.box.decrypt(connection.encrypted_key)
+            return self.source_for_key(key), ZoneInfo(workspace.timezone)
+
+    def _sync_members(self, source: Source) -> None:
+        snapshot = source.members()
+        with session_scope(self.engine) as session:
+            upsert_members(session, self.connection_id, snapshot, self.now)
+            self._state(session).members_synced_at = self.now
+
+    def _event_range(
+        self, source: Source, outcome: SyncOutcome
+    ) -> tuple[datetime, tuple[int, int, int] | None]:
+        with session_scope(self.engine) as session:
+            state = self._state(session)
+            connection = session.get(Connection, self.connection_id)
+            assert connection is not None
+            if state.resume_window_start_ms is not None:
+                assert state.resume_window_end_ms is not None and state.resume_page is not None
+                resume = (
+                    state.resume_window_start_ms,
+                    state.resume_window_end_ms,
+                    state.resume_page,
+                )
+                return from_ms(resume[0]), resume
+            if state.events_synced_to is not None:
+                outcome.history_start = connection.history_start
+                return state.events_synced_to - self.options.overlap, None
+            history_start = connection.history_start
+        if history_start is None:
+            history_start = source.oldest_event_at(
+                self.now, max_lookback_days=self.options.max_history_days
+            ) or settled_end(self.now) - timedelta(days=1)
+            with session_scope(self.engine) as session:
+                connection = session.get(Connection, self.connection_id)
+                assert connection is not None
+                connection.history_start = history_start
+        outcome.history_start = history_start
+        return history_start, None
+
+    def _sync_events(self, source: Source, tz: ZoneInfo, outcome: SyncOutcome) -> None:
+        start, resume = self._event_range(source, outcome)
+        end = settled_end(self.now)
+        outcome.window_start, outcome.window_end = start, end
+        self._update_run(outcome)
+        for page in source.usage_event_pages(start, end, resume=resume):
+            result = self._store_page(page, tz)
+            outcome.pages += 1
+            outcome.events.add(result)
+            self._update_run(outcome)
+            if self.on_page is not None:
+                self.on_page(page, result)
+
+    def _store_page(self, page: EventPage, tz: ZoneInfo) -> IngestResult:
+        with session_scope(self.engine) as session:
+            result = ingest_events(
+                session, connection_id=self.connection_id, tz=tz, events=page.events
+            )
+            state = self._state(session)
+            if page.has_next and page.events:
+                state.resume_window_start_ms = page.window_start_ms
+                state.resume_window_end_ms = page.window_end_ms
+                state.resume_page = page.page + 1
+            else:
+                state.resume_window_start_ms = state.resume_window_end_ms = state.resume_page = None
+                reached = from_ms(page.window_end_ms)
+                if state.events_synced_to is None or reached > state.events_synced_to:
+                    state.events_synced_to = reached
+            return result
+
+    def _sync_spend(self, source: Source) -> None:
+        snapshot = source.spend()
+        with session_scope(self.engine) as session:
+            upsert_spend(session, self.connection_id, snapshot, self.now)
+            self._state(session).spend_synced_at = self.now
+
+    def _sync_activity(self, source: Source) -> None:
+        end = settled_end(self.now)
+        rows = source.daily_activity(end - timedelta(days=self.options.activity_days), end)
+        with session_scope(self.engine) as session:
+            upsert_activity(session, self.connection_id, rows)
+            self._state(session).activity_synced_at = self.now
+
+    # Bookkeeping ---------------------------------------------------------------
+
+    def _state(self, session: Session) -> SyncState:
+        state = session.get(SyncState, self.connection_id)
+        if state is None:
+            state = SyncState(connection_id=self.connection_id)
+            session.add(state)
+        return state
+
+    def _update_run(self, outcome: SyncOutcome) -> None:
+        with session_scope(self.engine) as session:
+            run = session.get(SyncRun, outcome.run_id)
+            assert run is not None
+            run.window_start, run.window_end = outcome.window_start, outcome.window_end
+            run.pages = outcome.pages
+            run.events_seen = outcome.events.seen
+            run.events_new = outcome.events.new
+            run.events_revised = outcome.events.revised
+
+    def _finish(self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus) -> None:
+        outcome.status = SyncStatus.FAILED if error else SyncStatus.OK
+        outcome.error = error
+        if error:
+            logger.warning("sync of connection %s failed: %s", self.connection_id, error)
+        self._update_run(outcome)
+        with session_scope(self.engine) as session:
+            run = session.get(SyncRun, outcome.run_id)
+            connection = session.get(Connection, self.connection_id)
+            assert run is not None and connection is not None
+            run.status = outcome.status.value
+            run.finished_at = self.now
+            run.error = error
+            if connection.status == ConnectionStatus.DISCONNECTED:
+                return
+            connection.status = status.value
+            connection.last_error = error
+            if error is None:
+                connection.last_success_at = self.now
+                connection.failing_since = None
+            elif connection.failing_since is None:
+                connection.failing_since = self.now
+
+
+def sync_connection(
+    engine: Engine,
+    *,
+    connection_id: int,
+    source_for_key: SourceFactory,
+    box: SecretBox,
+    now: datetime,
+    trigger: str = "manual",
+    options: SyncOptions | None = None,
+    on_page: PageCallback | None = None,
+) -> SyncOutcome:
+    return ConnectionSync(
+        engine,
+        connection_id=connection_id,
+        source_for_key=source_for_key,
+        box=box,
+        now=now,
+        trigger=trigger,
+        options=options,
+        on_page=on_page,
+    ).run()
+
+
+# Snapshots -----------------------------------------------------------------------
+
+
+def upsert_members(
+    session: Session, connection_id: int, snapshot: list[MemberSnapshot], now: datetime
+) -> None:
+    """Members as listed now; people no longer listed are kept and marked removed."""
+    known = {
+        m.email: m
+        for m in session.exec(select(Member).where(Member.connection_id == connection_id)).all()
+    }
+    listed = set()
+    for person in snapshot:
+        listed.add(person.email)
+        member = known.get(person.email)
+        if member is None:
+            member = Member(connection_id=connection_id, email=person.email, first_seen_at=now)
+            session.add(member)
+        member.provider_user_id = person.provider_user_id or member.provider_user_id
+        member.name = person.name or member.name
+        member.role = person.role
+        member.is_removed = person.is_removed
+        member.last_seen_at = now
+    for email, member in known.items():
+        if email not in listed:
+            member.is_removed = True
+
+
+def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    stmt = dialect_insert(session)(table)
+    updated = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in (*keys, "id")}
+    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updated), rows)
+
+
+def upsert_spend(
+    session: Session, connection_id: int, snapshot: SpendSnapshot, now: datetime
+) -> None:
+    rows = [
+        {
+            "connection_id": connection_id,
+            "cycle_start": snapshot.cycle_start,
+            "taken_at": now,
+            "email": m.email,
+            "name": m.name,
+            "overall_cents": m.overall_cents,
+            "on_demand_cents": m.on_demand_cents,
+            "included_cents": m.included_cents,
+            "premium_requests": m.premium_requests,
+            "limit_dollars": m.limit_dollars,
+        }
+        for m in snapshot.members
+    ]
+    table: Table = SpendRow.__table__  # type: ignore[attr-defined]
+    _upsert(session, table, rows, ["connection_id", "cycle_start", "email"])
+
+
+def upsert_activity(session: Session, connection_id: int, rows: list[DailyActivity]) -> None:
+    table: Table = DailyActivityRow.__table__  # type: ignore[attr-defined]
+    columns = [c.name for c in table.columns if c.name not in ("id", "connection_id")]
+    values = [
+        {"connection_id": connection_id, **{c: getattr(row, c) for c in columns}} for row in rows
+    ]
+    _upsert(session, table, values, ["connection_id", "day", "email"])
