@@ -105,7 +105,7 @@ class _WaitRetryAfterOrBackoff:
     def __init__(self, options: ClientOptions) -> None:
         self._cap = options.retry_after_max_seconds
         self._backoff = wait_exponential_jitter(
-            initial=options.backoff_initial_seconds,
+            multiplier=options.backoff_initial_seconds,
             max=options.backoff_max_seconds,
             jitter=options.backoff_initial_seconds,
         )

@@ -1,0 +1,177 @@
+"""Alembic migrations: upgrade, no drift, downgrade, locking, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, pool
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from ledger import migrate
+from ledger.db import make_engine, normalise_url
+
+POSTGRES_URL = os.environ.get(
+    "STACKSPEND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+LEDGER_TABLES = set(SQLModel.metadata.tables)
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards."""
+    admin = create_engine(
+        normalise_url(POSTGRES_URL), poolclass=pool.NullPool, connect_args={"connect_timeout": 3}
+    )
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as exc:
+        shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        pytest.skip(
+            f"PostgreSQL does not answer at {shown} (set STACKSPEND_TEST_POSTGRES_URL): "
+            f"{type(exc.orig).__name__}"
+        )
+    schema = f"test_mig_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(normalise_url(POSTGRES_URL)).update_query_dict(
+        {"options": f"-csearch_path={schema}"}
+    )
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest) -> str:
+    """An empty, never migrated database: a SQLite file, then PostgreSQL."""
+    url: str = request.getfixturevalue(f"empty_{request.param}_url")
+    return url
+
+
+@pytest.fixture
+def empty_engine(empty_url: str) -> Iterator[Engine]:
+    """An engine on the empty database (the shared ``engine`` fixture is migrated)."""
+    engine = make_engine(empty_url)
+    yield engine
+    engine.dispose()
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_upgrade_creates_every_table_without_drift(empty_url: str, empty_engine: Engine) -> None:
+    migrate.upgrade(empty_url)
+
+    assert table_names(empty_engine) == LEDGER_TABLES | {"alembic_version"}
+    assert migrate.current_revision(empty_engine) == migrate.head_revision() == "0001"
+    assert migrate.check_no_drift(empty_url) == []
+
+
+def test_upgrade_twice_changes_nothing(empty_url: str, empty_engine: Engine) -> None:
+    migrate.upgrade(empty_url)
+    migrate.upgrade(empty_url)
+
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert migrate.check_no_drift(empty_url) == []
+
+
+def test_downgrade_to_base_leaves_only_the_version_table(
+    empty_url: str, empty_engine: Engine
+) -> None:
+    migrate.upgrade(empty_url)
+    migrate.downgrade(empty_url, "base")
+
+    assert table_names(empty_engine) == {"alembic_version"}
+    assert migrate.current_revision(empty_engine) is None
+
+
+def test_is_up_to_date_only_after_upgrade(empty_url: str, empty_engine: Engine) -> None:
+    assert not migrate.is_up_to_date(empty_engine)
+
+    migrate.upgrade(empty_url)
+
+    assert migrate.is_up_to_date(empty_engine)
+
+
+def test_drift_is_reported_for_an_empty_database(empty_url: str) -> None:
+    diff = migrate.check_no_drift(empty_url)
+
+    added = {entry[1].name for entry in diff if entry[0] == "add_table"}
+    assert added == LEDGER_TABLES
+
+
+def test_concurrent_upgrades_do_not_race(empty_url: str, empty_engine: Engine) -> None:
+    script = "import sys; from ledger.migrate import upgrade; upgrade(sys.argv[1])"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, empty_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0, 0], errors
+    assert migrate.is_up_to_date(empty_engine)
+
+
+def test_scripts_are_found_from_any_working_directory(
+    empty_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    migrate.upgrade(empty_sqlite_url)
+
+    assert migrate.head_revision() == "0001"
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_programmatic_upgrade_leaves_app_logging_alone(empty_sqlite_url: str) -> None:
+    app_logger = logging.getLogger("stackspend.test.app")
+    root_handlers = list(logging.getLogger().handlers)
+
+    migrate.upgrade(empty_sqlite_url)
+
+    assert not app_logger.disabled
+    assert logging.getLogger().handlers == root_handlers
+
+
+def test_url_defaults_to_the_environment_then_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(migrate.DATABASE_URL_ENV, raising=False)
+    assert migrate.resolve_url() == "sqlite:///stackspend.db"
+
+    monkeypatch.setenv(migrate.DATABASE_URL_ENV, "postgres://u@db/x")
+    assert migrate.resolve_url() == "postgresql+psycopg://u@db/x"
+    assert migrate.resolve_url("sqlite:///given.db") == "sqlite:///given.db"
+
+
+def test_config_escapes_percent_signs_in_the_url() -> None:
+    url = "postgresql+psycopg://u:p%40ss@db/x?options=-csearch_path%3Dledger"
+
+    config = migrate.alembic_config(url)
+
+    assert config.get_main_option("sqlalchemy.url") == url
+    assert Path(config.get_main_option("script_location") or "").is_dir()
