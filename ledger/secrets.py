@@ -20,6 +20,8 @@ GENERATE_KEY_COMMAND = (
 )
 # 32 bytes in url-safe base64 with its padding, as Fernet.generate_key() writes them.
 _FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
+# InvalidToken: wrong key or damaged token; ValueError: a token that is not ASCII.
+_BAD_TOKEN = (InvalidToken, ValueError)
 
 
 class SecretKeyError(Exception):
@@ -73,25 +75,27 @@ class SecretBox:
         return cls(parse_secret_keys(raw))
 
     def encrypt(self, plaintext: str) -> str:
+        """A token for ``plaintext``, under the newest key."""
         return self._all.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str:
+        """The plaintext of ``token``; SecretKeyError when no configured key reads it."""
         try:
             return self._all.decrypt(token).decode("utf-8")
-        except InvalidToken:
+        except _BAD_TOKEN:
             raise _unreadable() from None
 
     def needs_rotation(self, token: str) -> bool:
         """True when ``token`` was not encrypted with the newest key."""
         try:
             self._newest.extract_timestamp(token)
-        except InvalidToken:
+        except _BAD_TOKEN:
             pass
         else:
             return False
         try:
             self._all.extract_timestamp(token)
-        except InvalidToken:
+        except _BAD_TOKEN:
             raise _unreadable() from None
         return True
 
@@ -99,15 +103,16 @@ class SecretBox:
         """The same secret, encrypted again with the newest key."""
         try:
             return self._all.rotate(token).decode("ascii")
-        except InvalidToken:
+        except _BAD_TOKEN:
             raise _unreadable() from None
 
 
 def _unreadable() -> SecretKeyError:
     return SecretKeyError(
-        f"A stored provider key was encrypted with a {SECRET_KEY_SETTING} that is no longer "
-        f"configured. Add that old key back to {SECRET_KEY_SETTING} (comma-separated, newest "
-        "first), or reconnect the provider with its API key."
+        f"A stored provider key cannot be decrypted: it was encrypted with a {SECRET_KEY_SETTING} "
+        f"that is no longer configured (or the stored value is damaged). Add the old key back to "
+        f"{SECRET_KEY_SETTING} (comma-separated, newest first), or reconnect the provider with "
+        "its API key."
     )
 
 

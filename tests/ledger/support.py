@@ -44,12 +44,16 @@ class Team:
     clock: Clock
     connection_id: int
     box: SecretBox
+    secret: str
     page_size: int = 1000
     outcomes: list[SyncOutcome] = field(default_factory=list)
 
     def access(self, page_size: int | None = None) -> CursorAccess:
         options = ClientOptions(
-            base_url="http://cursor.test", max_attempts=2, backoff_initial_seconds=0.001
+            base_url="http://cursor.test",
+            max_attempts=2,
+            backoff_initial_seconds=0.001,
+            rate_limits={},  # the simulator enforces none here; pacing has its own tests
         )
         return CursorAccess(
             options, self.sim.transport(), events_page_size=page_size or self.page_size
@@ -120,7 +124,8 @@ def make_team(
     }
     clock = clock or Clock()
     sim = CursorSimulator(SimulatorConfig(**settings), clock=clock)
-    box = SecretBox([generate_secret_key()])
+    secret = generate_secret_key()
+    box = SecretBox([secret])
     with session_scope(engine) as session:
         workspace = get_or_create_workspace(session, team_id=team_id, name=f"Team {team_id}")
         workspace.timezone = timezone
@@ -136,7 +141,9 @@ def make_team(
         )
         assert connection.id is not None
         connection_id = connection.id
-    return Team(engine=engine, sim=sim, clock=clock, connection_id=connection_id, box=box)
+    return Team(
+        engine=engine, sim=sim, clock=clock, connection_id=connection_id, box=box, secret=secret
+    )
 
 
 #: Money is stored to 1e-8 cent per event; sums may differ from the simulator's exact

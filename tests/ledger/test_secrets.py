@@ -87,6 +87,17 @@ def test_unreadable_tokens_cannot_be_rotated(method: str) -> None:
         getattr(box, method)(token)
 
 
+@pytest.mark.parametrize("token", ["", "not a token", "gAAAAAé", KEY])
+@pytest.mark.parametrize("method", ["decrypt", "needs_rotation", "rotate"])
+def test_damaged_tokens_give_the_clear_error(method: str, token: str) -> None:
+    box = SecretBox([new_key()])
+
+    with pytest.raises(SecretKeyError) as caught:
+        getattr(box, method)(token)
+
+    assert KEY not in str(caught.value)
+
+
 def test_parse_accepts_comma_separated_keys_newest_first() -> None:
     first, second = generate_secret_key(), generate_secret_key()
 
