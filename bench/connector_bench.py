@@ -74,7 +74,7 @@ def parse_and_transform(pages: list[bytes]) -> int:
     keyer = transform.EventKeyer()
     made = 0
     for page in pages:
-        response = wire.UsageEventsResponse.model_validate_json(page)
+        response = wire.read_usage_events_page(page)
         made += len(list(transform.to_usage_events(response.events, keyer)))
     return made
 

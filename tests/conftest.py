@@ -27,7 +27,10 @@ def postgres_unavailable_reason() -> str | None:
             connection.exec_driver_sql("SELECT 1")
         engine.dispose()
     except Exception as exc:  # any failure to connect means: skip, saying why
-        return f"no PostgreSQL at {POSTGRES_URL} ({type(exc).__name__}); set STACKSPEND_TEST_POSTGRES_URL"
+        return (
+            f"no PostgreSQL answers at {POSTGRES_URL} ({type(exc).__name__}); "
+            "start one or point STACKSPEND_TEST_POSTGRES_URL at one"
+        )
     return None
 
 

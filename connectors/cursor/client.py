@@ -39,7 +39,7 @@ from connectors.errors import (
 
 logger = logging.getLogger(__name__)
 
-ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+ParsedT = TypeVar("ParsedT")
 
 RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
@@ -183,27 +183,33 @@ class CursorAdminClient:
     # Endpoints ---------------------------------------------------------------
 
     def get_members(self) -> wire.MembersResponse:
-        return self._call("GET", endpoints.MEMBERS, None, wire.MembersResponse)
+        return self._call("GET", endpoints.MEMBERS, None, wire.MembersResponse.model_validate_json)
 
     def get_usage_events(
         self, *, start_ms: int, end_ms: int, page: int = 1, page_size: int = 1000
-    ) -> wire.UsageEventsResponse:
+    ) -> wire.UsageEventsPage:
         body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": page_size}
-        return self._call("POST", endpoints.USAGE_EVENTS, body, wire.UsageEventsResponse)
+        return self._call("POST", endpoints.USAGE_EVENTS, body, wire.read_usage_events_page)
 
     def get_spend(self, *, page: int = 1, page_size: int = 100) -> wire.SpendResponse:
         body = {"page": page, "pageSize": page_size}
-        return self._call("POST", endpoints.SPEND, body, wire.SpendResponse)
+        return self._call("POST", endpoints.SPEND, body, wire.SpendResponse.model_validate_json)
 
     def get_daily_usage(self, *, start_ms: int, end_ms: int) -> wire.DailyUsageResponse:
         body = {"startDate": start_ms, "endDate": end_ms}
-        return self._call("POST", endpoints.DAILY_USAGE, body, wire.DailyUsageResponse)
+        return self._call(
+            "POST", endpoints.DAILY_USAGE, body, wire.DailyUsageResponse.model_validate_json
+        )
 
     # Machinery ---------------------------------------------------------------
 
     def _call(
-        self, method: str, route: str, body: dict[str, Any] | None, model: type[ModelT]
-    ) -> ModelT:
+        self,
+        method: str,
+        route: str,
+        body: dict[str, Any] | None,
+        parse: Callable[[bytes], ParsedT],
+    ) -> ParsedT:
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self.options.max_attempts),
@@ -216,7 +222,7 @@ class CursorAdminClient:
             response = retrying(self._attempt, method, route, body)
         except _Retryable as exc:
             raise self._exhausted(route, exc) from None
-        return self._parse(route, response, model)
+        return self._parse(route, response, parse)
 
     def _attempt(self, method: str, route: str, body: dict[str, Any] | None) -> httpx.Response:
         with self._pacer.slot(route):
@@ -289,13 +295,16 @@ class CursorAdminClient:
         return ConnectorError(f"Cursor answered HTTP {status} on {route}: {message}")
 
     @staticmethod
-    def _parse(route: str, response: httpx.Response, model: type[ModelT]) -> ModelT:
+    def _parse(route: str, response: httpx.Response, parse: Callable[[bytes], ParsedT]) -> ParsedT:
         try:
-            return model.model_validate_json(response.content)
+            return parse(response.content)
         except pydantic.ValidationError as exc:
             first = exc.errors(include_input=False, include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"
-            raise MalformedResponseError(
-                f"Cursor sent a response to {route} that could not be read "
-                f"({where}: {first['msg']}); nothing from it was stored."
-            ) from None
+            problem = f"{where}: {first['msg']}"
+        except ValueError as exc:  # JSON syntax, or a page that is not the documented shape
+            problem = str(exc).splitlines()[0][:200]
+        raise MalformedResponseError(
+            f"Cursor sent a response to {route} that could not be read ({problem}); "
+            "nothing from it was stored."
+        )

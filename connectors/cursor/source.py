@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from connectors.cursor import endpoints, transform, wire
 from connectors.cursor.client import CursorAdminClient
 from connectors.cursor.windows import DAY_MS, from_ms, split_window, to_ms
+from connectors.errors import MalformedResponseError
 from connectors.records import DailyActivity, MemberSnapshot, MemberSpend, UsageEvent
 
 
@@ -75,25 +76,30 @@ class CursorSource:
         if page > 1:
             # Twins (same millisecond and model) may straddle the page boundary:
             # replay the previous page through the keyer so ordinals stay stable.
-            previous = self._events_page(start_ms, end_ms, page - 1)
-            for event in previous.events:
-                keyer.key(event)
+            self._read_events(self._events_page(start_ms, end_ms, page - 1), keyer)
         while True:
             response = self._events_page(start_ms, end_ms, page)
-            events = list(transform.to_usage_events(response.events, keyer))
-            num_pages = self._num_pages(response)
-            has_next = response.pagination.hasNextPage if response.pagination else False
+            events = self._read_events(response, keyer)
+            num_pages = response.num_pages or math.ceil(response.total / self.events_page_size)
+            has_next = response.has_next
             yield EventPage(start_ms, end_ms, page, num_pages, has_next, events)
             if not has_next or not events:
                 return
             page += 1
 
-    def _num_pages(self, response: wire.UsageEventsResponse) -> int:
-        if response.pagination and response.pagination.numPages:
-            return response.pagination.numPages
-        return math.ceil(response.totalUsageEventsCount / self.events_page_size)
+    @staticmethod
+    def _read_events(
+        response: wire.UsageEventsPage, keyer: transform.EventKeyer
+    ) -> list[UsageEvent]:
+        try:
+            return list(transform.to_usage_events(response.events, keyer))
+        except ValueError as exc:
+            raise MalformedResponseError(
+                f"Cursor sent a usage event that could not be read ({exc}); "
+                "nothing from its page was stored."
+            ) from None
 
-    def _events_page(self, start_ms: int, end_ms: int, page: int) -> wire.UsageEventsResponse:
+    def _events_page(self, start_ms: int, end_ms: int, page: int) -> wire.UsageEventsPage:
         return self.client.get_usage_events(
             start_ms=start_ms, end_ms=end_ms, page=page, page_size=self.events_page_size
         )
@@ -137,9 +143,9 @@ class CursorSource:
             response = self.client.get_usage_events(
                 start_ms=lower, end_ms=upper, page=1, page_size=1
             )
-            if not response.totalUsageEventsCount:
+            if not response.total:
                 break
-            oldest = (lower, upper, response.totalUsageEventsCount)
+            oldest = (lower, upper, response.total)
             upper = lower - 1
         if oldest is None:
             return None
@@ -147,4 +153,9 @@ class CursorSource:
         last = self.client.get_usage_events(start_ms=lower, end_ms=upper, page=count, page_size=1)
         if not last.events:
             return from_ms(lower)
-        return from_ms(min(event.timestamp for event in last.events))
+        try:
+            return from_ms(min(wire.to_epoch_ms(event["timestamp"]) for event in last.events))
+        except (KeyError, ValueError) as exc:
+            raise MalformedResponseError(
+                f"Cursor sent an event without a timestamp ({exc})."
+            ) from None

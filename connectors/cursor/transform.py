@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from connectors.cursor import wire
 from connectors.cursor.windows import from_ms
@@ -69,27 +70,57 @@ def kind_class(label: str) -> KindClass:
     return KindClass.OTHER
 
 
-def event_costs(event: wire.UsageEvent) -> tuple[Decimal, Decimal, Decimal]:
+RawEvent = Mapping[str, Any]
+_NO_USAGE: Mapping[str, Any] = {}
+
+
+def _flag(raw: RawEvent, name: str) -> bool:
+    value = raw.get(name, False)
+    if value is True or value is False:
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _token_usage(raw: RawEvent) -> Mapping[str, Any] | None:
+    usage = raw.get("tokenUsage")
+    if usage is None or isinstance(usage, Mapping):
+        return usage
+    raise ValueError("tokenUsage is not an object")
+
+
+def event_costs(
+    raw: RawEvent, usage: Mapping[str, Any] | None = None
+) -> tuple[Decimal, Decimal, Decimal]:
     """(model cost after discount, Cursor token fee, charged) in cents."""
-    fee = event.cursorTokenFee if event.cursorTokenFee is not None else _ZERO
-    usage = event.tokenUsage
+    fee_value = raw.get("cursorTokenFee")
+    fee = wire.to_cents(fee_value) if fee_value is not None else _ZERO
+    if usage is None:
+        usage = _token_usage(raw)
+    model_cost = _ZERO
     if usage is not None:
-        model_cost = usage.totalCents if usage.totalCents is not None else _ZERO
-        if usage.discountPercentOff:
-            model_cost = model_cost * (_HUNDRED - usage.discountPercentOff) / _HUNDRED
-    else:
-        model_cost = _ZERO
-    if event.chargedCents is not None:
-        charged = event.chargedCents
+        model_cost = wire.to_cents(usage.get("totalCents"))
+        discount = usage.get("discountPercentOff")
+        if discount:
+            model_cost = model_cost * (_HUNDRED - wire.to_cents(discount)) / _HUNDRED
+    charged_value = raw.get("chargedCents")
+    if charged_value is not None:
+        charged = wire.to_cents(charged_value)
     elif usage is not None:
         charged = model_cost + fee
-    elif event.usageBasedCosts is not None:
-        charged = event.usageBasedCosts
+    elif raw.get("usageBasedCosts") is not None:
+        charged = wire.to_cents(raw["usageBasedCosts"])
     else:
         charged = _ZERO
     if usage is None:
         model_cost = charged - fee
     return model_cost, fee, charged
+
+
+def _optional_text(raw: RawEvent, name: str) -> str | None:
+    value = raw.get(name)
+    return None if value is None or value == "" else str(value)
 
 
 class EventKeyer:
@@ -107,11 +138,12 @@ class EventKeyer:
         self._seen: dict[int, dict[str, int]] = {}
         self._limit = remembered_timestamps
 
-    def key(self, event: wire.UsageEvent) -> str:
-        timestamp = event.timestamp
+    def key(self, raw: RawEvent, timestamp: int | None = None) -> str:
+        if timestamp is None:
+            timestamp = wire.to_epoch_ms(raw["timestamp"])
         base = (
-            f"{timestamp}|{event.model}|{event.conversationId or ''}|"
-            f"{event.serviceAccountId or ''}|{event.cloudAgentId or ''}"
+            f"{timestamp}|{raw.get('model') or ''}|{raw.get('conversationId') or ''}|"
+            f"{raw.get('serviceAccountId') or ''}|{raw.get('cloudAgentId') or ''}"
         )
         counts = self._seen.get(timestamp)
         if counts is None:
@@ -126,39 +158,51 @@ class EventKeyer:
         return hashlib.blake2b(base.encode(), digest_size=16).hexdigest()
 
 
-def to_usage_event(event: wire.UsageEvent, natural_key: str) -> UsageEvent:
-    model_cost, fee, charged = event_costs(event)
-    usage = event.tokenUsage
-    label, klass = classify_kind(event.kind)
+def to_usage_event(raw: RawEvent, natural_key: str, timestamp: int | None = None) -> UsageEvent:
+    """A neutral record from one wire event; ``ValueError`` if it cannot be read."""
+    if timestamp is None:
+        timestamp = wire.to_epoch_ms(raw["timestamp"])
+    token_usage = _token_usage(raw)
+    model_cost, fee, charged = event_costs(raw, token_usage)
+    usage = token_usage or _NO_USAGE
+    label, klass = classify_kind(str(raw.get("kind") or ""))
+    email = raw.get("userEmail")
+    requests = raw.get("requestsCosts")
     return UsageEvent(
         natural_key=natural_key,
-        occurred_at=from_ms(event.timestamp),
-        user_email=(event.userEmail or UNKNOWN_USER).lower(),
-        email_missing=not event.userEmail,
-        model=event.model or "unknown",
+        occurred_at=from_ms(timestamp),
+        user_email=str(email).lower() if email else UNKNOWN_USER,
+        email_missing=not email,
+        model=str(raw.get("model") or "unknown"),
         kind=label,
         kind_class=klass,
-        max_mode=event.maxMode,
-        is_chargeable=event.isChargeable,
-        is_headless=event.isHeadless,
-        is_token_based=event.isTokenBasedCall,
-        request_units=event.requestsCosts if event.requestsCosts is not None else _ZERO,
-        input_tokens=(usage.inputTokens or 0) if usage else 0,
-        output_tokens=(usage.outputTokens or 0) if usage else 0,
-        cache_read_tokens=(usage.cacheReadTokens or 0) if usage else 0,
-        cache_write_tokens=(usage.cacheWriteTokens or 0) if usage else 0,
+        max_mode=_flag(raw, "maxMode"),
+        is_chargeable=_flag(raw, "isChargeable"),
+        is_headless=_flag(raw, "isHeadless"),
+        is_token_based=_flag(raw, "isTokenBasedCall"),
+        request_units=wire.to_cents(requests) if requests is not None else _ZERO,
+        input_tokens=wire.to_count(usage.get("inputTokens")),
+        output_tokens=wire.to_count(usage.get("outputTokens")),
+        cache_read_tokens=wire.to_count(usage.get("cacheReadTokens")),
+        cache_write_tokens=wire.to_count(usage.get("cacheWriteTokens")),
         model_cost_cents=model_cost,
         token_fee_cents=fee,
         charged_cents=charged,
-        conversation_id=event.conversationId,
-        service_account_id=event.serviceAccountId,
-        cloud_agent_id=event.cloudAgentId,
+        conversation_id=_optional_text(raw, "conversationId"),
+        service_account_id=_optional_text(raw, "serviceAccountId"),
+        cloud_agent_id=_optional_text(raw, "cloudAgentId"),
     )
 
 
-def to_usage_events(events: Iterable[wire.UsageEvent], keyer: EventKeyer) -> Iterator[UsageEvent]:
-    for event in events:
-        yield to_usage_event(event, keyer.key(event))
+def to_usage_events(events: Iterable[RawEvent], keyer: EventKeyer) -> Iterator[UsageEvent]:
+    """Neutral records for a page of wire events; ``ValueError`` names the bad event."""
+    for position, raw in enumerate(events):
+        try:
+            timestamp = wire.to_epoch_ms(raw["timestamp"])
+            yield to_usage_event(raw, keyer.key(raw, timestamp), timestamp)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            problem = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ValueError(f"usage event {position + 1}: {problem}") from None
 
 
 def to_member(member: wire.Member) -> MemberSnapshot:

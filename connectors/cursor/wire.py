@@ -8,14 +8,18 @@ and counters omitted, unknown fields ignored. Field names mirror the wire.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
-def _to_cents(value: Any) -> Decimal:
+def to_cents(value: Any) -> Decimal:
     """Cents from a JSON number, a numeric string, or a dollar string like ``"$1.21"``."""
+    if type(value) is Decimal:
+        return value
     if value is None or isinstance(value, bool):
         return Decimal(0)
     if isinstance(value, int):
@@ -40,38 +44,42 @@ def _to_cents(value: Any) -> Decimal:
         raise ValueError(f"not an amount of cents: {text!r}") from exc
 
 
-def _to_int(value: Any) -> int:
+def to_count(value: Any) -> int:
     """A count from a number or numeric string; missing counts are zero."""
+    if type(value) is int:
+        return value
     if value is None or value == "":
         return 0
-    if isinstance(value, int):
-        return value
     return int(Decimal(str(value)))
 
 
-def _to_optional_id(value: Any) -> str | None:
+def to_optional_id(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return str(value)
 
 
-def _to_epoch_ms(value: Any) -> int:
+def to_epoch_ms(value: Any) -> int:
+    """Epoch milliseconds from a number or a string of digits."""
     if type(value) is int:
         return value
-    if isinstance(value, bool) or value is None:
-        raise ValueError("a timestamp must be epoch milliseconds")
-    if isinstance(value, float):
+    if not isinstance(value, bool) and isinstance(value, int | float | Decimal):
         return int(value)
-    try:
-        return int(value)
-    except ValueError:
-        return int(Decimal(str(value).strip()))
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return int(Decimal(value.strip()))
+            except InvalidOperation:
+                pass
+    raise ValueError(f"timestamp {value!r} is not epoch milliseconds")
 
 
-Cents = Annotated[Decimal, BeforeValidator(_to_cents)]
-Count = Annotated[int, BeforeValidator(_to_int)]
-OptionalId = Annotated[str | None, BeforeValidator(_to_optional_id)]
-EpochMs = Annotated[int, BeforeValidator(_to_epoch_ms)]
+Cents = Annotated[Decimal, BeforeValidator(to_cents)]
+Count = Annotated[int, BeforeValidator(to_count)]
+OptionalId = Annotated[str | None, BeforeValidator(to_optional_id)]
+EpochMs = Annotated[int, BeforeValidator(to_epoch_ms)]
 
 
 class _Wire(BaseModel):
@@ -90,53 +98,55 @@ class MembersResponse(_Wire):
     teamMembers: list[Member]
 
 
-class TokenUsage(_Wire):
-    # Hot path: native types (numbers or numeric strings); counts may be null or missing.
-    inputTokens: int | None = None
-    outputTokens: int | None = None
-    cacheWriteTokens: int | None = None
-    cacheReadTokens: int | None = None
-    totalCents: Decimal | None = None
-    discountPercentOff: Decimal | None = None
+@dataclass(frozen=True, slots=True)
+class UsageEventsPage:
+    """One page of ``POST /teams/filtered-usage-events``.
+
+    A sync reads millions of events, so they stay the plain dicts that
+    ``json.loads`` makes (floats parsed straight to ``Decimal``) and
+    ``transform`` reads each field tolerantly. The fields it reads:
+
+    ======================  ===================================================
+    ``timestamp``           epoch ms as a string (usual) or a number; required
+    ``userEmail``           omitted for people removed from the team
+    ``model``, ``kind``     ``kind`` as a label or a ``USAGE_EVENT_KIND_*`` name
+    ``maxMode``, ``isChargeable``, ``isHeadless``, ``isTokenBasedCall``  booleans
+    ``requestsCosts``       request units, fractional
+    ``tokenUsage``          omitted when not token based; any count may be missing;
+                            ``totalCents`` and ``discountPercentOff`` inside
+    ``chargedCents``        newest payloads: the amount charged
+    ``cursorTokenFee``      only for third-party models (older: always, maybe 0)
+    ``usageBasedCosts``     dashboard form: ``"$1.21"`` or ``"-"``
+    ``conversationId``, ``serviceAccountId``, ``cloudAgentId``  optional ids
+    ======================  ===================================================
+    """
+
+    total: int
+    num_pages: int
+    page_size: int
+    has_next: bool
+    events: list[dict[str, Any]]
 
 
-class UsageEvent(_Wire):
-    timestamp: EpochMs
-    userEmail: str | None = None
-    model: str = "unknown"
-    kind: str = ""
-    maxMode: bool = False
-    requestsCosts: Decimal | None = None
-    isTokenBasedCall: bool = False
-    tokenUsage: TokenUsage | None = None
-    chargedCents: Decimal | None = None
-    cursorTokenFee: Decimal | None = None
-    # Dashboard form: a dollar string such as "$1.21", or "-" for included events.
-    usageBasedCosts: Cents | None = None
-    isChargeable: bool = False
-    isHeadless: bool = False
-    conversationId: str | None = None
-    serviceAccountId: OptionalId = None
-    cloudAgentId: OptionalId = None
-
-
-class EventsPagination(_Wire):
-    numPages: Count = 0
-    currentPage: Count = 1
-    pageSize: Count = 0
-    hasNextPage: bool = False
-
-
-class UsageEventsResponse(_Wire):
-    totalUsageEventsCount: Count = 0
-    pagination: EventsPagination | None = None
+def read_usage_events_page(content: bytes) -> UsageEventsPage:
+    """Parse a page of usage events; ``ValueError`` says what is wrong with it."""
+    body = json.loads(content, parse_float=Decimal)
+    if not isinstance(body, dict):
+        raise ValueError("the body is not a JSON object")
     # The dashboard endpoint calls the list ``usageEventsDisplay``; accept it too.
-    usageEvents: list[UsageEvent] = Field(default_factory=list)
-    usageEventsDisplay: list[UsageEvent] = Field(default_factory=list)
-
-    @property
-    def events(self) -> list[UsageEvent]:
-        return self.usageEvents or self.usageEventsDisplay
+    events = body.get("usageEvents") or body.get("usageEventsDisplay") or []
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise ValueError("usageEvents is not a list of objects")
+    pagination = body.get("pagination") or {}
+    if not isinstance(pagination, dict):
+        raise ValueError("pagination is not an object")
+    return UsageEventsPage(
+        total=to_count(body.get("totalUsageEventsCount")),
+        num_pages=to_count(pagination.get("numPages")),
+        page_size=to_count(pagination.get("pageSize")),
+        has_next=bool(pagination.get("hasNextPage", False)),
+        events=events,
+    )
 
 
 class MemberSpend(_Wire):

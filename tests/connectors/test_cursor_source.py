@@ -190,7 +190,7 @@ def test_the_providers_30_day_cap_is_real_so_a_longer_window_is_a_400(
 def test_an_oversized_page_is_clamped_or_refused_as_the_provider_does(connect: Connect) -> None:
     window = {"start_ms": to_ms(NOW - timedelta(days=10)), "end_ms": to_ms(END)}
     clamped = connect(make_sim()).client.get_usage_events(page_size=5000, **window)
-    assert clamped.pagination is not None and clamped.pagination.pageSize == 1000
+    assert clamped.page_size == 1000
     assert len(clamped.events) == 1000
     strict = connect(make_sim(clamp_page_size=False)).client
     with pytest.raises(BadRequestError, match="pageSize"):

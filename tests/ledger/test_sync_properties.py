@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -39,7 +40,9 @@ SYNC_STEPS = st.lists(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=SYNC_STEPS)
-def test_any_sequence_of_syncs_gives_the_providers_totals(steps: list[tuple[int, int, int]]) -> None:
+def test_any_sequence_of_syncs_gives_the_providers_totals(
+    steps: list[tuple[int, int, int]],
+) -> None:
     with _fresh_engine() as engine:
         team = make_team(engine, users=5, days=6)
         for page_size, overlap, hours in steps:
@@ -73,13 +76,20 @@ def test_split_windows_and_duplicated_pages_change_nothing(
         )
         pages = [
             page
-            for lower, upper in zip(bounds, bounds[1:], strict=False)
-            for page in source.usage_event_pages(lower, upper - timedelta(milliseconds=1) if upper != end else upper)
+            for lower, upper in itertools.pairwise(bounds)
+            for page in source.usage_event_pages(
+                lower, upper - timedelta(milliseconds=1) if upper != end else upper
+            )
         ]
         replayed = [pages[i % len(pages)] for i in repeats] if pages else []
         for page in [*pages, *replayed]:
             with session_scope(engine) as session:
-                ingest_events(session, connection_id=team.connection_id, tz=ZoneInfo("UTC"), events=page.events)
+                ingest_events(
+                    session,
+                    connection_id=team.connection_id,
+                    tz=ZoneInfo("UTC"),
+                    events=page.events,
+                )
         assert same_cents(team.ledger_total(), team.sim_total(start, end))
 
 
