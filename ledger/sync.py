@@ -36,7 +36,7 @@ from ledger.models import (
 from ledger.models import (
     SpendSnapshot as SpendRow,
 )
-from ledger.secrets import SecretBox
+from ledger.secrets import SecretBox, SecretKeyError
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class ConnectionSync:
             self._sync_activity(source)
         except AuthError as exc:
             self._finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
-        except ConnectorError as exc:
+        except (ConnectorError, SecretKeyError) as exc:
             self._finish(outcome, error=str(exc), status=ConnectionStatus.FAILING)
         except Exception as exc:
             self._finish(

@@ -1,0 +1,678 @@
+"""Ledger figures: ingest rate, peak memory of a large sync, report query latency.
+
+1. ingest: pages of neutral usage events (a simulated team of 300 users x 30 days read through
+   ``CursorSource`` at page size 1000, kept in memory, not timed) ingested page by page, one
+   transaction each, into a freshly migrated SQLite file (and PostgreSQL when it answers).
+   Target >= 50,000 events/s on SQLite. The same pages are then ingested again: every event is
+   unchanged, which is the idempotent re-read path of the sync overlap.
+2. sync memory: the simulator serves a team of ~``BENCH_SYNC_EVENTS`` (default 1,000,000) visible
+   events over localhost HTTP from one child process; a second child migrates a fresh SQLite
+   file, stores a connection and runs ``sync_connection`` over it. Its peak RSS is read from
+   ``os.wait4`` when it exits. Target < 250 MB. When the target is missed, the sync is run once
+   more under ``tracemalloc`` (set ``BENCH_TRACEMALLOC=1`` to always do so) and the largest
+   allocation sites at the traced peak are printed.
+3. report latency: a year of rollups for 1,000 users (no API involved: rows inserted directly),
+   then ``bot.operations.report_for`` timed as the bot runs it, a fresh session each time:
+   the cycle by user, 30 days by model, one person's month by day. p50/p95 over
+   ``BENCH_QUERY_RUNS`` (default 60) runs after a warm-up. Target p95 < 50 ms, SQLite and
+   PostgreSQL (ANALYZEd after loading; SQLite is left as the app leaves it, never ANALYZEd).
+
+PostgreSQL figures use a fresh schema at ``STACKSPEND_TEST_POSTGRES_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``), dropped afterwards; they are skipped,
+saying why, when no server answers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import sqlalchemy
+from sqlalchemy import Engine, Table, text
+
+from bot.operations import report_for
+from bot.wiring import CursorAccess
+from connectors.cursor.client import ClientOptions
+from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
+from connectors.cursor.simulator import CursorSimulator, running_server
+from connectors.cursor.windows import settled_end
+from connectors.records import UsageEvent
+from ledger import migrate
+from ledger.accounts import get_or_create_workspace, store_connection
+from ledger.db import make_engine, session_scope
+from ledger.ingest import IngestResult, ingest_events
+from ledger.models import SpendSnapshot, SyncState, UsageRollup
+from ledger.secrets import SecretBox, generate_secret_key
+from ledger.sync import sync_connection
+
+NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)  # a Wednesday; the cycle started Nov 1st
+TIMEZONE = "Europe/Paris"
+TEAM_ID = "TBENCH"
+
+INGEST_TARGET = 50_000
+MEMORY_TARGET_MB = 250
+LATENCY_TARGET_MS = 50.0
+
+POSTGRES_URL = os.environ.get(
+    "STACKSPEND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
+SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
+STATE: Table = SyncState.__table__  # type: ignore[attr-defined]
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def line(name: str, figure: str, target: str, details: str) -> None:
+    print(f"{name:<28}{figure:>18}   ({target})   [{details}]")
+
+
+# --- databases ----------------------------------------------------------------------------
+
+
+def postgres_unavailable_reason() -> str | None:
+    try:
+        engine = sqlalchemy.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means: skip, saying why
+        return f"no PostgreSQL answers at {POSTGRES_URL} ({type(exc).__name__})"
+    return None
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """The URL of a SQLite file in a temporary directory, migrated to head."""
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder:
+        url = f"sqlite:///{Path(folder) / 'ledger.db'}"
+        migrate.upgrade(url)
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema (migrated), dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        url = f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def databases() -> Iterator[tuple[str, str]]:
+    """(label, migrated URL) for SQLite, then PostgreSQL if it answers (else says why)."""
+    with sqlite_database() as url:
+        yield "sqlite", url
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        print(f"{'postgres':<28}{'skipped':>18}   ({reason})")
+        return
+    with postgres_database() as url:
+        yield "postgres", url
+
+
+def add_connection(engine: Engine, box: SecretBox, timezone: str = TIMEZONE) -> int:
+    with session_scope(engine) as session:
+        workspace = get_or_create_workspace(session, team_id=TEAM_ID, name="Bench team")
+        workspace.timezone = timezone
+        connection = store_connection(
+            session,
+            workspace=workspace,
+            provider="cursor",
+            api_key=DEMO_API_KEY,
+            box=box,
+            key_hint="…0000",
+            connected_by="UBENCH",
+            now=NOW,
+        )
+        assert connection.id is not None
+        return connection.id
+
+
+# --- 1. ingest rate -----------------------------------------------------------------------
+
+
+def event_pages(users: int = 300, days: int = 30, page_size: int = 1000) -> list[list[UsageEvent]]:
+    """Every page of the team's visible history, as ``CursorSource`` yields them."""
+    sim = CursorSimulator(
+        SimulatorConfig(users=users, days=days, rate_limiting=False), clock=fixed_clock
+    )
+    options = ClientOptions(base_url="http://cursor.test", rate_limits={})
+    access = CursorAccess(options, sim.transport(), events_page_size=page_size)
+    try:
+        source = access.source(DEMO_API_KEY)
+        start = NOW - timedelta(days=days + 1)
+        return [page.events for page in source.usage_event_pages(start, settled_end(NOW))]
+    finally:
+        access.close()
+
+
+def ingest_pass(
+    engine: Engine, connection_id: int, pages: list[list[UsageEvent]]
+) -> tuple[float, IngestResult]:
+    """Seconds to ingest every page, one transaction per page, and what it did."""
+    tz = ZoneInfo(TIMEZONE)
+    total = IngestResult()
+    started = time.perf_counter()
+    for events in pages:
+        with session_scope(engine) as session:
+            total.add(ingest_events(session, connection_id=connection_id, tz=tz, events=events))
+    return time.perf_counter() - started, total
+
+
+def bench_ingest() -> None:
+    started = time.perf_counter()
+    pages = event_pages()
+    count = sum(len(events) for events in pages)
+    made = time.perf_counter() - started
+    print(f"   ingest input: {count:,} events in {len(pages)} pages, read in {made:.1f} s")
+    box = SecretBox([generate_secret_key()])
+    for label, url in databases():
+        engine = make_engine(url)
+        try:
+            connection_id = add_connection(engine, box)
+            first, result = ingest_pass(engine, connection_id, pages)
+            assert result.new == count, result
+            target = f"target >= {INGEST_TARGET:,}" if label == "sqlite" else "no target"
+            line(
+                f"ingest {label}",
+                f"{count / first:,.0f} events/s",
+                target,
+                f"{count:,} new events in {len(pages)} pages, {first:.2f} s",
+            )
+            again, result = ingest_pass(engine, connection_id, pages)
+            assert result.new == 0 and result.revised == 0, result
+            line(
+                f"re-ingest unchanged {label}",
+                f"{count / again:,.0f} events/s",
+                "no target",
+                f"{count:,} unchanged events, {again:.2f} s; nothing written",
+            )
+        finally:
+            engine.dispose()
+
+
+# --- 2. peak memory of a large sync -------------------------------------------------------
+
+#: Visible events per member per day of history, as the simulator draws them (measured).
+SIM_EVENTS_PER_USER_DAY = 19.5
+
+
+def sim_shape(events: int) -> tuple[int, int]:
+    """(users, days) of a simulated team holding about ``events`` visible events."""
+    days = 85 if events >= 500_000 else 30  # within the simulator's 90 days of retention
+    return max(1, round(events / (SIM_EVENTS_PER_USER_DAY * days))), days
+
+
+def child_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bench.ledger_bench", *args]
+
+
+@contextmanager
+def simulator_process(users: int, days: int) -> Iterator[dict[str, Any]]:
+    """A child process serving the simulated team; yields what it reported (url, build_s...)."""
+    proc = subprocess.Popen(
+        child_command("serve-sim", str(users), str(days)),
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        if not ready:
+            raise RuntimeError(f"the simulator process exited ({proc.wait()}) before serving")
+        yield json.loads(ready)
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()  # the child serves until its stdin closes
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    report: dict[str, Any]
+    peak_mb: float
+    wall: float
+
+
+def run_sync_child(url: str, *, trace: bool = False) -> ChildRun:
+    """Run one sync in a child process; its own peak RSS comes from ``wait4``."""
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-sync-") as folder:
+        args = ["sync", url, str(Path(folder) / "ledger.db")]
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            child_command(*args, *(["--trace"] if trace else [])),
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        output = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        proc.stdout.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the sync process failed ({proc.returncode}):\n{output}")
+    return ChildRun(json.loads(output.splitlines()[-1]), usage.ru_maxrss / 1024, wall)
+
+
+def bench_sync_memory() -> None:
+    wanted = int(os.environ.get("BENCH_SYNC_EVENTS", "1000000"))
+    trace = os.environ.get("BENCH_TRACEMALLOC") == "1"
+    users, days = sim_shape(wanted)
+    with simulator_process(users, days) as sim:
+        run = run_sync_child(sim["url"])
+        report = run.report
+        line(
+            "sync peak memory",
+            f"{run.peak_mb:,.1f} MB",
+            f"target < {MEMORY_TARGET_MB} MB",
+            f"peak RSS of the sync process; {report['events']:,} events "
+            f"({report['new']:,} new) in {report['pages']:,} pages, status {report['status']}",
+        )
+        line(
+            "sync end to end",
+            f"{report['events'] / report['sync_s']:,.0f} events/s",
+            "no target",
+            f"sync_connection {report['sync_s']:.1f} s, process {run.wall:.1f} s; simulator "
+            f"{users} users x {days} days, {sim['visible_events']:,} visible events, "
+            f"built in {sim['build_s']:.1f} s, {sim['rss_mb']:,.0f} MB, separate process",
+        )
+        if trace or run.peak_mb >= MEMORY_TARGET_MB:
+            traced = run_sync_child(sim["url"], trace=True).report
+            print(
+                f"   tracemalloc: peak traced {traced['traced_peak_mb']:.1f} MB; largest sites "
+                f"when traced memory was highest ({traced['snapshot_mb']:.1f} MB):"
+            )
+            for site in traced["top"]:
+                print(f"     {site}")
+
+
+def serve_sim_child(users: int, days: int) -> None:
+    """Child: build the team, report on stdout, serve until stdin closes."""
+    import resource
+
+    started = time.perf_counter()
+    config = SimulatorConfig(users=users, days=days, rate_limiting=False)
+    sim = CursorSimulator(config, clock=fixed_clock)
+    build = time.perf_counter() - started
+    floor = NOW - timedelta(days=config.retention_days)
+    lo, hi = sim.team.store.bounds(
+        int(floor.timestamp() * 1000), int(sim.visible_cutoff().timestamp() * 1000)
+    )
+    with running_server(sim) as url:
+        ready = {
+            "url": url,
+            "build_s": build,
+            "visible_events": hi - lo,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+        print(json.dumps(ready), flush=True)
+        sys.stdin.read()
+
+
+def sync_child(url: str, db_path: str, trace: bool) -> None:
+    """Child: migrate a fresh SQLite file, connect the simulator, sync it once; report JSON."""
+    tracer = PeakTracer() if trace else None
+    db_url = f"sqlite:///{db_path}"
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    box = SecretBox([generate_secret_key()])
+    connection_id = add_connection(engine, box)
+    access = CursorAccess(ClientOptions(base_url=url, rate_limits={}))
+    started = time.perf_counter()
+    try:
+        outcome = sync_connection(
+            engine,
+            connection_id=connection_id,
+            source_for_key=access.source_factory(),
+            box=box,
+            now=NOW,
+            trigger="bench",
+            on_page=tracer.on_page if tracer else None,
+        )
+    finally:
+        access.close()
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    report: dict[str, Any] = {
+        "status": outcome.status.value,
+        "error": outcome.error,
+        "pages": outcome.pages,
+        "events": outcome.events.seen,
+        "new": outcome.events.new,
+        "sync_s": elapsed,
+    }
+    if tracer is not None:
+        report.update(tracer.summary())
+    print(json.dumps(report))
+
+
+class PeakTracer:
+    """tracemalloc, keeping the snapshot taken when traced memory was highest."""
+
+    EVERY_PAGES = 25
+
+    def __init__(self) -> None:
+        import tracemalloc
+
+        self._tm = tracemalloc
+        tracemalloc.start(8)
+        self._best = 0
+        self._snapshot: Any = None
+        self._pages = 0
+
+    def on_page(self, _page: Any, _result: IngestResult) -> None:
+        self._pages += 1
+        if self._pages % self.EVERY_PAGES:
+            return
+        current, _ = self._tm.get_traced_memory()
+        if current > self._best:
+            self._best, self._snapshot = current, self._tm.take_snapshot()
+
+    def summary(self) -> dict[str, Any]:
+        _, peak = self._tm.get_traced_memory()
+        top: list[str] = []
+        if self._snapshot is not None:
+            for stat in self._snapshot.statistics("lineno")[:12]:
+                frame = stat.traceback[0]
+                top.append(
+                    f"{stat.size / 2**20:8.1f} MB {stat.count:>9,} blocks  "
+                    f"{frame.filename}:{frame.lineno}"
+                )
+        return {
+            "traced_peak_mb": peak / 2**20,
+            "snapshot_mb": self._best / 2**20,
+            "top": top,
+        }
+
+
+# --- 3. report query latency --------------------------------------------------------------
+
+#: (model, share of a member's use, cents per event) for the rollup generator.
+ROLLUP_MODELS = (
+    ("claude-4.5-sonnet", 0.30, 9.0),
+    ("gpt-5", 0.15, 5.0),
+    ("auto", 0.18, 3.0),
+    ("composer-2.5-fast", 0.14, 2.5),
+    ("claude-4.1-opus", 0.05, 45.0),
+    ("gemini-2.5-pro", 0.08, 4.0),
+    ("grok-code-fast-1", 0.10, 0.6),
+)
+LEDGER_USERS = 1000
+LEDGER_DAYS = 365
+CHUNK_ROWS = 20_000
+
+
+def cents(rng: random.Random, mean: float) -> Decimal:
+    """A positive amount of cents near ``mean``, with eight decimal places."""
+    return Decimal(int(mean * (0.5 + rng.random()) * 10**8)).scaleb(-8)
+
+
+def rollup_rows(
+    connection_id: int, *, users: int, days: int, last_day: date, seed: int = 11
+) -> Iterator[list[dict[str, Any]]]:
+    """usage_rollup rows in chunks: each member active ~70% of days, 1-4 models a day,
+    'included' until their allowance runs out in the month, 'on_demand' after, a few 'other'."""
+    rng = random.Random(seed)
+    names = [m[0] for m in ROLLUP_MODELS]
+    first_day = last_day - timedelta(days=days - 1)
+    chunk: list[dict[str, Any]] = []
+    for index in range(users):
+        email = f"user{index:04d}@acme.test"
+        activity = rng.uniform(0.55, 0.85)
+        intensity = rng.uniform(3.0, 5.0) if rng.random() < 0.06 else rng.uniform(0.4, 1.4)
+        weights = [m[1] * rng.uniform(0.3, 3.0) for m in ROLLUP_MODELS]
+        # day of the month the included allowance runs out (never, for a third of members)
+        runs_out = 99 if rng.random() < 0.33 else rng.randint(4, 26)
+        for offset in range(days):
+            day = first_day + timedelta(days=offset)
+            if rng.random() >= activity:
+                continue
+            picked = set(rng.choices(range(len(names)), weights, k=rng.randint(1, 4)))
+            for model in picked:
+                name, _, per_event = ROLLUP_MODELS[model]
+                classes = (
+                    ["included"]
+                    if day.day < runs_out
+                    else ["included", "on_demand"]
+                    if day.day == runs_out
+                    else ["on_demand"]
+                )
+                if rng.random() < 0.03:
+                    classes.append("other")
+                for kind_class in classes:
+                    events = max(1, int(intensity * rng.uniform(2, 40)))
+                    inputs = events * rng.randint(2_000, 40_000)
+                    chunk.append(
+                        {
+                            "connection_id": connection_id,
+                            "day": day,
+                            "user_email": email,
+                            "model": name,
+                            "kind_class": kind_class,
+                            "events": events,
+                            "request_units": Decimal(events),
+                            "input_tokens": inputs,
+                            "output_tokens": inputs // rng.randint(5, 20),
+                            "cache_read_tokens": inputs * rng.randint(0, 8),
+                            "cache_write_tokens": inputs // rng.randint(2, 10),
+                            "charged_cents": Decimal(0)
+                            if kind_class == "other"
+                            else cents(rng, events * per_event),
+                        }
+                    )
+                    if len(chunk) >= CHUNK_ROWS:
+                        yield chunk
+                        chunk = []
+    if chunk:
+        yield chunk
+
+
+def build_ledger(engine: Engine, box: SecretBox) -> int:
+    """A year of rollups for 1,000 members, spend snapshots and sync state; rows inserted."""
+    connection_id = add_connection(engine, box, timezone="UTC")
+    rows = 0
+    for chunk in rollup_rows(
+        connection_id, users=LEDGER_USERS, days=LEDGER_DAYS, last_day=NOW.date()
+    ):
+        with session_scope(engine) as session:
+            session.execute(ROLLUPS.insert(), chunk)
+        rows += len(chunk)
+    cycles = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+    snapshots = [
+        {
+            "connection_id": connection_id,
+            "cycle_start": cycle_start,
+            "taken_at": NOW,
+            "email": f"user{index:04d}@acme.test",
+            "name": f"User {index}",
+            "overall_cents": Decimal("1234.5"),
+            "on_demand_cents": Decimal("234.5"),
+            "included_cents": Decimal(1000),
+            "premium_requests": 100,
+            "limit_dollars": None,
+        }
+        for cycle_start in cycles
+        for index in range(LEDGER_USERS)
+    ]
+    with session_scope(engine) as session:
+        session.execute(SPEND.insert(), snapshots)
+        session.execute(
+            STATE.insert(),
+            [{"connection_id": connection_id, "events_synced_to": NOW - timedelta(hours=1)}],
+        )
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    return rows
+
+
+@dataclass(frozen=True)
+class ReportCase:
+    label: str
+    period: str
+    by: str
+    user: str | None = None
+
+
+REPORT_CASES = (
+    ReportCase("cycle by user", "cycle", "user"),
+    ReportCase("30d by model", "30d", "model"),
+    ReportCase("user's month by day", "month", "day", "user0042@acme.test"),
+)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def time_report(engine: Engine, case: ReportCase, runs: int) -> tuple[float, float, int]:
+    """(p50 ms, p95 ms, rows in the answer) of ``report_for`` over ``runs`` runs."""
+
+    def once() -> int:
+        report = report_for(
+            engine,
+            workspace_ref=TEAM_ID,
+            period_text=case.period,
+            by=case.by,
+            now=NOW,
+            user=case.user,
+        )
+        return len(report.rows)
+
+    for _ in range(5):
+        rows = once()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        once()
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentile(samples, 0.50), percentile(samples, 0.95), rows
+
+
+def bench_reports() -> None:
+    runs = int(os.environ.get("BENCH_QUERY_RUNS", "60"))
+    box = SecretBox([generate_secret_key()])
+    for label, url in databases():
+        engine = make_engine(url)
+        try:
+            started = time.perf_counter()
+            rows = build_ledger(engine, box)
+            built = time.perf_counter() - started
+            print(
+                f"   {label} ledger: {rows:,} usage_rollup rows "
+                f"({LEDGER_USERS:,} users x {LEDGER_DAYS} days), built in {built:.1f} s"
+            )
+            misses = []
+            for case in REPORT_CASES:
+                p50, p95, answer = time_report(engine, case, runs)
+                line(
+                    f"{case.label} {label}",
+                    f"p95 {p95:6.1f} ms",
+                    f"target < {LATENCY_TARGET_MS:.0f} ms",
+                    f"p50 {p50:.1f} ms over {runs} runs; {answer} rows in the answer",
+                )
+                if p95 >= LATENCY_TARGET_MS:
+                    misses.append(case)
+            for case in misses:
+                explain(engine, case)
+        finally:
+            engine.dispose()
+
+
+def explain(engine: Engine, case: ReportCase) -> None:
+    """The plan of the breakdown query behind a report that missed its target."""
+    from ledger.periods import parse_period
+    from ledger.queries import ROLLUPS as Q_ROLLUPS
+
+    del Q_ROLLUPS
+    today = NOW.date()
+    period = parse_period(case.period, today=today)
+    dimension = {"user": "user_email", "model": "model", "day": "day"}[case.by]
+    where = "connection_id = 1 AND day >= :start AND day <= :end"
+    if case.user:
+        where += " AND user_email = :user"
+    sql = (
+        f"SELECT {dimension}, sum(charged_cents), sum(events), sum(input_tokens), "
+        f"sum(output_tokens) FROM usage_rollup WHERE {where} GROUP BY {dimension} "
+        f"ORDER BY 2 DESC, {dimension}"
+    )
+    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
+    params: dict[str, Any] = {"start": period.start, "end": period.end, "user": case.user}
+    if not case.user:
+        params.pop("user")
+    with engine.connect() as connection:
+        plan = connection.execute(text(prefix + sql), params).all()
+    print(f"   plan of '{case.label}' ({engine.dialect.name}):")
+    for row in plan:
+        print(f"     {row[-1]}")
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+def main() -> None:
+    sections: list[tuple[str, Callable[[], None]]] = [
+        ("ingest", bench_ingest),
+        ("sync memory", bench_sync_memory),
+        ("report latency", bench_reports),
+    ]
+    for name, section in sections:
+        started = time.perf_counter()
+        print(f"-- {name}")
+        section()
+        print(f"   ({name}: {time.perf_counter() - started:.1f} s)")
+
+
+def child_main(argv: list[str]) -> None:
+    if argv[0] == "serve-sim":
+        serve_sim_child(int(argv[1]), int(argv[2]))
+    elif argv[0] == "sync":
+        sync_child(argv[1], argv[2], trace="--trace" in argv[3:])
+    else:
+        raise SystemExit(f"unknown child command {argv[0]!r}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        child_main(sys.argv[1:])
+    else:
+        main()
