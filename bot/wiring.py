@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine
 
+from bot.services import BotServices
 from bot.settings import Settings, SettingsError
 from connectors.cursor.client import ClientOptions, CursorAdminClient
 from connectors.cursor.source import CursorSource
 from ledger import migrate
 from ledger.db import make_engine
 from ledger.secrets import SecretBox
-from ledger.sync import SourceFactory
+from ledger.sync import SourceFactory, SyncOptions
 
 
 @dataclass
@@ -59,3 +61,26 @@ def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine
 
 def secret_box(settings: Settings) -> SecretBox:
     return settings.secret_box()
+
+
+#: The key check in the connect modal must answer within Slack's three seconds.
+KEY_CHECK_TIMEOUT_SECONDS = 2.0
+
+
+def bot_services(settings: Settings, engine: Engine) -> BotServices:
+    def check_access() -> CursorAccess:
+        options = ClientOptions(
+            base_url=settings.cursor_base_url,
+            timeout_seconds=KEY_CHECK_TIMEOUT_SECONDS,
+            max_attempts=1,
+        )
+        return CursorAccess(options)
+
+    return BotServices(
+        engine=engine,
+        box=settings.secret_box(),
+        cursor_access=lambda: cursor_access(settings),
+        cursor_check_access=check_access,
+        admin_user_ids=frozenset(settings.admin_user_ids),
+        sync_options=SyncOptions(overlap=timedelta(hours=settings.sync_overlap_hours)),
+    )

@@ -6,6 +6,7 @@ import typer
 
 from bot.cli.demo import demo
 from bot.cli.ledger_commands import connect_app, db_app, report_app, sync
+from bot.cli.serve_command import serve
 from bot.cli.simulate import simulate_app
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(simulate_app, name="simulate")
 app.command("sync")(sync)
 app.command("demo")(demo)
+app.command("serve")(serve)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -121,16 +122,19 @@ def test_drift_is_reported_for_an_empty_database(empty_url: str) -> None:
 
 def test_concurrent_upgrades_do_not_race(empty_url: str, empty_engine: Engine) -> None:
     script = "import sys; from ledger.migrate import upgrade; upgrade(sys.argv[1])"
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, empty_url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    errors = [process.communicate(timeout=60)[1] for process in processes]
+    with ExitStack() as stack:
+        processes = [
+            stack.enter_context(
+                subprocess.Popen(
+                    [sys.executable, "-c", script, empty_url],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            for _ in range(3)
+        ]
+        errors = [process.communicate(timeout=60)[1] for process in processes]
 
     assert [process.returncode for process in processes] == [0, 0, 0], errors
     assert migrate.is_up_to_date(empty_engine)

@@ -1,0 +1,50 @@
+"""``stackspend serve``: the Slack app, over Socket Mode or HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.app import create_app
+from bot.cli.common import clean_errors, configure_logging, fail, settings_or_exit
+from bot.serve import serve_http, serve_socket_mode
+from bot.wiring import bot_services, ledger_engine
+
+
+def serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP instead of Socket Mode.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP interface.")] = "0.0.0.0",
+) -> None:
+    """Run the Slack app (Socket Mode when SLACK_APP_TOKEN is set, or --http)."""
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if value is None
+    ]
+    if not http and settings.slack_app_token is None:
+        missing.append("SLACK_APP_TOKEN (or pass --http)")
+    if missing:
+        fail("Missing settings: " + ", ".join(missing) + ". See README: Slack app setup.")
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    with clean_errors():
+        engine = ledger_engine(settings)
+        app = create_app(
+            bot_services(settings, engine),
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            token=settings.slack_bot_token.get_secret_value(),
+            slack_api_url=settings.slack_api_url,
+        )
+    if http:
+        serve_http(app, host=host, port=port)
+    else:
+        assert settings.slack_app_token is not None
+        serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())

@@ -1,0 +1,250 @@
+"""Answers to `/spend` commands, independent of how Slack delivers them.
+
+Each handler takes the services, the caller and a Slack client (for directory
+look-ups only) and returns a ``Reply``; listeners deliver it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from sqlmodel import col, select
+
+from bot import grammar, ids
+from bot.operations import report_for
+from bot.services import BotServices
+from digests.blocks import Button, Message, actions, context, section
+from digests.format import local_time
+from digests.slack_reports import Audience, report_csv, report_message
+from ledger.accounts import (
+    find_connection,
+    get_or_create_workspace,
+    set_timezone,
+    set_visibility,
+)
+from ledger.db import session_scope
+from ledger.models import Connection, Member, SyncRun, SyncState, Visibility, Workspace
+
+
+@dataclass(frozen=True)
+class Caller:
+    team_id: str
+    user_id: str
+    channel_id: str | None = None
+    enterprise_id: str | None = None
+    team_name: str = ""
+
+
+@dataclass
+class Reply:
+    message: Message
+    public: bool = False
+    csv: tuple[str, str] | None = None  # (filename, content)
+    replace_original: bool = False
+    follow_up: str | None = None  # something to do after replying, e.g. "sync"
+
+
+def text_reply(text: str) -> Reply:
+    return Reply(Message(text=text, blocks=[section(text)]))
+
+
+ADMIN_ONLY = (
+    "Only workspace admins and owners (or people on the bot's admin list) can {what}. "
+    "Ask one of them, or ask for your own spend with `/spend me`."
+)
+
+
+def workspace_for(services: BotServices, caller: Caller) -> Workspace:
+    with session_scope(services.engine) as session:
+        return get_or_create_workspace(
+            session,
+            team_id=caller.team_id,
+            name=caller.team_name,
+            enterprise_id=caller.enterprise_id,
+        )
+
+
+def is_admin(services: BotServices, client: WebClient, caller: Caller) -> bool:
+    if caller.user_id in services.admin_user_ids:
+        return True
+    return services.directory.person(client, caller.team_id, caller.user_id).is_admin
+
+
+def email_of(services: BotServices, client: WebClient, caller: Caller, user_id: str) -> str | None:
+    """The provider email for a Slack user: a hand-made link first, then their Slack email."""
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        linked = session.exec(
+            select(Member.email)
+            .join(Connection, col(Connection.id) == col(Member.connection_id))
+            .where(Connection.workspace_id == workspace.id, Member.slack_user_id == user_id)
+        ).first()
+    if linked:
+        return linked
+    return services.directory.person(client, caller.team_id, user_id).email
+
+
+def handle_query(
+    services: BotServices, client: WebClient, caller: Caller, query: grammar.SpendQuery
+) -> Reply:
+    workspace = workspace_for(services, caller)
+    admin = is_admin(services, client, caller)
+    own_email = email_of(services, client, caller, caller.user_id)
+    subject = query.email
+    if query.me:
+        if own_email is None:
+            return text_reply(
+                "I could not find your email in Slack, so I cannot match you to a Cursor user. "
+                "Ask an admin to check that the bot has the `users:read.email` scope."
+            )
+        subject = own_email
+    elif query.user_id:
+        subject = email_of(services, client, caller, query.user_id)
+        if subject is None:
+            return text_reply(f"I could not find an email for <@{query.user_id}> in Slack.")
+    own_only = workspace.visibility == Visibility.OWN and not admin
+    if own_only and subject is not None and subject != own_email:
+        return text_reply(
+            "In this workspace members see their own spend and team totals only. "
+            "Try `/spend me` or `/spend cursor`."
+        )
+    report = report_for(
+        services.engine,
+        workspace_ref=workspace.slack_team_id,
+        period_text=query.period,
+        by=query.by,
+        user=subject,
+        now=services.clock(),
+        provider=query.provider,
+    )
+    audience = Audience(viewer_email=own_email, own_rows_only=own_only)
+    message = report_message(report, audience=audience, top=query.top)
+    csv_file = None
+    if query.csv:
+        name = (
+            f"{report.provider}-{report.period.start}-{report.period.end}-by-{report.by.value}.csv"
+        )
+        csv_file = (name, report_csv(report, audience))
+    return Reply(message, public=query.public, csv=csv_file)
+
+
+def handle_status(services: BotServices, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        connection = find_connection(session, workspace, "cursor")
+        assert connection is not None and connection.id is not None
+        state = session.get(SyncState, connection.id)
+        last_run = session.exec(
+            select(SyncRun)
+            .where(SyncRun.connection_id == connection.id)
+            .order_by(col(SyncRun.started_at).desc())
+        ).first()
+    tz = workspace.timezone
+    synced_to = state.events_synced_to if state else None
+    unsynced = (now - synced_to) if synced_to else None
+    lines = [
+        f"*Cursor connection:* {connection.status} (key {connection.key_hint}, "
+        f"connected by <@{connection.connected_by}> on {connection.connected_at.date()})",
+        f"*Last successful sync:* {local_time(connection.last_success_at, tz)}",
+        f"*Data synced up to:* {local_time(synced_to, tz)}",
+        f"*Next scheduled sync:* {_next_sync(connection, tz)}",
+        "*History starts:* "
+        + (str(connection.history_start.date()) if connection.history_start else "unknown"),
+    ]
+    if last_run is not None and last_run.status == "failed":
+        lines.append(f"*Last run failed:* {last_run.error}")
+    if unsynced is not None and unsynced > timedelta(days=2):
+        lines.append(
+            f":warning: {unsynced.days} days are not synced yet. Cursor keeps only a short window "
+            "of history: run `/spend cursor sync` before those days are lost."
+        )
+    return Reply(Message(text="Cursor connection status", blocks=[section("\n".join(lines))]))
+
+
+def _next_sync(connection: Connection, tz: str) -> str:
+    if connection.last_success_at is None:
+        return "as soon as the scheduler runs"
+    return local_time(connection.last_success_at + timedelta(hours=24), tz)
+
+
+def sync_allowed(services: BotServices, caller: Caller) -> tuple[int | None, str | None]:
+    """(connection id, None) when a sync may start now, else (None, why not)."""
+    workspace = workspace_for(services, caller)
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        connection = find_connection(session, workspace, "cursor")
+        assert connection is not None and connection.id is not None
+        recent = session.exec(
+            select(SyncRun)
+            .where(
+                SyncRun.connection_id == connection.id,
+                col(SyncRun.trigger).in_(("slack", "connect")),
+                SyncRun.started_at > now - services.manual_sync_interval,
+            )
+            .order_by(col(SyncRun.started_at).desc())
+        ).first()
+    if recent is not None:
+        again = recent.started_at + services.manual_sync_interval
+        return None, (
+            "A sync was started less than an hour ago; Cursor asks clients to poll at most hourly. "
+            f"You can sync again after {local_time(again, workspace.timezone)}."
+        )
+    return connection.id, None
+
+
+def handle_settings(
+    services: BotServices, command: grammar.SetTimezone | grammar.SetVisibility, caller: Caller
+) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        stored = session.get(Workspace, workspace.id)
+        assert stored is not None
+        if isinstance(command, grammar.SetTimezone):
+            rebuilt = set_timezone(session, stored, command.zone)
+            return text_reply(
+                f"Reports now use *{stored.timezone}*; "
+                f"{rebuilt:,} events were re-bucketed by local day."
+            )
+        set_visibility(stored, command.policy)
+        who = (
+            "everyone's spend" if stored.visibility == "all" else "their own spend and team totals"
+        )
+        return text_reply(f"Members now see {who}.")
+
+
+def handle_show_settings(services: BotServices, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    return text_reply(
+        f"*Timezone:* {workspace.timezone} (`/spend settings timezone Europe/Paris`)\n"
+        f"*Visibility:* {workspace.visibility} (`/spend settings visibility own|all`)"
+    )
+
+
+def disconnect_prompt() -> Reply:
+    text = (
+        "Disconnect Cursor? The stored key is deleted and syncing stops. "
+        "History already synced is kept."
+    )
+    blocks = [
+        section(text),
+        actions(
+            Button("Disconnect", ids.DISCONNECT_CONFIRM, "cursor", style="danger"),
+            Button("Cancel", ids.DISCONNECT_CANCEL, "cursor"),
+        ),
+    ]
+    return Reply(Message(text=text, blocks=blocks))
+
+
+def not_yet(feature: str) -> Reply:
+    return Reply(
+        Message(
+            text=f"{feature} are not available in this version yet.",
+            blocks=[
+                section(f"{feature} are not available in this version yet."),
+                context("Ask for spend with `/spend cursor` meanwhile."),
+            ],
+        )
+    )

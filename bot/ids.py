@@ -1,0 +1,17 @@
+"""Slack identifiers shared by listeners and the blocks that trigger them."""
+
+from __future__ import annotations
+
+from typing import Final
+
+COMMAND: Final = "/spend"
+
+CONNECT_VIEW: Final = "cursor_connect"
+CONNECT_KEY_BLOCK: Final = "cursor_key"
+CONNECT_KEY_INPUT: Final = "cursor_key_input"
+
+DISCONNECT_CONFIRM: Final = "cursor_disconnect_confirm"
+DISCONNECT_CANCEL: Final = "cursor_disconnect_cancel"
+
+#: Buttons that ask a common question; their value is the `/spend` text they stand for.
+QUICK_ACTIONS: Final = ("quick_me_cycle", "quick_team_user", "quick_team_model", "quick_team_day")

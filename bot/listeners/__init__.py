@@ -1,0 +1,15 @@
+"""Slack listeners, registered on the Bolt app by kind."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, connect, home
+from bot.services import BotServices
+
+
+def register_listeners(app: App, services: BotServices) -> None:
+    commands.register(app, services)
+    connect.register(app, services)
+    actions.register(app, services)
+    home.register(app, services)

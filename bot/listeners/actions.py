@@ -1,0 +1,69 @@
+"""Buttons: confirm or cancel a disconnect, and quick questions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import grammar, handlers, ids
+from bot.handlers import ADMIN_ONLY, Caller
+from bot.listeners.commands import answer
+from bot.listeners.delivery import deliver
+from bot.services import BotServices
+from ledger.accounts import disconnect, find_connection
+from ledger.db import session_scope
+
+
+def caller_from_action(body: dict[str, Any]) -> Caller:
+    channel = body.get("channel") or {}
+    return Caller(
+        team_id=(body.get("team") or {}).get("id") or body["user"].get("team_id", ""),
+        user_id=body["user"]["id"],
+        channel_id=channel.get("id"),
+        enterprise_id=(body.get("enterprise") or {}).get("id"),
+    )
+
+
+def register(app: App, services: BotServices) -> None:
+    def on_disconnect(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        caller = caller_from_action(body)
+        if not handlers.is_admin(services, client, caller):
+            respond(text=ADMIN_ONLY.format(what="disconnect Cursor"), replace_original=False)
+            return
+        workspace = handlers.workspace_for(services, caller)
+        with session_scope(services.engine) as session:
+            connection = find_connection(session, workspace, "cursor", required=False)
+            if connection is not None:
+                disconnect(connection)
+        respond(
+            text=f"Cursor was disconnected by <@{caller.user_id}>. The key is deleted; "
+            "synced history is kept. Reconnect any time with `/spend cursor connect`.",
+            replace_original=True,
+        )
+
+    def on_cancel(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text="Nothing changed: Cursor stays connected.", replace_original=True)
+
+    def on_quick(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        caller = caller_from_action(body)
+        text = body["actions"][0].get("value") or ""
+        command = grammar.parse(text)
+        reply = answer(services, client, caller, command, respond)
+        if reply is None:
+            return
+        if body.get("response_url"):
+            reply.replace_original = False
+            deliver(client, respond, caller, reply)
+        else:  # App Home has no response URL: answer in the app's DM
+            channel = client.conversations_open(users=caller.user_id)["channel"]["id"]
+            client.chat_postMessage(channel=channel, **reply.message.as_kwargs())
+
+    app.action(ids.DISCONNECT_CONFIRM)(on_disconnect)
+    app.action(ids.DISCONNECT_CANCEL)(on_cancel)
+    app.action(re.compile("^quick_"))(on_quick)

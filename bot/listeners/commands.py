@@ -1,0 +1,138 @@
+"""`/spend`: acknowledge at once, then answer through the response URL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import grammar, handlers, ids
+from bot.handlers import ADMIN_ONLY, Caller, Reply
+from bot.listeners.connect import open_connect_modal
+from bot.listeners.delivery import deliver
+from bot.listeners.syncing import run_sync_and_report
+from bot.services import BotServices
+from digests.blocks import Message, section
+from ledger.accounts import LedgerError
+
+logger = logging.getLogger(__name__)
+
+SECRET_ADVICE = (
+    ":warning: That looked like an API key, so I ignored it and did not store it. "
+    "Anything typed after a slash command may be logged by Slack: please *rotate that key* in the "
+    "Cursor dashboard, then connect with `/spend cursor connect`, which asks for it privately."
+)
+
+ADMIN_COMMANDS = (
+    grammar.Disconnect,
+    grammar.SyncNow,
+    grammar.SetTimezone,
+    grammar.SetVisibility,
+)
+
+
+def caller_from(body: dict[str, Any]) -> Caller:
+    return Caller(
+        team_id=body.get("team_id") or body.get("team", {}).get("id", ""),
+        user_id=body.get("user_id") or body.get("user", {}).get("id", ""),
+        channel_id=body.get("channel_id"),
+        enterprise_id=body.get("enterprise_id") or None,
+        team_name=body.get("team_domain", ""),
+    )
+
+
+def register(app: App, services: BotServices) -> None:
+    def on_spend(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        command = grammar.parse(body.get("text", ""))
+        caller = caller_from(body)
+        immediate = immediate_answer(command)
+        if immediate is not None:
+            ack(text=immediate.message.text, blocks=immediate.message.blocks)
+            return
+        ack()
+        if isinstance(command, grammar.Connect):
+            if not handlers.is_admin(services, client, caller):
+                respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
+                return
+            open_connect_modal(client, body["trigger_id"], caller)
+            return
+        reply = answer(services, client, caller, command, respond)
+        if reply is not None:
+            deliver(client, respond, caller, reply)
+
+    app.command(ids.COMMAND)(on_spend)
+
+
+def immediate_answer(command: grammar.Command) -> Reply | None:
+    """Answers that need no database or Slack call: sent with the acknowledgement."""
+    if isinstance(command, grammar.SecretRefused) or (
+        isinstance(command, grammar.Connect) and command.pasted_secret
+    ):
+        return handlers.text_reply(SECRET_ADVICE)
+    if isinstance(command, grammar.Invalid):
+        hint = f" Did you mean `/spend {command.suggestion}`?" if command.suggestion else ""
+        text = f"{command.message}{hint}\n{command.usage}"
+        return Reply(Message(text=text, blocks=[section(text)]))
+    if isinstance(command, grammar.Help):
+        text = grammar.USAGE.get(command.topic or "", grammar.HELP_TEXT)
+        return Reply(Message(text=text, blocks=[section(text)]))
+    return None
+
+
+def answer(
+    services: BotServices,
+    client: WebClient,
+    caller: Caller,
+    command: grammar.Command,
+    respond: Respond,
+) -> Reply | None:
+    """The reply to a parsed command; None when the command answers on its own."""
+    if isinstance(command, ADMIN_COMMANDS) and not handlers.is_admin(services, client, caller):
+        return handlers.text_reply(ADMIN_ONLY.format(what="change the bot's settings or sync"))
+    try:
+        return _dispatch(services, client, caller, command, respond)
+    except LedgerError as exc:
+        return handlers.text_reply(str(exc))
+
+
+def _dispatch(
+    services: BotServices,
+    client: WebClient,
+    caller: Caller,
+    command: grammar.Command,
+    respond: Respond,
+) -> Reply | None:
+    if isinstance(command, grammar.SpendQuery):
+        return handlers.handle_query(services, client, caller, command)
+    if isinstance(command, grammar.Status):
+        return handlers.handle_status(services, caller)
+    if isinstance(command, grammar.Disconnect):
+        handlers.workspace_for(services, caller)
+        return handlers.disconnect_prompt()
+    if isinstance(command, grammar.SyncNow):
+        connection_id, refusal = handlers.sync_allowed(services, caller)
+        if connection_id is None:
+            return handlers.text_reply(refusal or "A sync cannot start now.")
+        respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
+        run_sync_and_report(services, connection_id, trigger="slack", respond=respond)
+        return None
+    if isinstance(command, grammar.SetTimezone | grammar.SetVisibility):
+        return handlers.handle_settings(services, command, caller)
+    if isinstance(command, grammar.ShowSettings):
+        return handlers.handle_show_settings(services, caller)
+    if isinstance(
+        command,
+        grammar.DigestAdd
+        | grammar.DigestList
+        | grammar.DigestRemove
+        | grammar.DigestPreview
+        | grammar.DigestSend,
+    ):
+        return handlers.not_yet("Scheduled digests")
+    if isinstance(
+        command, grammar.BudgetSet | grammar.BudgetList | grammar.BudgetRemove | grammar.AlertsList
+    ):
+        return handlers.not_yet("Budgets and alerts")
+    return handlers.text_reply(grammar.HELP_TEXT)

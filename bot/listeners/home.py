@@ -1,0 +1,92 @@
+"""The App Home tab: your spend this cycle, the team's, connection health, quick buttons."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import handlers
+from bot.handlers import Caller
+from bot.operations import report_for
+from bot.services import BotServices
+from digests.blocks import context, divider, header, section
+from digests.format import dollars, local_time
+from digests.slack_reports import quick_actions
+from ledger.accounts import LedgerError, find_connection
+from ledger.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[str, Any]:
+    workspace = handlers.workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        connection = find_connection(session, workspace, "cursor", required=False)
+    blocks = [header("StackSpend: AI coding spend")]
+    if connection is None:
+        blocks.append(
+            section(
+                "Cursor is not connected yet. An admin can connect it with `/spend cursor connect`."
+            )
+        )
+        return {"type": "home", "blocks": blocks}
+    now = services.clock()
+    email = handlers.email_of(services, client, caller, caller.user_id)
+    team = report_for(
+        services.engine,
+        workspace_ref=workspace.slack_team_id,
+        period_text="cycle",
+        by="model",
+        now=now,
+    )
+    mine = None
+    if email:
+        mine = report_for(
+            services.engine,
+            workspace_ref=workspace.slack_team_id,
+            period_text="cycle",
+            by="model",
+            user=email,
+            now=now,
+        )
+    yours = dollars(mine.totals.cents) if mine else "unknown (your Slack profile has no email)"
+    lines = [f"*Your spend this cycle:* {yours}"]
+    # Team totals are visible to everyone under either visibility policy.
+    lines.append(
+        f"*Team this cycle:* {dollars(team.totals.cents)} "
+        f"(on-demand {dollars(team.totals.on_demand_cents)})"
+    )
+    if team.rows:
+        lines.append("*Top model:* " + f"{team.rows[0].key} ({dollars(team.rows[0].cents)})")
+    blocks += [
+        section("\n".join(lines)),
+        context(
+            f"Cursor {connection.status} · last sync "
+            f"{local_time(connection.last_success_at, workspace.timezone)}"
+            + (
+                f" · history since {connection.history_start.date()}"
+                if connection.history_start
+                else ""
+            )
+        ),
+        divider(),
+        quick_actions(),
+    ]
+    return {"type": "home", "blocks": blocks}
+
+
+def register(app: App, services: BotServices) -> None:
+    def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        caller = Caller(team_id=body.get("team_id", ""), user_id=event["user"])
+        try:
+            view = home_view(services, client, caller)
+        except LedgerError as exc:
+            view = {"type": "home", "blocks": [section(str(exc))]}
+        client.views_publish(user_id=caller.user_id, view=view)
+
+    app.event("app_home_opened")(on_home_opened)

@@ -1,0 +1,34 @@
+"""What listeners need, built once at start-up and passed to every listener."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.directory import SlackDirectory
+from bot.wiring import CursorAccess
+from ledger.secrets import SecretBox
+from ledger.sync import SyncOptions
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class BotServices:
+    engine: Engine
+    box: SecretBox
+    #: A fresh way to reach Cursor for each use (clients are closed after it).
+    cursor_access: Callable[[], CursorAccess]
+    #: A fast, single-attempt client for checking a key while Slack waits (3-second rule).
+    cursor_check_access: Callable[[], CursorAccess]
+    admin_user_ids: frozenset[str] = frozenset()
+    sync_options: SyncOptions = field(default_factory=SyncOptions)
+    #: A person may ask for a sync at most this often.
+    manual_sync_interval: timedelta = timedelta(hours=1)
+    directory: SlackDirectory = field(default_factory=SlackDirectory)
+    clock: Callable[[], datetime] = utc_now
