@@ -44,7 +44,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import sqlalchemy
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, Table, event
 
 from bot.operations import report_for
 from bot.wiring import CursorAccess
@@ -618,32 +618,40 @@ def bench_reports() -> None:
             engine.dispose()
 
 
-def explain(engine: Engine, case: ReportCase) -> None:
-    """The plan of the breakdown query behind a report that missed its target."""
-    from ledger.periods import parse_period
-    from ledger.queries import ROLLUPS as Q_ROLLUPS
+def report_statements(engine: Engine, case: ReportCase) -> list[tuple[str, Any]]:
+    """The SQL (and parameters) that one ``report_for`` run sends about usage_rollup."""
+    seen: list[tuple[str, Any]] = []
 
-    del Q_ROLLUPS
-    today = NOW.date()
-    period = parse_period(case.period, today=today)
-    dimension = {"user": "user_email", "model": "model", "day": "day"}[case.by]
-    where = "connection_id = 1 AND day >= :start AND day <= :end"
-    if case.user:
-        where += " AND user_email = :user"
-    sql = (
-        f"SELECT {dimension}, sum(charged_cents), sum(events), sum(input_tokens), "
-        f"sum(output_tokens) FROM usage_rollup WHERE {where} GROUP BY {dimension} "
-        f"ORDER BY 2 DESC, {dimension}"
-    )
-    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
-    params: dict[str, Any] = {"start": period.start, "end": period.end, "user": case.user}
-    if not case.user:
-        params.pop("user")
-    with engine.connect() as connection:
-        plan = connection.execute(text(prefix + sql), params).all()
-    print(f"   plan of '{case.label}' ({engine.dialect.name}):")
-    for row in plan:
-        print(f"     {row[-1]}")
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "usage_rollup" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        report_for(
+            engine,
+            workspace_ref=TEAM_ID,
+            period_text=case.period,
+            by=case.by,
+            now=NOW,
+            user=case.user,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def explain(engine: Engine, case: ReportCase) -> None:
+    """The plans of the rollup queries behind a report that missed its target."""
+    sqlite = engine.dialect.name == "sqlite"
+    prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
+    print(f"   plans of '{case.label}' ({engine.dialect.name}):")
+    for statement, parameters in report_statements(engine, case):
+        with engine.connect() as connection:
+            plan = connection.exec_driver_sql(prefix + statement, parameters).all()
+        print(f"     {' '.join(statement.split())[:110]}...")
+        for row in plan:
+            print(f"       {row[-1]}")
 
 
 # --- entry points -------------------------------------------------------------------------

@@ -253,7 +253,12 @@ _HELP_TOPICS = {
     "budgets": "budget",
     "alert": "alerts",
 }
-_SLOT_NAMES = {"period": "two periods", "by": "two groupings", "person": "two people"}
+_SLOT_NAMES = {
+    "period": "two periods",
+    "by": "two groupings",
+    "person": "two people",
+    "top": "two limits",
+}
 
 
 class _Reject(Exception):
