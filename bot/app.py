@@ -52,14 +52,14 @@ def create_app(
     slack_api_url: str | None = None,
     client: WebClient | None = None,
     token_verification_enabled: bool = True,
+    listener_executor: ThreadPoolExecutor | None = None,
 ) -> App:
     app = App(
         token=token,
         signing_secret=signing_secret,
         client=client or slack_client(token, slack_api_url),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
-        ),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         token_verification_enabled=token_verification_enabled,
         raise_error_for_unhandled_request=False,
     )

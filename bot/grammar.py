@@ -262,7 +262,11 @@ _SLOT_NAMES = {
 
 
 class _Reject(Exception):
-    """Raised inside the parser; `parse` turns it into `Invalid`."""
+    """Raised inside the parser; `parse` turns it into `Invalid`.
+
+    `suggestion` is set only when there is a whole command to offer instead (a typo fixed,
+    extra words dropped); the message then need not repeat it.
+    """
 
     def __init__(self, message: str, topic: str = "help", suggestion: str | None = None):
         super().__init__(message)
@@ -311,14 +315,12 @@ def _dispatch(tokens: list[str]) -> Command:
 def _unknown_command(tokens: list[str]) -> _Reject:
     token, word = tokens[0], tokens[0].lower()
     if word in _QUERY_WORDS or word[:1].isdigit() or _user_id(token) or _email(token):
-        words = _shown(" ".join(_shown(token) for token in tokens))
-        message = f"Say which tool first: `/spend cursor {words}`."
-        return _Reject(message, "cursor", "cursor")
+        return _Reject("Say which tool first.", "cursor", _corrected("cursor", tokens, -1, ""))
     match = _closest(word, _HANDLERS)
     if match is None:
-        return _Reject(f"I don't know `{_shown(token)}`. Try `/spend help`.", "help")
-    message = f"I don't know `{_shown(token)}`. Did you mean `/spend {match}`?"
-    return _Reject(message, _HELP_TOPICS.get(match, "help"), match)
+        return _Reject(f"`{_shown(token)}` isn't a command: see `/spend help`.", "help")
+    message = f"`{_shown(token)}` isn't a command."
+    return _Reject(message, _HELP_TOPICS.get(match, "help"), _corrected("", tokens, 0, match))
 
 
 def _help(rest: list[str]) -> Command:
@@ -365,7 +367,7 @@ class _Seen:
             what = _SLOT_NAMES.get(slot, f"two {slot}s")
             message = f"You gave {what}, `{earlier}` and `{later}`: keep one"
             message += f", e.g. `/spend cursor {earlier}`." if self.command == "cursor" else "."
-        return _Reject(message, self.topic, self.command)
+        return _Reject(message, self.topic)
 
 
 @dataclass
@@ -402,7 +404,7 @@ def _query_word(query: _Query, tokens: list[str], index: int) -> int:
     word = token.lower()
     following = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
     if word in ("by", "per"):
-        query.by = _grouping(word, following, seen.topic)
+        query.by = _grouping(tokens, index, seen.topic)
         seen.claim("by", f"{word} {following}")
         return index + 2
     if word == "top" or _TOP.fullmatch(word):
@@ -428,38 +430,41 @@ def _query_word(query: _Query, tokens: list[str], index: int) -> int:
         seen.claim(word, word)
     elif word in ("to", "-", "until", "through"):
         message = "Write a range with two dots and no spaces: `2025-01-01..2025-01-31`."
-        raise _Reject(message, seen.topic, "cursor 2025-01-01..2025-01-31")
+        raise _Reject(message, seen.topic)
     elif word in _ACTIONS or word == "connect":
-        raise _Reject(f"`{word}` goes on its own: `/spend cursor {word}`.", "cursor", "cursor")
+        raise _Reject(f"`{word}` goes on its own.", "cursor", f"cursor {word}")
     elif word in _PERIOD_WORDS or word[:1].isdigit() or ".." in word:
         query.period = _period(word, seen.topic)
         seen.claim("period", token)
     else:
-        raise _unknown_word(token, seen.topic, _QUERY_WORDS)
+        raise _unknown_word(tokens, index, "cursor", seen.topic, _QUERY_WORDS)
     return index + 1
 
 
-def _grouping(word: str, value: str, topic: str) -> str:
+def _grouping(tokens: list[str], index: int, topic: str) -> str:
+    """The grouping named after `by` or `per` at `index`."""
+    value = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
     if value in _GROUPINGS:
         return _GROUPINGS[value]
+    said = f"`{tokens[index]} {_shown(value)}` isn't a grouping" if value else "`by` needs a word"
+    message = f"{said}: use user, model, day or kind, e.g. `/spend cursor 7d by model`."
     match = _closest(value, _GROUPINGS) if value else None
-    shown = f"`{word} {_shown(value)}` isn't a grouping" if value else f"`{word}` needs a word"
-    message = f"{shown}: use user, model, day or kind, e.g. `/spend cursor 7d by model`."
-    raise _Reject(message, topic, f"{topic} by {_GROUPINGS[match]}" if match else topic)
+    fixed = _corrected("cursor", tokens, index + 1, _GROUPINGS[match]) if match else None
+    raise _Reject(message, topic, fixed)
 
 
 def _top(number: str, topic: str) -> int:
     if number.isascii() and number.isdigit() and 1 <= int(number) <= 100:
         return int(number)
     message = "`top` needs a number from 1 to 100 after it, e.g. `top 10`."
-    raise _Reject(message, topic, f"{topic} top 10")
+    raise _Reject(message, topic)
 
 
 def _period(word: str, topic: str) -> str:
     try:
         parse_period(word, today=_ANY_DAY)
     except PeriodError as error:
-        raise _Reject(str(error), topic, topic) from None
+        raise _Reject(str(error), topic) from None
     return word
 
 
@@ -473,8 +478,9 @@ def _settings(rest: list[str]) -> Command:
         if len(args) == 1 and args[0].lower() in _VISIBILITY:
             return SetVisibility(_VISIBILITY[args[0].lower()])
         message = "Visibility is `own` or `all`: `/spend settings visibility own`."
-        raise _Reject(message, "settings", "settings visibility own")
-    raise _unknown_word(rest[0], "settings", ("timezone", "visibility"))
+        match = _closest(args[0].lower(), _VISIBILITY) if len(args) == 1 else None
+        raise _Reject(message, "settings", f"settings visibility {match}" if match else None)
+    raise _unknown_word(rest, 0, "settings", "settings", ("timezone", "visibility"))
 
 
 @cache
@@ -486,13 +492,12 @@ def _zone(args: list[str]) -> str:
     name = args[0].lower() if len(args) == 1 else ""
     if name in _zones():
         return _zones()[name]
-    match = _closest(name, _zones()) if name else None
-    hint = f" Did you mean `{_zones()[match]}`?" if match else ""
-    shown = f"`{_shown(args[0])}` isn't a timezone. " if len(args) == 1 else ""
+    said = f"`{_shown(args[0])}` isn't a timezone. " if len(args) == 1 else ""
     message = (
-        f"{shown}Use one IANA name such as `Europe/Paris`, `America/New_York` or "
-        f"`Asia/Tokyo`: `/spend settings timezone Europe/Paris`.{hint}"
+        f"{said}Use one IANA name such as `Europe/Paris`, `America/New_York` or `Asia/Tokyo`: "
+        "`/spend settings timezone Europe/Paris`."
     )
+    match = _closest(name, _zones()) if name else None
     raise _Reject(message, "settings", f"settings timezone {_zones()[match]}" if match else None)
 
 
@@ -510,13 +515,13 @@ def _digest(rest: list[str]) -> Command:
         return DigestRemove(_id(args, "digest remove", "digest"))
     if word == "send":
         return DigestSend(_id(args, "digest send", "digest"))
-    raise _unknown_word(rest[0], "digest", ("add", "list", "preview", "send", "remove"))
+    raise _unknown_word(rest, 0, "digest", "digest", ("add", "list", "preview", "send", "remove"))
 
 
 def _digest_add(args: list[str]) -> DigestAdd:
     seen = _Seen("digest", "digest add")
     channel_id, local_time, cadence = None, None, "daily"
-    for token in args:
+    for index, token in enumerate(args):
         word = token.lower()
         if channel := _channel_id(token):
             channel_id = channel
@@ -528,13 +533,13 @@ def _digest_add(args: list[str]) -> DigestAdd:
             local_time = _time(word)
             seen.claim("time", token)
         else:
-            raise _unknown_word(token, "digest", _CADENCES)
+            raise _unknown_word(args, index, "digest add", "digest", _CADENCES)
     if channel_id is None:
         message = "Say which channel, picked from Slack's autocomplete: "
-        raise _Reject(message + "`/spend digest add #channel 09:00`.", "digest", "digest add")
+        raise _Reject(message + "`/spend digest add #channel 09:00`.", "digest")
     if local_time is None:
         message = "Say when, as 24-hour HH:MM: `/spend digest add #channel 09:00`."
-        raise _Reject(message, "digest", "digest add")
+        raise _Reject(message, "digest")
     return DigestAdd(channel_id, local_time, cadence)
 
 
@@ -548,7 +553,7 @@ def _time(word: str) -> time:
     if hour <= 23 and minute <= 59:
         return time(hour, minute)
     message = f"`{_shown(word)}` isn't a time of day: use 24-hour HH:MM, e.g. `09:00` or `17:30`."
-    raise _Reject(message, "digest", "digest add")
+    raise _Reject(message, "digest")
 
 
 def _budget(rest: list[str]) -> Command:
@@ -560,7 +565,7 @@ def _budget(rest: list[str]) -> Command:
         return _budget_set(args)
     if word in ("remove", "delete", "rm"):
         return BudgetRemove(_id(args, "budget remove", "budget"))
-    raise _unknown_word(rest[0], "budget", ("set", "list", "remove"))
+    raise _unknown_word(rest, 0, "budget", "budget", ("set", "list", "remove"))
 
 
 @dataclass
@@ -578,13 +583,13 @@ class _Budget:
         if "cursor" not in slots and self.user_id is None:
             message = "Say what the budget is for: `/spend budget set cursor $5000` (the team) "
             message += "or `/spend budget set @alice $200` (one person)."
-            raise _Reject(message, "budget", "budget set")
+            raise _Reject(message, "budget")
         if self.amount_cents is None:
             message = "Say how much, e.g. `/spend budget set cursor $5000`."
-            raise _Reject(message, "budget", "budget set")
+            raise _Reject(message, "budget")
         if "notify" in slots and not (self.notify_user_ids or self.notify_channel_id):
             message = "`notify` needs people or a channel after it: `notify @alice #finance`."
-            raise _Reject(message, "budget", "budget set")
+            raise _Reject(message, "budget")
         return BudgetSet(
             amount_cents=self.amount_cents, user_id=self.user_id, period=self.period,
             thresholds=self.thresholds, notify_user_ids=tuple(self.notify_user_ids),
@@ -613,8 +618,8 @@ def _budget_word(budget: _Budget, args: list[str], index: int) -> int:
         budget.notify_channel_id = channel_id
         seen.claim("channel", token)
     elif channel_id:
-        message = "Put the channel after `notify`: `budget set cursor $5000 notify #finance`."
-        raise _Reject(message, "budget", "budget set")
+        message = "Put the channel after `notify`, e.g. `notify #finance`."
+        raise _Reject(message, "budget")
     elif word == "at":
         end = index + 1
         while end < len(args) and _PERCENTS.fullmatch(args[end]):
@@ -631,7 +636,8 @@ def _budget_word(budget: _Budget, args: list[str], index: int) -> int:
     elif word in ("cursor", "notify"):
         seen.claim(word, word)
     else:
-        raise _unknown_word(token, "budget", ("cursor", "at", "notify", *_BUDGET_PERIODS))
+        vocabulary = ("cursor", "at", "notify", *_BUDGET_PERIODS)
+        raise _unknown_word(args, index, "budget set", "budget", vocabulary)
     return index + 1
 
 
@@ -643,7 +649,7 @@ def _amount(token: str) -> int:
         if 0 < cents <= _MAX_CENTS and cents == cents.to_integral_value():
             return int(cents)
     message = f"`{_shown(token)}` isn't an amount: write `$5000`, `$5,000`, `$49.99` or `5k`."
-    raise _Reject(message, "budget", "budget set")
+    raise _Reject(message, "budget")
 
 
 def _thresholds(tokens: list[str]) -> tuple[int, ...]:
@@ -653,7 +659,7 @@ def _thresholds(tokens: list[str]) -> tuple[int, ...]:
     if parts and None not in values and all(1 <= number <= 1000 for number in numbers):
         return tuple(sorted(numbers))
     message = "`at` needs percentages from 1 to 1000, e.g. `at 50,80,100`."
-    raise _Reject(message, "budget", "budget set")
+    raise _Reject(message, "budget")
 
 
 def _alerts(rest: list[str]) -> Command:
@@ -721,19 +727,29 @@ def _id(args: Sequence[str], command: str, topic: str) -> int:
     if match and int(match[1]) > 0:
         return int(match[1])
     message = f"Say which one by number: `/spend {command} 3` (`/spend {topic} list` shows them)."
-    raise _Reject(message, topic, command)
+    raise _Reject(message, topic)
 
 
-def _unknown_word(token: str, topic: str, vocabulary: Iterable[str]) -> _Reject:
+def _unknown_word(
+    words: Sequence[str], index: int, prefix: str, topic: str, vocabulary: Iterable[str]
+) -> _Reject:
+    """`words[index]` means nothing after `prefix`: name it, and fix it if it is a typo."""
+    token = words[index]
     if token.startswith("@"):
         message = "Pick the person from Slack's autocomplete (type `@` and choose them)"
-        return _Reject(f"{message} so that Slack sends a real mention.", topic, topic)
+        return _Reject(f"{message} so that Slack sends a real mention.", topic)
     if token.startswith("#") and not _ID.fullmatch(token):
         message = "Pick the channel from Slack's autocomplete (type `#` and choose it)"
-        return _Reject(f"{message} so that Slack sends a real channel link.", topic, topic)
+        return _Reject(f"{message} so that Slack sends a real channel link.", topic)
     match = _closest(token.lower(), vocabulary)
     if match is None:
-        message = f"I don't understand `{_shown(token)}` here. See `/spend help {topic}`."
-        return _Reject(message, topic, topic)
-    message = f"I don't understand `{_shown(token)}`. Did you mean `{match}`?"
-    return _Reject(message, topic, f"{topic} {match}")
+        message = f"I don't understand `{_shown(token)}` here: see `/spend help {topic}`."
+        return _Reject(message, topic)
+    message = f"I don't understand `{_shown(token)}`."
+    return _Reject(message, topic, _corrected(prefix, words, index, match))
+
+
+def _corrected(prefix: str, words: Sequence[str], index: int, replacement: str) -> str:
+    """The command typed, with `words[index]` replaced (index -1: nothing replaced)."""
+    fixed = [replacement if at == index else _shown(word) for at, word in enumerate(words)]
+    return " ".join([prefix, *fixed]).strip()

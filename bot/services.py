@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bot.directory import SlackDirectory
-from bot.wiring import CursorAccess
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
+
+if TYPE_CHECKING:  # wiring builds the services, so it imports this module
+    from bot.wiring import CursorAccess
 
 
 def utc_now() -> datetime:

@@ -18,6 +18,7 @@ Served paths:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -148,10 +149,8 @@ def _decode_json_fields(raw: dict[str, Any]) -> dict[str, Any]:
     for key in JSON_FIELDS & params.keys():
         value = params[key]
         if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(ValueError):
                 params[key] = json.loads(value)
-            except ValueError:
-                pass
     return params
 
 
