@@ -184,7 +184,7 @@ def test_an_unreachable_cursor_is_an_inline_error_within_three_seconds(bot: Harn
         )
         bot.services.cursor_check_access = lambda: CursorAccess(options)
         started = time.monotonic()
-        status, body = submit_key(bot, DEMO_API_KEY)
+        _, body = submit_key(bot, DEMO_API_KEY)
         assert time.monotonic() - started < 3.0
         bot.sim.faults.delay_seconds = 0
     assert "did not answer in time" in json.loads(body)["errors"][ids.CONNECT_KEY_BLOCK]
