@@ -19,12 +19,6 @@ from ledger.accounts import LedgerError
 
 logger = logging.getLogger(__name__)
 
-SECRET_ADVICE = (
-    ":warning: That looked like an API key, so I ignored it and did not store it. "
-    "Anything typed after a slash command may be logged by Slack: please *rotate that key* in the "
-    "Cursor dashboard, then connect with `/spend cursor connect`, which asks for it privately."
-)
-
 ADMIN_COMMANDS = (
     grammar.Disconnect,
     grammar.SyncNow,
@@ -70,7 +64,7 @@ def immediate_answer(command: grammar.Command) -> Reply | None:
     if isinstance(command, grammar.SecretRefused) or (
         isinstance(command, grammar.Connect) and command.pasted_secret
     ):
-        return handlers.text_reply(SECRET_ADVICE)
+        return handlers.text_reply(f":warning: {grammar.SECRET_ADVICE}")
     if isinstance(command, grammar.Invalid):
         hint = f" Did you mean `/spend {command.suggestion}`?" if command.suggestion else ""
         text = f"{command.message}{hint}\n{command.usage}"
