@@ -88,6 +88,14 @@ class SetVisibility:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkPerson:
+    """Match a Slack person to a provider email when their Slack email differs."""
+
+    user_id: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestAdd:
     channel_id: str
     local_time: time
@@ -149,7 +157,7 @@ class Invalid:
 
 Command: TypeAlias = (
     Help | SpendQuery | Connect | Disconnect | Status | SyncNow | SecretRefused
-    | ShowSettings | SetTimezone | SetVisibility
+    | ShowSettings | SetTimezone | SetVisibility | LinkPerson
     | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
 )  # fmt: skip
@@ -178,7 +186,8 @@ USAGE: dict[str, str] = {
     "settings": "`/spend settings` shows them.\n"
     "• `/spend settings timezone Europe/Paris` (an IANA name)\n"
     "• `/spend settings visibility own` (members see their own spend and team totals) "
-    "or `all` (members see everyone's)",
+    "or `all` (members see everyone's)\n"
+    "• `/spend settings link @alice alice@company.com` when a Slack email differs from Cursor's",
     "digest": "• `/spend digest add #channel 09:00 [daily|weekdays|mon..sun]`\n"
     "• `/spend digest list` • `/spend digest preview` • `/spend digest send 3` "
     "• `/spend digest remove 3`",
@@ -480,7 +489,21 @@ def _settings(rest: list[str]) -> Command:
         message = "Visibility is `own` or `all`: `/spend settings visibility own`."
         match = _closest(args[0].lower(), _VISIBILITY) if len(args) == 1 else None
         raise _Reject(message, "settings", f"settings visibility {match}" if match else None)
-    raise _unknown_word(rest, 0, "settings", "settings", ("timezone", "visibility"))
+    if word == "link":
+        return _link(args)
+    raise _unknown_word(rest, 0, "settings", "settings", ("timezone", "visibility", "link"))
+
+
+def _link(args: list[str]) -> LinkPerson:
+    people = [user for token in args if (user := _user_id(token))]
+    emails = [email for token in args if (email := _email(token))]
+    if len(args) == 2 and len(people) == 1 and len(emails) == 1:
+        return LinkPerson(user_id=people[0], email=emails[0])
+    raise _Reject(
+        "Name one person and the email Cursor knows them by: "
+        "`/spend settings link @alice alice@company.com`.",
+        "settings",
+    )
 
 
 @cache

@@ -21,6 +21,7 @@ from digests.slack_reports import Audience, report_csv, report_message
 from ledger.accounts import (
     find_connection,
     get_or_create_workspace,
+    link_member,
     set_timezone,
     set_visibility,
 )
@@ -213,6 +214,15 @@ def handle_settings(
             "everyone's spend" if stored.visibility == "all" else "their own spend and team totals"
         )
         return text_reply(f"Members now see {who}.")
+
+
+def handle_link(services: BotServices, command: grammar.LinkPerson, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        connection = find_connection(session, workspace, "cursor")
+        assert connection is not None
+        link_member(session, connection, slack_user_id=command.user_id, email=command.email)
+    return text_reply(f"<@{command.user_id}> is now matched to the Cursor user {command.email}.")
 
 
 def handle_show_settings(services: BotServices, caller: Caller) -> Reply:

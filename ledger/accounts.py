@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from ledger.ingest import rebuild_rollups
-from ledger.models import Connection, ConnectionStatus, Visibility, Workspace
+from ledger.models import Connection, ConnectionStatus, Member, Visibility, Workspace
 from ledger.secrets import SecretBox
 
 
@@ -135,3 +135,20 @@ def set_visibility(workspace: Workspace, policy: str) -> None:
         workspace.visibility = Visibility(policy.lower()).value
     except ValueError:
         raise LedgerError("Visibility is `own` (members see their own spend) or `all`.") from None
+
+
+def link_member(
+    session: Session, connection: Connection, *, slack_user_id: str, email: str
+) -> None:
+    """Match a Slack person to a provider member by hand (their emails differ)."""
+    members = session.exec(select(Member).where(Member.connection_id == connection.id)).all()
+    target = next((m for m in members if m.email == email.lower()), None)
+    if target is None:
+        raise LedgerError(
+            f"No Cursor member has the email {email}: check the spelling, or run "
+            "`/spend cursor sync` if they joined since the last sync."
+        )
+    for member in members:
+        if member.slack_user_id == slack_user_id:
+            member.slack_user_id = None
+    target.slack_user_id = slack_user_id

@@ -24,6 +24,7 @@ ADMIN_COMMANDS = (
     grammar.SyncNow,
     grammar.SetTimezone,
     grammar.SetVisibility,
+    grammar.LinkPerson,
 )
 
 
@@ -114,6 +115,8 @@ def _dispatch(
         return None
     if isinstance(command, grammar.SetTimezone | grammar.SetVisibility):
         return handlers.handle_settings(services, command, caller)
+    if isinstance(command, grammar.LinkPerson):
+        return handlers.handle_link(services, command, caller)
     if isinstance(command, grammar.ShowSettings):
         return handlers.handle_show_settings(services, caller)
     if isinstance(

@@ -28,6 +28,7 @@ from bot.grammar import (
     Disconnect,
     Help,
     Invalid,
+    LinkPerson,
     SecretRefused,
     SetTimezone,
     SetVisibility,
@@ -532,3 +533,12 @@ def test_a_pasted_key_never_survives_into_the_result(command: str, key: str, at:
     if isinstance(result, Connect):
         assert result.pasted_secret
     assert key not in repr(result)
+
+
+def test_settings_link_takes_one_person_and_one_email() -> None:
+    assert parse("settings link <@U123|al> <mailto:Al@X.com|Al@X.com>") == LinkPerson(
+        user_id="U123", email="al@x.com"
+    )
+    assert parse("settings link al@x.com <@U123>") == LinkPerson(user_id="U123", email="al@x.com")
+    rejected = parse("settings link <@U123>")
+    assert isinstance(rejected, Invalid) and "settings link @alice" in rejected.message

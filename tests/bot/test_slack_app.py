@@ -349,3 +349,17 @@ def test_no_command_text_makes_a_listener_raise_or_stay_silent(
         return
     replies = synced_bot.replies(key)
     assert all(SORRY not in r.all_text() for r in replies), text
+
+
+def test_an_admin_links_a_person_whose_emails_differ(synced_bot: Harness) -> None:
+    _, key = synced_bot.command("me 30d", user=STRANGER)
+    assert "for nobody@elsewhere.test" in synced_bot.reply_text(key)
+    target = synced_bot.emails[3]
+    _, key = synced_bot.command(f"settings link <@{STRANGER}|sam> <mailto:{target}|{target}>")
+    assert f"matched to the Cursor user {target}" in synced_bot.reply_text(key)
+    _, key = synced_bot.command("me 30d", user=STRANGER)
+    assert f"for {target}" in synced_bot.reply_text(key)
+    _, key = synced_bot.command(f"settings link <@{MEMBER}> nobody@nowhere.test")
+    assert "No Cursor member has the email" in synced_bot.reply_text(key)
+    _, key = synced_bot.command(f"settings link <@{MEMBER}> {target}", user=MEMBER)
+    assert "Only workspace admins" in synced_bot.reply_text(key)
