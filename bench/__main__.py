@@ -12,6 +12,8 @@ import time
 
 BENCHMARKS: list[str] = [
     "connector_bench",
+    "ledger_bench",
+    "digest_bench",
 ]
 
 

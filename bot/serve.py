@@ -32,7 +32,7 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], StartResponse], Iterable[byt
     return application
 
 
-def serve_http(app: App, *, host: str, port: int, threads: int = 16) -> None:
+def serve_http(app: App, *, host: str, port: int, threads: int = 32) -> None:
     logger.info("serving Slack requests on http://%s:%s%s", host, port, EVENTS_PATH)
     waitress.serve(wsgi_app(app), host=host, port=port, threads=threads, ident="stackspend")
 

@@ -35,3 +35,5 @@ class BotServices:
     manual_sync_interval: timedelta = timedelta(hours=1)
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     clock: Callable[[], datetime] = utc_now
+    #: Called after digest schedules change, so that the scheduler rebuilds its jobs.
+    on_schedules_changed: Callable[[], None] = lambda: None

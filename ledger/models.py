@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from datetime import time as time_of_day
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
@@ -263,3 +264,67 @@ class SyncState(SQLModel, table=True):
     members_synced_at: datetime | None = _instant()
     spend_synced_at: datetime | None = _instant()
     activity_synced_at: datetime | None = _instant()
+
+
+class Cadence(enum.StrEnum):
+    DAILY = "daily"
+    WEEKDAYS = "weekdays"
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class ScheduleStatus(enum.StrEnum):
+    OK = "ok"
+    FAILING = "failing"
+
+
+class DigestSchedule(SQLModel, table=True):
+    """A digest posted to a channel at a local time (the workspace's timezone)."""
+
+    __tablename__ = "digest_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _workspace_fk()
+    channel_id: str = Field(max_length=32)
+    local_time: time_of_day
+    cadence: str = Field(default=Cadence.DAILY.value, max_length=16)
+    #: Comma-separated section names, or "all".
+    sections: str = Field(default="all", max_length=200)
+    top_n: int = 5
+    chart: bool = True
+    enabled: bool = True
+    status: str = Field(default=ScheduleStatus.OK.value, max_length=16)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class DeliveryStatus(enum.StrEnum):
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Delivery(SQLModel, table=True):
+    """A message that must go out once: claimed before posting, completed after."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _workspace_fk()
+    dedupe_key: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    status: str = Field(default=DeliveryStatus.CLAIMED.value, max_length=16)
+    claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = _instant()
+    attempts: int = 0
+    message_ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, sa_type=Text)

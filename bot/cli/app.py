@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli.demo import demo
+from bot.cli.digest_commands import digest_app
 from bot.cli.ledger_commands import connect_app, db_app, report_app, sync
 from bot.cli.serve_command import serve
 from bot.cli.simulate import simulate_app
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(connect_app, name="connect")
 app.add_typer(report_app, name="report")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(digest_app, name="digest")
 app.command("sync")(sync)
 app.command("demo")(demo)
 app.command("serve")(serve)

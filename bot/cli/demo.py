@@ -17,8 +17,14 @@ from bot.wiring import CursorAccess, ledger_engine
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import DEMO_API_KEY, CursorSimulator, running_server
+from digests.chart import render_chart
+from digests.daily import compose, render_text
 from digests.reports import report_text
 from ledger import migrate
+from ledger.accounts import find_workspace
+from ledger.db import session_scope
+from ledger.digest_data import digest_inputs
+from ledger.queries import scope_for
 from ledger.secrets import generate_secret_key
 
 DEMO_TEAM = "T0DEMO"
@@ -79,9 +85,16 @@ def demo(
             )
             typer.echo("")
             typer.echo(report_text(report, limit=10))
+        chart_path = directory / "digest-chart.png"
+        with session_scope(engine) as session:
+            scope = scope_for(session, find_workspace(session, DEMO_TEAM))
+            inputs = digest_inputs(session, scope, today=now.date(), now=now)
+        typer.echo("\n" + render_text(compose(inputs)))
+        chart_path.write_bytes(render_chart(inputs))
         engine.dispose()
     typer.echo(
-        f"\nDone in {time.monotonic() - started:.1f}s. The ledger is {directory / 'demo.db'}; "
+        f"\nThe digest's chart is {chart_path}.\n"
+        f"Done in {time.monotonic() - started:.1f}s. The ledger is {directory / 'demo.db'}; "
         f"explore it with:\n  set -a; . {directory / 'demo.env'}; set +a\n"
         f"  stackspend report cursor --workspace {DEMO_TEAM} --period 7d --by day"
     )

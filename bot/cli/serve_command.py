@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
 from bot.app import create_app
 from bot.cli.common import clean_errors, configure_logging, fail, settings_or_exit
+from bot.digest_jobs import DigestSender
+from bot.scheduler import Scheduler
 from bot.serve import serve_http, serve_socket_mode
 from bot.wiring import bot_services, ledger_engine
 
@@ -37,14 +40,25 @@ def serve(
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     with clean_errors():
         engine = ledger_engine(settings)
+        services = bot_services(settings, engine)
         app = create_app(
-            bot_services(settings, engine),
+            services,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             token=settings.slack_bot_token.get_secret_value(),
             slack_api_url=settings.slack_api_url,
         )
-    if http:
-        serve_http(app, host=host, port=port)
-    else:
-        assert settings.slack_app_token is not None
-        serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())
+    scheduler = Scheduler(
+        services,
+        DigestSender(services, lambda _team: app.client),
+        sync_interval=timedelta(hours=settings.sync_interval_hours),
+    )
+    services.on_schedules_changed = scheduler.rebuild
+    scheduler.start()
+    try:
+        if http:
+            serve_http(app, host=host, port=port)
+        else:
+            assert settings.slack_app_token is not None
+            serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())
+    finally:
+        scheduler.shutdown()

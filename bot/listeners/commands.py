@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import grammar, handlers, ids
+from bot import digest_commands, grammar, handlers, ids
+from bot.digest_jobs import DigestSender
 from bot.handlers import ADMIN_ONLY, Caller, Reply
 from bot.listeners.connect import open_connect_modal
 from bot.listeners.delivery import deliver
@@ -25,6 +26,10 @@ ADMIN_COMMANDS = (
     grammar.SetTimezone,
     grammar.SetVisibility,
     grammar.LinkPerson,
+    grammar.DigestAdd,
+    grammar.DigestRemove,
+    grammar.DigestPreview,
+    grammar.DigestSend,
 )
 
 
@@ -119,15 +124,17 @@ def _dispatch(
         return handlers.handle_link(services, command, caller)
     if isinstance(command, grammar.ShowSettings):
         return handlers.handle_show_settings(services, caller)
-    if isinstance(
-        command,
-        grammar.DigestAdd
-        | grammar.DigestList
-        | grammar.DigestRemove
-        | grammar.DigestPreview
-        | grammar.DigestSend,
-    ):
-        return handlers.not_yet("Scheduled digests")
+    if isinstance(command, grammar.DigestAdd):
+        return digest_commands.add(services, client, caller, command)
+    if isinstance(command, grammar.DigestList):
+        return digest_commands.list_all(services, caller)
+    if isinstance(command, grammar.DigestRemove):
+        return digest_commands.remove(services, caller, command)
+    if isinstance(command, grammar.DigestPreview):
+        return digest_commands.preview(services, caller)
+    if isinstance(command, grammar.DigestSend):
+        sender = DigestSender(services, lambda _team: client)
+        return digest_commands.send_now(services, sender, caller, command)
     if isinstance(
         command, grammar.BudgetSet | grammar.BudgetList | grammar.BudgetRemove | grammar.AlertsList
     ):

@@ -217,6 +217,7 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}  # file_id -> {"id", "name", "length", ...}
         self.views: dict[str, dict[str, Any]] = {}  # view id -> latest view (views.open/update)
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> latest published Home view
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted there
         self.invalid_tokens: set[str] = set()  # tokens answered with invalid_auth
         self._failures: dict[str, deque[_Failure]] = {}
         self._cond = threading.Condition()
@@ -235,6 +236,7 @@ class FakeSlack:
             "chat.update": self._chat_update,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
@@ -399,7 +401,8 @@ class FakeSlack:
         return self._counter
 
     def _next_ts(self) -> str:
-        return f"{_TS_BASE + self._next()}.000100"
+        """Like Slack's: the wall-clock second, made unique by a counter in the fraction."""
+        return f"{int(time.time())}.{self._next():06d}"
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -690,7 +693,18 @@ class FakeSlack:
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return _err("no_text")
         ts = self._next_ts()
-        return _ok(channel=channel, ts=ts, message=self._message_json(params, ts))
+        message = self._message_json(params, ts)
+        self.history.setdefault(str(channel), []).append(message)
+        return _ok(channel=channel, ts=ts, message=message)
+
+    def _conversations_history(self, params: dict[str, Any]) -> _Reply:
+        """Messages the bot posted to a channel, newest first (``oldest`` is honoured)."""
+        channel, error = self._resolve_channel(params.get("channel"))
+        if error:
+            return _err(error)
+        oldest = float(params.get("oldest") or 0)
+        messages = [m for m in self.history.get(str(channel), []) if float(m["ts"]) >= oldest]
+        return _ok(messages=list(reversed(messages)), has_more=False)
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> _Reply:
         _channel, error = self._resolve_channel(params.get("channel"))

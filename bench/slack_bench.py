@@ -1,0 +1,156 @@
+"""Slack figures: acknowledgement latency under load, and time to the full reply.
+
+The app is served over real HTTP (waitress, as `stackspend serve --http` runs it) with a
+ledger holding a year of rollups for 1,000 users (the same builder as ledger_bench). A
+fake Slack Web API on localhost receives the replies. While a sync of another workspace
+runs against a slow Cursor simulator, rounds of 20 concurrent signed `/spend` commands
+are posted; each command's HTTP answer time is the ack latency (target p99 < 300 ms), and
+the time until its reply reaches the response URL is the full-reply time (target p95 < 1 s).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import waitress.server
+
+from bench.ledger_bench import NOW, TEAM_ID, build_ledger, line
+from bot.app import create_app, slack_client
+from bot.operations import connect_cursor, sync_one
+from bot.serve import wsgi_app
+from bot.services import BotServices
+from bot.wiring import CursorAccess
+from connectors.cursor.client import ClientOptions
+from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
+from connectors.cursor.simulator import CursorSimulator
+from ledger import migrate
+from ledger.db import make_engine
+from ledger.secrets import SecretBox, generate_secret_key
+from tests.fakes.signing import signed_headers, slash_command_body
+from tests.fakes.slack import FakeSlack, SlackUser
+
+CONCURRENT = 20
+ROUNDS = 5
+ACK_TARGET_MS = 300.0
+REPLY_TARGET_MS = 1000.0
+SYNC_TEAM = "TSYNC"
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder, FakeSlack(team_id=TEAM_ID) as slack:
+        url = f"sqlite:///{folder}/slack-bench.db"
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        box = SecretBox([generate_secret_key()])
+        started = time.perf_counter()
+        rows = build_ledger(engine, box)
+        elapsed = time.perf_counter() - started
+        print(f"ledger: {rows:,} rollup rows (1,000 users x 365 days) in {elapsed:.1f} s")
+        slack.add_user(
+            SlackUser(id="UADMIN", team_id=TEAM_ID, email="user0001@acme.test", is_admin=True)
+        )
+        simulator = CursorSimulator(SimulatorConfig(users=100, days=20, rate_limiting=False))
+        simulator.faults.delay_seconds = 0.05  # a slow Cursor: the sync runs throughout
+
+        def access() -> CursorAccess:
+            options = ClientOptions(base_url="http://cursor.test", rate_limits={})
+            return CursorAccess(options, simulator.transport())
+
+        services = BotServices(
+            engine=engine,
+            box=box,
+            cursor_access=access,
+            cursor_check_access=access,
+            clock=lambda: NOW,
+        )
+        connected = connect_cursor(
+            engine,
+            access=access(),
+            box=box,
+            team_id=SYNC_TEAM,
+            api_key=DEMO_API_KEY,
+            connected_by="UADMIN",
+            now=NOW,
+        )
+        app = create_app(
+            services,
+            signing_secret="bench-secret",
+            token="xoxb-bench",
+            client=slack_client("xoxb-bench", slack.base_url),
+            token_verification_enabled=False,
+        )
+        server = waitress.server.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=32)
+        threading.Thread(target=server.run, daemon=True).start()
+        base = f"http://127.0.0.1:{server.effective_port}/slack/events"  # type: ignore[union-attr]
+
+        def sync() -> None:
+            sync_one(
+                engine,
+                connection_id=connected.connection_id,
+                access=access(),
+                box=box,
+                now=NOW,
+                trigger="bench",
+            )
+
+        syncing = threading.Thread(target=sync, daemon=True)
+        syncing.start()
+        acks: list[float] = []
+        replies: list[float] = []
+        with httpx.Client(timeout=10) as http, ThreadPoolExecutor(CONCURRENT) as pool:
+            for round_number in range(ROUNDS):
+                keys = [f"b{round_number}-{i}" for i in range(CONCURRENT)]
+
+                def post(key: str) -> tuple[str, float, float]:
+                    body = slash_command_body(
+                        "cursor cycle by user",
+                        user_id="UADMIN",
+                        team_id=TEAM_ID,
+                        response_url=slack.response_url(key),
+                    )
+                    sent = time.perf_counter()
+                    response = http.post(
+                        base, content=body, headers=signed_headers(body, secret="bench-secret")
+                    )
+                    assert response.status_code == 200, response.text
+                    return key, sent, time.perf_counter() - sent
+
+                results = list(pool.map(post, keys))
+                acks += [ack for _, _, ack in results]
+                slack.wait_for("response_url", count=CONCURRENT * (round_number + 1), timeout=60)
+                arrived = {c.params["_key"]: c.at for c in slack.calls_to("response_url")}
+                replies += [arrived[key] - sent for key, sent, _ in results]
+        still_syncing = syncing.is_alive()
+        syncing.join(timeout=120)
+        server.close()
+        engine.dispose()
+    ack_p50, ack_p99 = percentile(acks, 0.5) * 1000, percentile(acks, 0.99) * 1000
+    reply_p50, reply_p95 = percentile(replies, 0.5) * 1000, percentile(replies, 0.95) * 1000
+    line(
+        "ack latency p99",
+        f"{ack_p99:,.0f} ms",
+        f"< {ACK_TARGET_MS:.0f} ms",
+        f"p50 {ack_p50:.0f} ms; {len(acks)} commands, {CONCURRENT} at a time"
+        + (
+            "; a sync was running throughout"
+            if still_syncing
+            else "; the sync ended before the last round"
+        ),
+    )
+    line(
+        "full reply p95",
+        f"{reply_p95:,.0f} ms",
+        f"< {REPLY_TARGET_MS:.0f} ms",
+        f"p50 {reply_p50:.0f} ms, mean {statistics.mean(replies) * 1000:.0f} ms; "
+        "cycle by user over 1,000 users x 365 days",
+    )

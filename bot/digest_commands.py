@@ -1,0 +1,117 @@
+"""`/spend digest …`: add, list, remove, preview and send digests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import grammar
+from bot.digest_jobs import DigestSender, render_digest
+from bot.due import Occurrence
+from bot.handlers import Caller, Reply, text_reply, workspace_for
+from bot.services import BotServices
+from digests.blocks import section
+from ledger import schedules
+from ledger.db import session_scope
+from ledger.models import Workspace
+
+
+def _not_in_channel(client: WebClient, channel_id: str) -> str | None:
+    """Why the bot cannot post in ``channel_id``, or None when it can."""
+    try:
+        channel = client.conversations_info(channel=channel_id)["channel"]
+    except SlackApiError as exc:
+        if exc.response.get("error") == "channel_not_found":
+            return (
+                f"I cannot see <#{channel_id}>. If it is private, invite me first: "
+                f"`/invite @StackSpend` in that channel."
+            )
+        raise
+    if channel.get("is_archived"):
+        return f"<#{channel_id}> is archived: pick another channel."
+    if not channel.get("is_member"):
+        return f"I am not in <#{channel_id}> yet: type `/invite @StackSpend` there, then try again."
+    return None
+
+
+def add(
+    services: BotServices, client: WebClient, caller: Caller, command: grammar.DigestAdd
+) -> Reply:
+    problem = _not_in_channel(client, command.channel_id)
+    if problem:
+        return text_reply(problem)
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        stored = session.get(Workspace, workspace.id)
+        assert stored is not None
+        schedule = schedules.add_schedule(
+            session,
+            stored,
+            channel_id=command.channel_id,
+            local_time=command.local_time,
+            cadence=command.cadence,
+            created_by=caller.user_id,
+            now=services.clock(),
+        )
+    services.on_schedules_changed()
+    return text_reply(
+        f"Digest {schedule.id}: <#{command.channel_id}> at {command.local_time:%H:%M} "
+        f"{workspace.timezone}, {command.cadence}. Preview it with `/spend digest preview`."
+    )
+
+
+def list_all(services: BotServices, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        rows = schedules.list_schedules(session, workspace)
+    if not rows:
+        return text_reply("No digests yet: `/spend digest add #channel 09:00 weekdays`.")
+    lines = [
+        f"*{s.id}* · <#{s.channel_id}> at {s.local_time:%H:%M} {workspace.timezone}, {s.cadence}"
+        + (f" · :warning: failing ({s.last_error})" if s.status == "failing" else "")
+        for s in rows
+    ]
+    return text_reply("*Digests*\n" + "\n".join(lines))
+
+
+def remove(services: BotServices, caller: Caller, command: grammar.DigestRemove) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        removed = schedules.remove_schedule(session, workspace, command.id)
+    services.on_schedules_changed()
+    return text_reply(f"Digest {removed.id} for <#{removed.channel_id}> removed.")
+
+
+def preview(services: BotServices, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    today = services.clock().astimezone(ZoneInfo(workspace.timezone)).date()
+    rendered = render_digest(services, workspace, today=today, chart=False)
+    message = rendered.message
+    message.blocks.append(section("_Preview: only you see this._"))
+    return Reply(message)
+
+
+def send_now(
+    services: BotServices, sender: DigestSender, caller: Caller, command: grammar.DigestSend
+) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        schedule = schedules.get_schedule(session, workspace, command.id)
+    now = services.clock()
+    today = now.astimezone(ZoneInfo(workspace.timezone)).date()
+    outcome = sender.deliver(
+        schedule,
+        workspace,
+        Occurrence(today, now - timedelta(seconds=1)),
+        now=now,
+        key=f"digest-now:{schedule.id}:{uuid.uuid4().hex}",
+    )
+    if outcome == "sent":
+        return text_reply(f"Digest {schedule.id} posted to <#{schedule.channel_id}>.")
+    return text_reply(
+        f"Digest {schedule.id} could not be posted ({outcome}); see `/spend digest list`."
+    )

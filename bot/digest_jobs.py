@@ -1,0 +1,264 @@
+"""Posting digests to channels, each exactly once per schedule and local day."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.due import Occurrence, last_occurrence
+from bot.operations import sync_one
+from bot.services import BotServices
+from digests.blocks import Message
+from digests.chart import chart_description, chart_title, render_chart
+from digests.daily import compose, render_blocks
+from ledger import deliveries, schedules
+from ledger.accounts import LedgerError, find_connection
+from ledger.db import session_scope
+from ledger.deliveries import Claim
+from ledger.digest_data import digest_inputs
+from ledger.models import DigestSchedule, ScheduleStatus, Workspace
+from ledger.queries import scope_for
+
+logger = logging.getLogger(__name__)
+
+#: Slack errors that no retry fixes: the schedule is marked failing and its creator told.
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+METADATA_EVENT = "stackspend_delivery"
+#: A digest whose data is older than this is preceded by a sync.
+FRESHNESS = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    message: Message
+    chart_png: bytes | None
+    chart_title: str = ""
+    chart_alt_text: str = ""
+
+
+def render_digest(
+    services: BotServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
+) -> Rendered:
+    with session_scope(services.engine) as session:
+        scope = scope_for(session, workspace)
+        inputs = digest_inputs(session, scope, today=today, top=top, now=services.clock())
+    message = render_blocks(compose(inputs))
+    if not chart:
+        return Rendered(message, None)
+    return Rendered(message, render_chart(inputs), chart_title(inputs), chart_description(inputs))
+
+
+def digest_key(schedule_id: int, local_date: date) -> str:
+    return f"digest:{schedule_id}:{local_date.isoformat()}"
+
+
+def _already_posted(client: WebClient, channel: str, key: str, since: datetime) -> str | None:
+    """The ts of a message carrying ``key`` in its metadata, posted since ``since``."""
+    oldest = f"{since.timestamp() - 60:.6f}"
+    history = client.conversations_history(
+        channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+    )
+    messages: list[dict[str, Any]] = history.get("messages") or []
+    for message in messages:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("key") == key:
+            return str(message.get("ts"))
+    return None
+
+
+class DigestSender:
+    """Renders and posts digests; the delivery table makes each go out once."""
+
+    def __init__(
+        self,
+        services: BotServices,
+        client_for: Callable[[str], WebClient],
+        *,
+        grace: timedelta = timedelta(hours=3),
+    ) -> None:
+        self.services = services
+        self.client_for = client_for
+        self.grace = grace
+
+    def deliver_due(self, schedule_id: int, *, now: datetime | None = None) -> str:
+        """Deliver the occurrence of ``schedule_id`` due at or before now (scheduler entry)."""
+        now = now or self.services.clock()
+        with session_scope(self.services.engine) as session:
+            schedule = session.get(DigestSchedule, schedule_id)
+            workspace = session.get(Workspace, schedule.workspace_id) if schedule else None
+        if schedule is None or workspace is None or not schedule.enabled:
+            return "gone"
+        occurrence = last_occurrence(
+            schedule.cadence, schedule.local_time, ZoneInfo(workspace.timezone), now
+        )
+        if occurrence is None:
+            return "not-due"
+        if now - occurrence.due_at > self.grace:
+            return self._skip(schedule, workspace, occurrence, now)
+        return self.deliver(schedule, workspace, occurrence, now=now)
+
+    def catch_up(self, now: datetime | None = None) -> dict[int, str]:
+        """After a restart: send what fell due within the grace period, skip older ones."""
+        now = now or self.services.clock()
+        with session_scope(self.services.engine) as session:
+            due = [
+                (schedule.id, schedule.status)
+                for schedule, _ in schedules.all_enabled(session)
+                if schedule.id is not None
+            ]
+        return {
+            schedule_id: self.deliver_due(schedule_id, now=now)
+            for schedule_id, status in due
+            if status != ScheduleStatus.FAILING
+        }
+
+    def _skip(
+        self, schedule: DigestSchedule, workspace: Workspace, occurrence: Occurrence, now: datetime
+    ) -> str:
+        assert schedule.id is not None and workspace.id is not None
+        late = now - occurrence.due_at
+        with session_scope(self.services.engine) as session:
+            recorded = deliveries.skip(
+                session,
+                workspace_id=workspace.id,
+                key=digest_key(schedule.id, occurrence.local_date),
+                kind="digest",
+                now=now,
+                reason=f"due {late} ago, past the {self.grace} grace period",
+            )
+        if recorded:
+            logger.warning(
+                "digest %s for %s skipped: due %s ago", schedule.id, occurrence.local_date, late
+            )
+        return "skipped"
+
+    def deliver(
+        self,
+        schedule: DigestSchedule,
+        workspace: Workspace,
+        occurrence: Occurrence,
+        *,
+        now: datetime,
+        key: str | None = None,
+    ) -> str:
+        assert schedule.id is not None and workspace.id is not None
+        key = key or digest_key(schedule.id, occurrence.local_date)
+        with session_scope(self.services.engine) as session:
+            claimed = deliveries.claim(
+                session,
+                workspace_id=workspace.id,
+                key=key,
+                kind="digest",
+                channel_id=schedule.channel_id,
+                now=now,
+            )
+        if claimed.claim in (Claim.DONE, Claim.BUSY):
+            return claimed.claim.value
+        client = self.client_for(workspace.slack_team_id)
+        if claimed.claim is Claim.RECOVERED and claimed.previous_claim_at is not None:
+            posted = _already_posted(client, schedule.channel_id, key, claimed.previous_claim_at)
+            if posted is not None:
+                self._complete(claimed.delivery_id, schedule.id, now, posted)
+                return "recovered"
+        try:
+            self._refresh_if_stale(workspace, now)
+            rendered = render_digest(
+                self.services,
+                workspace,
+                today=occurrence.local_date,
+                top=schedule.top_n,
+                chart=schedule.chart,
+            )
+            ts = self._post(client, schedule.channel_id, key, rendered)
+        except SlackApiError as exc:
+            return self._failed(client, schedule, claimed.delivery_id, exc)
+        except LedgerError as exc:
+            with session_scope(self.services.engine) as session:
+                deliveries.fail(session, claimed.delivery_id, error=str(exc))
+            return "failed"
+        self._complete(claimed.delivery_id, schedule.id, now, ts)
+        if rendered.chart_png is not None:
+            self._upload_chart(client, schedule.channel_id, rendered, occurrence.local_date)
+        return "sent"
+
+    def _refresh_if_stale(self, workspace: Workspace, now: datetime) -> None:
+        with session_scope(self.services.engine) as session:
+            connection = find_connection(session, workspace, "cursor", required=False)
+        if connection is None or connection.id is None or connection.status == "revoked":
+            return
+        if connection.last_success_at is None or now - connection.last_success_at > FRESHNESS:
+            sync_one(
+                self.services.engine,
+                connection_id=connection.id,
+                access=self.services.cursor_access(),
+                box=self.services.box,
+                now=now,
+                trigger="digest",
+                options=self.services.sync_options,
+            )
+
+    @staticmethod
+    def _post(client: WebClient, channel: str, key: str, rendered: Rendered) -> str:
+        response = client.chat_postMessage(
+            channel=channel,
+            text=rendered.message.text,
+            blocks=rendered.message.blocks,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+            unfurl_links=False,
+        )
+        return str(response["ts"])
+
+    @staticmethod
+    def _upload_chart(client: WebClient, channel: str, rendered: Rendered, day: date) -> None:
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                content=rendered.chart_png,
+                filename=f"cursor-spend-30d-{day.isoformat()}.png",
+                title=rendered.chart_title,
+                alt_txt=rendered.chart_alt_text,
+            )
+        except SlackApiError as exc:  # the digest is out; a missing chart is logged, not retried
+            logger.warning("chart upload to %s failed: %s", channel, exc.response.get("error"))
+
+    def _complete(self, delivery_id: int, schedule_id: int, now: datetime, ts: str | None) -> None:
+        with session_scope(self.services.engine) as session:
+            deliveries.complete(session, delivery_id, now=now, message_ts=ts)
+            schedules.mark_ok(session, schedule_id)
+
+    def _failed(
+        self, client: WebClient, schedule: DigestSchedule, delivery_id: int, exc: SlackApiError
+    ) -> str:
+        error = str(exc.response.get("error") or exc)
+        assert schedule.id is not None
+        with session_scope(self.services.engine) as session:
+            deliveries.fail(session, delivery_id, error=error)
+            first = error in CHANNEL_ERRORS and schedules.mark_failing(session, schedule.id, error)
+        logger.warning("digest %s to %s failed: %s", schedule.id, schedule.channel_id, error)
+        if first and schedule.created_by:
+            self._tell_creator(client, schedule, error)
+        return "failed"
+
+    @staticmethod
+    def _tell_creator(client: WebClient, schedule: DigestSchedule, error: str) -> None:
+        advice = {
+            "not_in_channel": f"invite me with `/invite @StackSpend` in <#{schedule.channel_id}>",
+            "is_archived": "the channel is archived: add the digest to another channel",
+            "channel_not_found": "the channel is gone or private: invite me, or pick another",
+        }.get(error, error)
+        try:
+            dm = client.conversations_open(users=schedule.created_by)["channel"]["id"]
+            client.chat_postMessage(
+                channel=dm,
+                text=f"The digest {schedule.id} for <#{schedule.channel_id}> could not be posted "
+                f"({error}): {advice}. Other digests are not affected.",
+            )
+        except SlackApiError as exc:
+            logger.warning("could not tell %s: %s", schedule.created_by, exc.response.get("error"))

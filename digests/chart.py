@@ -1,0 +1,203 @@
+"""The digest's chart: daily spend of the last 30 days, stacked by the top models.
+
+Drawn with matplotlib's object-oriented API (a ``Figure`` on its own
+``FigureCanvasAgg``), never pyplot: no global figure state, so renders in several
+threads do not meet (matplotlib keeps its font objects per thread). Sizes are in
+pixels and fonts scale with the width, so a 1200 px image shrunk to a phone's
+width keeps its labels readable.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from digests.format import dollars
+from ledger.digest_data import CHART_DAYS, DigestInputs
+from ledger.periods import Cycle
+from ledger.queries import Totals
+
+PROVIDER_NAMES = {"cursor": "Cursor"}
+#: Models drawn on their own; the rest are stacked together as "other".
+CHART_MODELS = 5
+OTHER = "other"
+#: Okabe-Ito: tells apart for colour-blind readers; "other" is grey.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+OTHER_COLOUR = "#A0A0A0"
+LABEL_CHARS = 24
+_DPI = 100
+_HALF_BAR = 0.4
+_BASE_WIDTH = 1200
+
+
+def chart_title(inputs: DigestInputs) -> str:
+    name = PROVIDER_NAMES.get(inputs.provider, inputs.provider)
+    return f"Daily {name} spend, last {CHART_DAYS} days"
+
+
+def chart_series(
+    inputs: DigestInputs, models: int = CHART_MODELS
+) -> tuple[list[date], list[tuple[str, list[Decimal]]]]:
+    """(days oldest first, [(model or "other", cents per day)]) largest model first."""
+    first = inputs.chart_start
+    days = [first + timedelta(days=i) for i in range(CHART_DAYS)]
+    index = {day: i for i, day in enumerate(days)}
+    per_model: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * CHART_DAYS)
+    for day, model, cents in inputs.daily_by_model:
+        if day in index:
+            per_model[model][index[day]] += cents
+    ranked = sorted(per_model, key=lambda m: (-sum(per_model[m], Decimal(0)), m))
+    series = [(model, per_model[model]) for model in ranked[:models]]
+    rest = ranked[models:]
+    if rest:
+        series.append(
+            (OTHER, [sum((per_model[m][i] for m in rest), Decimal(0)) for i in range(CHART_DAYS)])
+        )
+    return days, series
+
+
+def chart_description(inputs: DigestInputs) -> str:
+    """A sentence saying what the chart shows (alt text for the uploaded image)."""
+    days, series = chart_series(inputs)
+    span = f"{_label_date(days[0])} to {_label_date(days[-1])}"
+    total = sum((sum(cents, Decimal(0)) for _, cents in series), Decimal(0))
+    if total <= 0:
+        return f"{chart_title(inputs)}: no usage from {span}."
+    largest = ", ".join(f"{model} {dollars(sum(cents, Decimal(0)))}" for model, cents in series)
+    return f"{chart_title(inputs)}, {span}: {dollars(total)} in all; by model: {largest}."
+
+
+def _label_date(day: date) -> str:
+    return f"{day:%b} {day.day}"
+
+
+def _short_label(model: str) -> str:
+    return model if len(model) <= LABEL_CHARS else model[: LABEL_CHARS - 1] + "…"
+
+
+def _axis_dollars(value: float, _position: float) -> str:
+    if value >= 1000:
+        return f"${value / 1000:,.1f}k".replace(".0k", "k")
+    return f"${value:,.0f}"
+
+
+def render_chart(inputs: DigestInputs, *, width_px: int = 1200, height_px: int = 700) -> bytes:
+    """The chart as PNG bytes of exactly ``width_px`` x ``height_px`` pixels."""
+    days, series = chart_series(inputs)
+    scale = width_px / _BASE_WIDTH
+    title_size, label_size, legend_size = 28 * scale, 22 * scale, 21 * scale
+
+    figure = Figure(figsize=(width_px / _DPI, height_px / _DPI), dpi=_DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    figure.text(
+        0.02, 0.965, chart_title(inputs), fontsize=title_size, weight="bold", va="top", ha="left"
+    )
+    axes = figure.add_axes((0.1, 0.11, 0.85, 0.64))
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(axis="both", labelsize=label_size, length=0, pad=8 * scale)
+
+    total = sum((sum(cents, Decimal(0)) for _, cents in series), Decimal(0))
+    if total <= 0:
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.spines["bottom"].set_visible(False)
+        axes.text(
+            0.5,
+            0.5,
+            f"No usage from {_label_date(days[0])} to {_label_date(days[-1])}",
+            transform=axes.transAxes,
+            fontsize=title_size,
+            color="#555555",
+            ha="center",
+            va="center",
+        )
+    else:
+        positions = list(range(len(days)))
+        bottom = [0.0] * len(days)
+        handles: list[Patch] = []
+        rectangles: list[list[tuple[float, float]]] = []
+        colours: list[str] = []
+        for i, (model, cents) in enumerate(series):
+            colour = OTHER_COLOUR if model == OTHER else PALETTE[i % len(PALETTE)]
+            for x, (low, amount) in enumerate(zip(bottom, cents, strict=True)):
+                high = low + max(float(amount), 0.0) / 100
+                if high > low:
+                    left, right = x - _HALF_BAR, x + _HALF_BAR
+                    rectangles.append([(left, low), (left, high), (right, high), (right, low)])
+                    colours.append(colour)
+                bottom[x] = high
+            handles.append(Patch(facecolor=colour, label=_short_label(model)))
+        # One collection of rectangles draws in a fraction of the time of 180 bar patches.
+        axes.add_collection(
+            PolyCollection(rectangles, facecolors=colours, linewidths=0), autolim=False
+        )
+        axes.set_xlim(-0.6, len(days) - 0.4)
+        axes.set_ylim(0, max(bottom) * 1.05)
+        ticks = positions[::-1][::7][::-1]  # every 7th day, ending yesterday
+        axes.set_xticks(ticks, [_label_date(days[t]) for t in ticks])
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=3))
+        axes.yaxis.set_major_formatter(FuncFormatter(_axis_dollars))
+        axes.yaxis.grid(True, color="#DDDDDD", linewidth=1.2 * scale)
+        axes.set_axisbelow(True)
+        figure.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.015, 0.9),
+            ncol=3,
+            frameon=False,
+            fontsize=legend_size,
+            handlelength=1.0,
+            handleheight=1.0,
+            columnspacing=1.4,
+        )
+
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer,
+        format="png",
+        dpi=_DPI,
+        metadata={"Title": chart_title(inputs), "Description": chart_description(inputs)},
+        pil_kwargs={"compress_level": 3},  # level 6 (the default) costs ~6 ms for 15% smaller
+    )
+    return buffer.getvalue()
+
+
+def warm_up() -> None:
+    """Load fonts once (the first render pays for it); call at start-up if latency matters."""
+    today = date(2000, 1, 2)
+    inputs = DigestInputs(
+        provider="cursor",
+        team_id="",
+        workspace_name="",
+        timezone="UTC",
+        today=today,
+        now=datetime(2000, 1, 2, tzinfo=UTC),
+        yesterday_totals=Totals(),
+        trailing_cents=(),
+        cycle=Cycle(start=date(2000, 1, 1), previous_start=date(1999, 12, 1)),
+        cycle_days=31,
+        cycle_totals=Totals(),
+        last_cycle_same_point_cents=Decimal(0),
+        cycle_daily_cents=(Decimal(0),),
+        top_users=(),
+        top_models=(),
+        user_count=0,
+        model_count=0,
+        daily_by_model=((date(2000, 1, 1), "warm-up", Decimal(100)),),
+        connection_status="active",
+        last_error=None,
+        last_success_at=None,
+        failing_since=None,
+        as_of=None,
+        history_start=None,
+    )
+    render_chart(inputs, width_px=200, height_px=120)

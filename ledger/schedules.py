@@ -1,0 +1,103 @@
+"""Digest schedules: create, list, remove, mark failing. The caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlmodel import Session, col, select
+
+from ledger.accounts import LedgerError
+from ledger.models import Cadence, DigestSchedule, ScheduleStatus, Workspace
+
+MAX_SCHEDULES_PER_WORKSPACE = 20
+
+
+def add_schedule(
+    session: Session,
+    workspace: Workspace,
+    *,
+    channel_id: str,
+    local_time: time,
+    cadence: str,
+    created_by: str,
+    now: datetime,
+    top_n: int = 5,
+    chart: bool = True,
+) -> DigestSchedule:
+    try:
+        cadence = Cadence(cadence.lower()).value
+    except ValueError:
+        raise LedgerError("Cadence is daily, weekdays, or one day: mon, tue, … sun.") from None
+    existing = list_schedules(session, workspace)
+    if len(existing) >= MAX_SCHEDULES_PER_WORKSPACE:
+        raise LedgerError(
+            f"This workspace has {len(existing)} digests already; remove one first "
+            "(`/spend digest list`, `/spend digest remove ID`)."
+        )
+    for other in existing:
+        if (other.channel_id, other.local_time, other.cadence) == (channel_id, local_time, cadence):
+            raise LedgerError(f"That digest exists already (ID {other.id}).")
+    assert workspace.id is not None
+    schedule = DigestSchedule(
+        workspace_id=workspace.id,
+        channel_id=channel_id,
+        local_time=local_time.replace(second=0, microsecond=0),
+        cadence=cadence,
+        created_by=created_by,
+        created_at=now,
+        top_n=top_n,
+        chart=chart,
+    )
+    session.add(schedule)
+    session.flush()
+    return schedule
+
+
+def list_schedules(session: Session, workspace: Workspace) -> list[DigestSchedule]:
+    query = (
+        select(DigestSchedule)
+        .where(DigestSchedule.workspace_id == workspace.id)
+        .order_by(col(DigestSchedule.id))
+    )
+    return list(session.exec(query).all())
+
+
+def get_schedule(session: Session, workspace: Workspace, schedule_id: int) -> DigestSchedule:
+    schedule = session.get(DigestSchedule, schedule_id)
+    if schedule is None or schedule.workspace_id != workspace.id:
+        raise LedgerError(f"No digest with ID {schedule_id}: see `/spend digest list`.")
+    return schedule
+
+
+def remove_schedule(session: Session, workspace: Workspace, schedule_id: int) -> DigestSchedule:
+    schedule = get_schedule(session, workspace, schedule_id)
+    session.delete(schedule)
+    return schedule
+
+
+def all_enabled(session: Session) -> list[tuple[DigestSchedule, Workspace]]:
+    query = (
+        select(DigestSchedule, Workspace)
+        .join(Workspace, col(Workspace.id) == col(DigestSchedule.workspace_id))
+        .where(DigestSchedule.enabled == True)  # noqa: E712 (SQL, not Python truth)
+        .order_by(col(DigestSchedule.id))
+    )
+    return [(schedule, workspace) for schedule, workspace in session.exec(query).all()]
+
+
+def mark_failing(session: Session, schedule_id: int, error: str) -> bool:
+    """Mark a schedule failing; True the first time (so its creator is told once)."""
+    schedule = session.get(DigestSchedule, schedule_id)
+    if schedule is None:
+        return False
+    first = schedule.status != ScheduleStatus.FAILING
+    schedule.status = ScheduleStatus.FAILING.value
+    schedule.last_error = error
+    return first
+
+
+def mark_ok(session: Session, schedule_id: int) -> None:
+    schedule = session.get(DigestSchedule, schedule_id)
+    if schedule is not None and schedule.status != ScheduleStatus.OK:
+        schedule.status = ScheduleStatus.OK.value
+        schedule.last_error = None
