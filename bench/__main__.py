@@ -14,6 +14,7 @@ BENCHMARKS: list[str] = [
     "connector_bench",
     "ledger_bench",
     "digest_bench",
+    "slack_bench",
 ]
 
 

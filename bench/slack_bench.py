@@ -15,13 +15,16 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import httpx
 import waitress.server
+from sqlalchemy import Engine
 
 from bench.ledger_bench import NOW, TEAM_ID, build_ledger, line
 from bot.app import create_app, slack_client
 from bot.operations import connect_cursor, sync_one
+from bot.report_cache import ReportCache
 from bot.serve import wsgi_app
 from bot.services import BotServices
 from bot.wiring import CursorAccess
@@ -35,15 +38,133 @@ from tests.fakes.signing import signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack, SlackUser
 
 CONCURRENT = 20
+#: What a morning burst asks: the same few questions, in different orders.
+QUESTIONS = (
+    "cursor cycle by user",
+    "cursor 30d by model",
+    "cursor 7d by day",
+    "cursor last-cycle by user top 20",
+    "me month",
+)
 ROUNDS = 5
 ACK_TARGET_MS = 300.0
 REPLY_TARGET_MS = 1000.0
-SYNC_TEAM = "TSYNC"
 
 
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@dataclass
+class Burst:
+    acks: list[float]
+    replies: list[float]
+    still_syncing: bool
+    hits: int
+    misses: int
+
+
+def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team: str) -> Burst:
+    """Rounds of concurrent commands over HTTP while another workspace syncs."""
+    simulator = CursorSimulator(SimulatorConfig(users=100, days=20, rate_limiting=False))
+    simulator.faults.delay_seconds = 0.05  # a slow Cursor: the sync runs throughout
+
+    def access() -> CursorAccess:
+        options = ClientOptions(base_url="http://cursor.test", rate_limits={})
+        return CursorAccess(options, simulator.transport())
+
+    services = BotServices(
+        engine=engine,
+        box=box,
+        cursor_access=access,
+        cursor_check_access=access,
+        clock=lambda: NOW,
+        reports=ReportCache() if cache else ReportCache(size=0),
+    )
+    connected = connect_cursor(
+        engine,
+        access=access(),
+        box=box,
+        team_id=team,
+        api_key=DEMO_API_KEY,
+        connected_by="UADMIN",
+        now=NOW,
+    )
+    app = create_app(
+        services,
+        signing_secret="bench-secret",
+        client=slack_client("xoxb-bench", slack.base_url),
+        token="xoxb-bench",
+        token_verification_enabled=False,
+    )
+    server = waitress.server.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=32)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}/slack/events"  # type: ignore[union-attr]
+    syncing = threading.Thread(
+        target=sync_one,
+        args=(engine,),
+        kwargs={
+            "connection_id": connected.connection_id,
+            "access": access(),
+            "box": box,
+            "now": NOW,
+            "trigger": "bench",
+        },
+        daemon=True,
+    )
+    syncing.start()
+    acks: list[float] = []
+    replies: list[float] = []
+    slack.reset()
+    with httpx.Client(timeout=10) as http, ThreadPoolExecutor(CONCURRENT) as pool:
+        for round_number in range(ROUNDS):
+            keys = [f"{team}-{round_number}-{i}" for i in range(CONCURRENT)]
+
+            def post(key: str) -> tuple[str, float, float]:
+                body = slash_command_body(
+                    QUESTIONS[int(key.rsplit("-", 1)[1]) % len(QUESTIONS)],
+                    user_id="UADMIN",
+                    team_id=TEAM_ID,
+                    response_url=slack.response_url(key),
+                )
+                sent = time.perf_counter()
+                response = http.post(
+                    base, content=body, headers=signed_headers(body, secret="bench-secret")
+                )
+                assert response.status_code == 200, response.text
+                return key, sent, time.perf_counter() - sent
+
+            results = list(pool.map(post, keys))
+            acks += [ack for _, _, ack in results]
+            slack.wait_for("response_url", count=CONCURRENT * (round_number + 1), timeout=60)
+            arrived = {c.params["_key"]: c.at for c in slack.calls_to("response_url")}
+            replies += [arrived[key] - sent for key, sent, _ in results]
+    still_syncing = syncing.is_alive()
+    syncing.join(timeout=120)
+    server.close()
+    services.workers.shutdown(wait=True)
+    return Burst(acks, replies, still_syncing, services.reports.hits, services.reports.misses)
+
+
+def report(label: str, run: Burst) -> None:
+    ack_p50, ack_p99 = percentile(run.acks, 0.5) * 1000, percentile(run.acks, 0.99) * 1000
+    reply_p50 = percentile(run.replies, 0.5) * 1000
+    reply_p95 = percentile(run.replies, 0.95) * 1000
+    syncing = "a sync ran throughout" if run.still_syncing else "the sync ended before the end"
+    line(
+        f"ack latency p99 ({label})",
+        f"{ack_p99:,.0f} ms",
+        f"< {ACK_TARGET_MS:.0f} ms",
+        f"p50 {ack_p50:.0f} ms; {len(run.acks)} commands, {CONCURRENT} at a time; {syncing}",
+    )
+    line(
+        f"full reply p95 ({label})",
+        f"{reply_p95:,.0f} ms",
+        f"< {REPLY_TARGET_MS:.0f} ms",
+        f"p50 {reply_p50:.0f} ms, mean {statistics.mean(run.replies) * 1000:.0f} ms; "
+        f"report cache hits {run.hits}, misses {run.misses}",
+    )
 
 
 def main() -> None:
@@ -55,102 +176,13 @@ def main() -> None:
         started = time.perf_counter()
         rows = build_ledger(engine, box)
         elapsed = time.perf_counter() - started
-        print(f"ledger: {rows:,} rollup rows (1,000 users x 365 days) in {elapsed:.1f} s")
+        print(
+            f"ledger: {rows:,} rollup rows (1,000 users x 365 days) in {elapsed:.1f} s; "
+            f"questions: {', '.join(QUESTIONS)}"
+        )
         slack.add_user(
             SlackUser(id="UADMIN", team_id=TEAM_ID, email="user0001@acme.test", is_admin=True)
         )
-        simulator = CursorSimulator(SimulatorConfig(users=100, days=20, rate_limiting=False))
-        simulator.faults.delay_seconds = 0.05  # a slow Cursor: the sync runs throughout
-
-        def access() -> CursorAccess:
-            options = ClientOptions(base_url="http://cursor.test", rate_limits={})
-            return CursorAccess(options, simulator.transport())
-
-        services = BotServices(
-            engine=engine,
-            box=box,
-            cursor_access=access,
-            cursor_check_access=access,
-            clock=lambda: NOW,
-        )
-        connected = connect_cursor(
-            engine,
-            access=access(),
-            box=box,
-            team_id=SYNC_TEAM,
-            api_key=DEMO_API_KEY,
-            connected_by="UADMIN",
-            now=NOW,
-        )
-        app = create_app(
-            services,
-            signing_secret="bench-secret",
-            token="xoxb-bench",
-            client=slack_client("xoxb-bench", slack.base_url),
-            token_verification_enabled=False,
-        )
-        server = waitress.server.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=32)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{server.effective_port}/slack/events"  # type: ignore[union-attr]
-
-        def sync() -> None:
-            sync_one(
-                engine,
-                connection_id=connected.connection_id,
-                access=access(),
-                box=box,
-                now=NOW,
-                trigger="bench",
-            )
-
-        syncing = threading.Thread(target=sync, daemon=True)
-        syncing.start()
-        acks: list[float] = []
-        replies: list[float] = []
-        with httpx.Client(timeout=10) as http, ThreadPoolExecutor(CONCURRENT) as pool:
-            for round_number in range(ROUNDS):
-                keys = [f"b{round_number}-{i}" for i in range(CONCURRENT)]
-
-                def post(key: str) -> tuple[str, float, float]:
-                    body = slash_command_body(
-                        "cursor cycle by user",
-                        user_id="UADMIN",
-                        team_id=TEAM_ID,
-                        response_url=slack.response_url(key),
-                    )
-                    sent = time.perf_counter()
-                    response = http.post(
-                        base, content=body, headers=signed_headers(body, secret="bench-secret")
-                    )
-                    assert response.status_code == 200, response.text
-                    return key, sent, time.perf_counter() - sent
-
-                results = list(pool.map(post, keys))
-                acks += [ack for _, _, ack in results]
-                slack.wait_for("response_url", count=CONCURRENT * (round_number + 1), timeout=60)
-                arrived = {c.params["_key"]: c.at for c in slack.calls_to("response_url")}
-                replies += [arrived[key] - sent for key, sent, _ in results]
-        still_syncing = syncing.is_alive()
-        syncing.join(timeout=120)
-        server.close()
+        report("cached", burst(engine, box, slack, cache=True, team="TSYNC1"))
+        report("no cache", burst(engine, box, slack, cache=False, team="TSYNC2"))
         engine.dispose()
-    ack_p50, ack_p99 = percentile(acks, 0.5) * 1000, percentile(acks, 0.99) * 1000
-    reply_p50, reply_p95 = percentile(replies, 0.5) * 1000, percentile(replies, 0.95) * 1000
-    line(
-        "ack latency p99",
-        f"{ack_p99:,.0f} ms",
-        f"< {ACK_TARGET_MS:.0f} ms",
-        f"p50 {ack_p50:.0f} ms; {len(acks)} commands, {CONCURRENT} at a time"
-        + (
-            "; a sync was running throughout"
-            if still_syncing
-            else "; the sync ended before the last round"
-        ),
-    )
-    line(
-        "full reply p95",
-        f"{reply_p95:,.0f} ms",
-        f"< {REPLY_TARGET_MS:.0f} ms",
-        f"p50 {reply_p50:.0f} ms, mean {statistics.mean(replies) * 1000:.0f} ms; "
-        "cycle by user over 1,000 users x 365 days",
-    )

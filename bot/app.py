@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -13,8 +12,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.webhook import WebhookClient
 
+from bot.errors import on_error
 from bot.listeners import register_listeners
 from bot.services import BotServices
 
@@ -23,11 +22,6 @@ logger = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
 #: Listener threads: acknowledgements must never wait behind slow reports or syncs.
 LISTENER_THREADS = 32
-
-SORRY = (
-    ":warning: Something went wrong on our side while answering that. It has been logged; "
-    "please try again in a minute."
-)
 
 
 def slack_client(token: str | None, api_url: str | None = None) -> WebClient:
@@ -66,23 +60,3 @@ def create_app(
     app.error(on_error)
     register_listeners(app, services)
     return app
-
-
-def on_error(error: Exception, body: dict[str, Any]) -> None:
-    """The one error path: log who and what (never the payload, which may hold a key), apologise."""
-    team = body.get("team_id") or (body.get("team") or {}).get("id")
-    user = body.get("user_id") or (body.get("user") or {}).get("id")
-    logger.error(
-        "listener failed for team %s user %s: %s: %s",
-        team,
-        user,
-        type(error).__name__,
-        error,
-        exc_info=(type(error), error, error.__traceback__),
-    )
-    response_url = body.get("response_url")
-    if response_url:
-        try:
-            WebhookClient(response_url).send(text=SORRY, response_type="ephemeral")
-        except Exception:  # the apology itself must never raise
-            logger.warning("could not tell team %s user %s about the failure", team, user)

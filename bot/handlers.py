@@ -119,6 +119,7 @@ def handle_query(
         user=subject,
         now=services.clock(),
         provider=query.provider,
+        cache=services.reports,
     )
     audience = Audience(viewer_email=own_email, own_rows_only=own_only)
     message = report_message(report, audience=audience, top=query.top)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.report_cache import ReportCache
 from bot.wiring import CursorAccess
 from ledger.accounts import (
     LedgerError,
@@ -23,7 +24,14 @@ from ledger.accounts import (
 from ledger.db import session_scope
 from ledger.models import Connection, ConnectionStatus, Workspace
 from ledger.periods import parse_period
-from ledger.queries import Breakdown, Report, build_report, current_cycle, scope_for
+from ledger.queries import (
+    Breakdown,
+    Report,
+    build_report,
+    current_cycle,
+    freshness,
+    scope_for,
+)
 from ledger.secrets import SecretBox
 from ledger.sync import PageCallback, SyncOptions, SyncOutcome, sync_connection
 
@@ -163,6 +171,7 @@ def report_for(
     now: datetime,
     user: str | None = None,
     provider: str = "cursor",
+    cache: ReportCache | None = None,
 ) -> Report:
     """Parse the request, then answer it from the rollups of the workspace's connection."""
     breakdown = Breakdown.parse(by)
@@ -173,6 +182,23 @@ def report_for(
         today = now.astimezone(scope.tz).date()
         cycle = current_cycle(session, scope, today)
         period = parse_period(period_text, today=today, cycle=cycle)
-        return build_report(
-            session, scope=scope, period=period, by=breakdown, cycle=cycle, user=user
+
+        def build() -> Report:
+            return build_report(
+                session, scope=scope, period=period, by=breakdown, cycle=cycle, user=user
+            )
+
+        if cache is None:
+            return build()
+        as_of, _ = freshness(session, scope)
+        key = (
+            scope.connection_id,
+            workspace.timezone,
+            period,
+            breakdown,
+            (user or "").lower(),
+            cycle,
+            as_of,
+            scope.connection.last_success_at,
         )
+        return cache.get_or_build(key, build)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from bot.directory import SlackDirectory
+from bot.report_cache import ReportCache
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
 
@@ -19,6 +21,15 @@ if TYPE_CHECKING:  # wiring builds the services, so it imports this module
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+#: Threads answering commands after their acknowledgement. Few on purpose: answers are
+#: CPU-bound, and a small pool keeps the acknowledgement threads from waiting for the GIL.
+WORKERS = 4
+
+
+def work_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="answer")
 
 
 @dataclass
@@ -35,5 +46,9 @@ class BotServices:
     manual_sync_interval: timedelta = timedelta(hours=1)
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     clock: Callable[[], datetime] = utc_now
+    #: Reports reused while their data has not changed.
+    reports: ReportCache = field(default_factory=ReportCache)
+    #: Where answers are computed once a request has been acknowledged.
+    workers: ThreadPoolExecutor = field(default_factory=work_pool)
     #: Called after digest schedules change, so that the scheduler rebuilds its jobs.
     on_schedules_changed: Callable[[], None] = lambda: None

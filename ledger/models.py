@@ -156,20 +156,25 @@ class UsageEventRow(SQLModel, table=True):
 
 
 class UsageRollup(SQLModel, table=True):
-    """Events summed per connection x local day x user x model x kind class."""
+    """Events summed per connection x local day x user x model x kind class.
+
+    The natural key is the primary key and, on SQLite, the table is clustered by it
+    (WITHOUT ROWID): a period's rows are one contiguous range, read without lookups.
+    """
 
     __tablename__ = "usage_rollup"
     __table_args__ = (
-        UniqueConstraint("connection_id", "day", "user_email", "model", "kind_class"),
         Index("ix_usage_rollup_user_day", "connection_id", "user_email", "day"),
+        {"sqlite_with_rowid": False},
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    connection_id: int = _connection_fk()
-    day: date
-    user_email: str = Field(max_length=320)
-    model: str = Field(max_length=128)
-    kind_class: str = Field(max_length=16)
+    connection_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("connection.id", ondelete="CASCADE"), primary_key=True)
+    )
+    day: date = Field(primary_key=True)
+    user_email: str = Field(max_length=320, primary_key=True)
+    model: str = Field(max_length=128, primary_key=True)
+    kind_class: str = Field(max_length=16, primary_key=True)
     events: int = 0
     request_units: Decimal = _money()
     input_tokens: int = Field(default=0, sa_type=BigInteger)

@@ -205,6 +205,55 @@ def breakdown(
     ]
 
 
+def totals_and_breakdown(
+    session: Session, scope: Scope, period: Period, by: Breakdown, user: str | None = None
+) -> tuple[Totals, list[Row]]:
+    """Both in one scan of the period's rollups: grouped by the dimension and kind class."""
+    dimension = _DIMENSION[by]
+    query = (
+        select(
+            dimension,
+            ROLLUPS.c.kind_class,
+            func.sum(ROLLUPS.c.charged_cents),
+            func.sum(ROLLUPS.c.events),
+            func.sum(ROLLUPS.c.input_tokens),
+            func.sum(ROLLUPS.c.output_tokens),
+            func.sum(ROLLUPS.c.cache_read_tokens),
+            func.sum(ROLLUPS.c.cache_write_tokens),
+        )
+        .where(*_filters(scope, period, user))
+        .group_by(dimension, ROLLUPS.c.kind_class)
+    )
+    rows: dict[str, list[Any]] = {}
+    sums: list[Any] = [Decimal(0), 0, 0, 0, 0, 0]
+    by_kind: dict[str, Decimal] = {}
+    for key, kind, cents, events, tokens_in, tokens_out, cache_read, cache_write in session.execute(
+        query
+    ):
+        label = key.isoformat() if isinstance(key, date) else str(key)
+        amount = Decimal(cents or 0)
+        values: list[Any] = [amount, int(events or 0), int(tokens_in or 0), int(tokens_out or 0)]
+        row = rows.setdefault(label, [Decimal(0), 0, 0, 0])
+        for i, value in enumerate(values):
+            row[i] += value
+        for i, value in enumerate([*values, int(cache_read or 0), int(cache_write or 0)]):
+            sums[i] += value
+        by_kind[kind] = by_kind.get(kind, Decimal(0)) + amount
+    ordered = sorted(rows.items(), key=lambda item: (-item[1][0], item[0]))
+    result = [Row(key, cents, events, t_in, t_out) for key, (cents, events, t_in, t_out) in ordered]
+    summary = Totals(
+        cents=Decimal(sums[0]),
+        on_demand_cents=by_kind.get(KindClass.ON_DEMAND.value, Decimal(0)),
+        included_cents=by_kind.get(KindClass.INCLUDED.value, Decimal(0)),
+        events=int(sums[1]),
+        input_tokens=int(sums[2]),
+        output_tokens=int(sums[3]),
+        cache_read_tokens=int(sums[4]),
+        cache_write_tokens=int(sums[5]),
+    )
+    return summary, result
+
+
 def freshness(session: Session, scope: Scope) -> tuple[datetime | None, datetime | None]:
     """(newest instant whose data is synced, oldest day the provider had) for a scope."""
     state = session.get(SyncState, scope.connection_id)
@@ -221,6 +270,7 @@ def build_report(
     user: str | None = None,
 ) -> Report:
     as_of, history_start = freshness(session, scope)
+    summary, rows = totals_and_breakdown(session, scope, period, by, user)
     return Report(
         provider=scope.connection.provider,
         workspace=scope.workspace.slack_team_id,
@@ -231,6 +281,6 @@ def build_report(
         as_of=as_of,
         history_start=history_start,
         cycle=cycle,
-        totals=totals(session, scope, period, user),
-        rows=breakdown(session, scope, period, by, user),
+        totals=summary,
+        rows=rows,
     )

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import grammar, handlers, ids
 from bot.handlers import ADMIN_ONLY, Caller
-from bot.listeners.commands import answer
+from bot.listeners.commands import answer, in_background
 from bot.listeners.delivery import deliver
 from bot.services import BotServices
 from ledger.accounts import disconnect, find_connection
@@ -52,17 +52,20 @@ def register(app: App, services: BotServices) -> None:
     def on_quick(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         caller = caller_from_action(body)
-        text = body["actions"][0].get("value") or ""
-        command = grammar.parse(text)
-        reply = answer(services, client, caller, command, respond)
-        if reply is None:
-            return
-        if body.get("response_url"):
-            reply.replace_original = False
-            deliver(client, respond, caller, reply)
-        else:  # App Home has no response URL: answer in the app's DM
-            channel = client.conversations_open(users=caller.user_id)["channel"]["id"]
-            client.chat_postMessage(channel=channel, **reply.message.as_kwargs())
+        command = grammar.parse(body["actions"][0].get("value") or "")
+
+        def work() -> None:
+            reply = answer(services, client, caller, command, respond)
+            if reply is None:
+                return
+            if body.get("response_url"):
+                reply.replace_original = False
+                deliver(client, respond, caller, reply)
+            else:  # App Home has no response URL: answer in the app's DM
+                channel = client.conversations_open(users=caller.user_id)["channel"]["id"]
+                client.chat_postMessage(channel=channel, **reply.message.as_kwargs())
+
+        in_background(services, respond, caller, work)
 
     app.action(ids.DISCONNECT_CONFIRM)(on_disconnect)
     app.action(ids.DISCONNECT_CANCEL)(on_cancel)

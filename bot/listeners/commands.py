@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot import digest_commands, grammar, handlers, ids
 from bot.digest_jobs import DigestSender
+from bot.errors import SORRY
 from bot.handlers import ADMIN_ONLY, Caller, Reply
 from bot.listeners.connect import open_connect_modal
 from bot.listeners.delivery import deliver
@@ -53,16 +55,36 @@ def register(app: App, services: BotServices) -> None:
             return
         ack()
         if isinstance(command, grammar.Connect):
+            # The trigger expires three seconds after the command: open the modal at once.
             if not handlers.is_admin(services, client, caller):
                 respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
                 return
             open_connect_modal(client, body["trigger_id"], caller)
             return
-        reply = answer(services, client, caller, command, respond)
-        if reply is not None:
-            deliver(client, respond, caller, reply)
+
+        def work() -> None:
+            reply = answer(services, client, caller, command, respond)
+            if reply is not None:
+                deliver(client, respond, caller, reply)
+
+        in_background(services, respond, caller, work)
 
     app.command(ids.COMMAND)(on_spend)
+
+
+def in_background(
+    services: BotServices, respond: Respond, caller: Caller, work: Callable[[], None]
+) -> None:
+    """Run ``work`` on the answer pool; a failure is logged and apologised for, never silent."""
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception:
+            logger.exception("answer failed for team %s user %s", caller.team_id, caller.user_id)
+            respond(text=SORRY, response_type="ephemeral", replace_original=False)
+
+    services.workers.submit(guarded)
 
 
 def immediate_answer(command: grammar.Command) -> Reply | None:

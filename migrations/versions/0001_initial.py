@@ -228,7 +228,6 @@ def upgrade() -> None:
 
     op.create_table(
         "usage_rollup",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("connection_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("user_email", sa.String(length=320), nullable=False),
@@ -247,15 +246,12 @@ def upgrade() -> None:
             name=op.f("fk_usage_rollup_connection_id_connection"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_rollup")),
-        sa.UniqueConstraint(
-            "connection_id",
-            "day",
-            "user_email",
-            "model",
-            "kind_class",
-            name=op.f("uq_usage_rollup_connection_id"),
+        # Clustered by its natural key (SQLite: WITHOUT ROWID), so that a period's rows
+        # are read in one contiguous range.
+        sa.PrimaryKeyConstraint(
+            "connection_id", "day", "user_email", "model", "kind_class", name=op.f("pk_usage_rollup")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_usage_rollup_user_day", "usage_rollup", ["connection_id", "user_email", "day"]

@@ -45,6 +45,7 @@ class Harness:
     def close(self) -> None:
         """Let listeners still running after their ack finish before the fakes go away."""
         self.executor.shutdown(wait=True)
+        self.services.workers.shutdown(wait=True)
 
     def command(
         self, text: str, *, user: str = ADMIN, team: str = "T1", channel: str = "C1"

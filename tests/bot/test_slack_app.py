@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from bot import ids
-from bot.app import SORRY
+from bot.errors import SORRY
 from bot.wiring import KEY_CHECK_TIMEOUT_SECONDS, CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY
