@@ -145,64 +145,13 @@ def _filters(scope: Scope, period: Period, user: str | None) -> list[ColumnEleme
 
 
 def totals(session: Session, scope: Scope, period: Period, user: str | None = None) -> Totals:
-    query = (
-        select(
-            ROLLUPS.c.kind_class,
-            func.sum(ROLLUPS.c.charged_cents),
-            func.sum(ROLLUPS.c.events),
-            func.sum(ROLLUPS.c.input_tokens),
-            func.sum(ROLLUPS.c.output_tokens),
-            func.sum(ROLLUPS.c.cache_read_tokens),
-            func.sum(ROLLUPS.c.cache_write_tokens),
-        )
-        .where(*_filters(scope, period, user))
-        .group_by(ROLLUPS.c.kind_class)
-    )
-    by_kind: dict[str, list[Any]] = {row[0]: list(row[1:]) for row in session.execute(query)}
-    summed = [sum((v[i] or 0) for v in by_kind.values()) for i in range(6)]
-
-    def cents(kind: KindClass) -> Decimal:
-        return Decimal(by_kind.get(kind.value, [0])[0] or 0)
-
-    return Totals(
-        cents=Decimal(summed[0]),
-        on_demand_cents=cents(KindClass.ON_DEMAND),
-        included_cents=cents(KindClass.INCLUDED),
-        events=int(summed[1]),
-        input_tokens=int(summed[2]),
-        output_tokens=int(summed[3]),
-        cache_read_tokens=int(summed[4]),
-        cache_write_tokens=int(summed[5]),
-    )
+    return totals_and_breakdown(session, scope, period, Breakdown.KIND, user)[0]
 
 
 def breakdown(
     session: Session, scope: Scope, period: Period, by: Breakdown, user: str | None = None
 ) -> list[Row]:
-    dimension = _DIMENSION[by]
-    cents = func.sum(ROLLUPS.c.charged_cents)
-    query = (
-        select(
-            dimension,
-            cents,
-            func.sum(ROLLUPS.c.events),
-            func.sum(ROLLUPS.c.input_tokens),
-            func.sum(ROLLUPS.c.output_tokens),
-        )
-        .where(*_filters(scope, period, user))
-        .group_by(dimension)
-        .order_by(cents.desc(), dimension)
-    )
-    return [
-        Row(
-            key=key.isoformat() if isinstance(key, date) else str(key),
-            cents=Decimal(total or 0),
-            events=int(events or 0),
-            input_tokens=int(tokens_in or 0),
-            output_tokens=int(tokens_out or 0),
-        )
-        for key, total, events, tokens_in, tokens_out in session.execute(query)
-    ]
+    return totals_and_breakdown(session, scope, period, by, user)[1]
 
 
 def totals_and_breakdown(
