@@ -15,6 +15,8 @@ BENCHMARKS: list[str] = [
     "ledger_bench",
     "digest_bench",
     "slack_bench",
+    "delivery_bench",
+    "budget_bench",
 ]
 
 

@@ -1,8 +1,8 @@
 """Cursor connector figures: parse+transform throughput and paced reading efficiency.
 
 1. parse+transform: pages of 1000 usage events, served by the simulator (200 users, 30 days),
-   parsed (``wire.read_usage_events_page``) and transformed to neutral records. Target >= 100,000 events/s
-   on one core.
+   parsed (``wire.read_usage_events_page``) and transformed to neutral records.
+   Target >= 100,000 events/s on one core.
 2. paced read: the simulator over real localhost HTTP with its rate limits on and a shortened
    minute (``BENCH_MINUTE_SECONDS``, default 2.0), the events route limited to 60 requests a
    minute, and the real client pacing itself with the same minute. N pages are read; the

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.alert_jobs import AlertNotifier
 from bot.errors import on_error
 from bot.listeners import register_listeners
 from bot.services import BotServices
@@ -58,5 +59,11 @@ def create_app(
         raise_error_for_unhandled_request=False,
     )
     app.error(on_error)
+    notifier = AlertNotifier(services, lambda _team: app.client)
+
+    def evaluate_alerts(workspace_id: int) -> None:
+        notifier.run(workspace_id=workspace_id)
+
+    services.evaluate_alerts = evaluate_alerts
     register_listeners(app, services)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.budget_view import alert_lines, budget_lines
 from bot.due import Occurrence, last_occurrence
 from bot.operations import sync_one
 from bot.services import BotServices
@@ -46,13 +47,23 @@ class Rendered:
 def render_digest(
     services: BotServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
 ) -> Rendered:
+    now = services.clock()
     with session_scope(services.engine) as session:
         scope = scope_for(session, workspace)
-        inputs = digest_inputs(session, scope, today=today, top=top, now=services.clock())
+        inputs = digest_inputs(session, scope, today=today, top=top, now=now)
+        inputs = replace(
+            inputs,
+            budget_lines=budget_lines(session, workspace, now),
+            alert_lines=alert_lines(session, workspace),
+        )
     message = render_blocks(compose(inputs))
     if not chart:
         return Rendered(message, None)
-    return Rendered(message, render_chart(inputs), chart_title(inputs), chart_description(inputs))
+    if services.chart_pool is None:
+        png = render_chart(inputs)
+    else:
+        png = services.chart_pool.submit(render_chart, inputs).result()
+    return Rendered(message, png, chart_title(inputs), chart_description(inputs))
 
 
 def digest_key(schedule_id: int, local_date: date) -> str:

@@ -13,9 +13,10 @@ from slack_sdk import WebClient
 from sqlmodel import col, select
 
 from bot import grammar, ids
+from bot.budget_view import alert_lines, budget_lines
 from bot.operations import report_for
 from bot.services import BotServices
-from digests.blocks import Button, Message, actions, context, section
+from digests.blocks import Button, Message, actions, section
 from digests.format import local_time
 from digests.slack_reports import Audience, report_csv, report_message
 from ledger.accounts import (
@@ -156,6 +157,13 @@ def handle_status(services: BotServices, caller: Caller) -> Reply:
         "*History starts:* "
         + (str(connection.history_start.date()) if connection.history_start else "unknown"),
     ]
+    with session_scope(services.engine) as session:
+        budgets = budget_lines(session, workspace, now)
+        alerts = alert_lines(session, workspace)
+    if budgets:
+        lines.append("*Budgets:*\n" + "\n".join(f"• {line}" for line in budgets))
+    if alerts:
+        lines.append(f"*Open alerts ({len(alerts)}):* see `/spend alerts`")
     if last_run is not None and last_run.status == "failed":
         lines.append(f"*Last run failed:* {last_run.error}")
     if unsynced is not None and unsynced > timedelta(days=2):
@@ -247,15 +255,3 @@ def disconnect_prompt() -> Reply:
         ),
     ]
     return Reply(Message(text=text, blocks=blocks))
-
-
-def not_yet(feature: str) -> Reply:
-    return Reply(
-        Message(
-            text=f"{feature} are not available in this version yet.",
-            blocks=[
-                section(f"{feature} are not available in this version yet."),
-                context("Ask for spend with `/spend cursor` meanwhile."),
-            ],
-        )
-    )

@@ -9,6 +9,7 @@ minutes); the delivery table guarantees that nothing goes out twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,9 +50,11 @@ class Scheduler:
         *,
         sync_interval: timedelta = timedelta(hours=24),
         scheduler: BackgroundScheduler | None = None,
+        evaluate_all: Callable[[], object] = lambda: None,
     ) -> None:
         self.services = services
         self.sender = sender
+        self.evaluate_all = evaluate_all
         self.sync_interval = max(sync_interval, MIN_SYNC_INTERVAL)
         self.apscheduler = scheduler or BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
@@ -74,6 +77,13 @@ class Scheduler:
             replace_existing=True,
             next_run_time=self.services.clock(),
         )
+        self.apscheduler.add_job(
+            self.evaluate_all,
+            IntervalTrigger(hours=1),
+            id="alerts:evaluate",
+            replace_existing=True,
+            next_run_time=self.services.clock(),
+        )
 
     def shutdown(self) -> None:
         if self.apscheduler.running:
@@ -81,7 +91,7 @@ class Scheduler:
 
     def rebuild(self) -> None:
         """Make the jobs match the database: one per schedule and one per connection."""
-        wanted: set[str] = {"digests:catch-up"}
+        wanted: set[str] = {"digests:catch-up", "alerts:evaluate"}
         with session_scope(self.services.engine) as session:
             enabled = schedules.all_enabled(session)
             connections = session.exec(
@@ -128,6 +138,7 @@ class Scheduler:
                 ConnectionStatus.REVOKED,
             ):
                 return
+            workspace_id = connection.workspace_id
         outcome = sync_one(
             self.services.engine,
             connection_id=connection_id,
@@ -138,3 +149,5 @@ class Scheduler:
             options=self.services.sync_options,
         )
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())
+        if outcome.ok:
+            self.services.evaluate_alerts(workspace_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -46,9 +46,13 @@ class BotServices:
     manual_sync_interval: timedelta = timedelta(hours=1)
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     clock: Callable[[], datetime] = utc_now
+    #: Where charts are drawn (CPU-bound: a process pool in production); None draws inline.
+    chart_pool: Executor | None = None
     #: Reports reused while their data has not changed.
     reports: ReportCache = field(default_factory=ReportCache)
     #: Where answers are computed once a request has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=work_pool)
     #: Called after digest schedules change, so that the scheduler rebuilds its jobs.
     on_schedules_changed: Callable[[], None] = lambda: None
+    #: Evaluate budgets and send alerts for a workspace (after a sync or a budget change).
+    evaluate_alerts: Callable[[int], None] = lambda _workspace_id: None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,6 +15,7 @@ from bot.services import BotServices
 from bot.settings import Settings, SettingsError
 from connectors.cursor.client import ClientOptions, CursorAdminClient
 from connectors.cursor.source import CursorSource
+from digests.chart import warm_up
 from ledger import migrate
 from ledger.db import make_engine
 from ledger.secrets import SecretBox
@@ -61,6 +65,18 @@ def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine
 
 def secret_box(settings: Settings) -> SecretBox:
     return settings.secret_box()
+
+
+def chart_pool() -> ProcessPoolExecutor:
+    """Processes for drawing charts, so that a burst of digests uses every core.
+
+    Started with ``spawn``: forking a process that already runs threads is unsafe.
+    """
+    workers = max(1, os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(warm_up)
+    return pool
 
 
 #: The key check in the connect modal must answer within Slack's three seconds.

@@ -333,3 +333,120 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     message_ts: str | None = Field(default=None, max_length=32)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class BudgetPeriod(enum.StrEnum):
+    CYCLE = "cycle"
+    MONTH = "month"
+    WEEK = "week"
+    DAY = "day"
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class Budget(SQLModel, table=True):
+    """A spending limit for a provider's whole team or for one person, per period.
+
+    ``subject_email`` None is the team; ``thresholds`` and ``notify_user_ids`` are
+    comma-separated (percentages; Slack user ids).
+    """
+
+    __tablename__ = "budget"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _workspace_fk()
+    provider: str = Field(default="cursor", max_length=32)
+    subject_email: str | None = Field(default=None, max_length=320)
+    subject_user_id: str | None = Field(default=None, max_length=32)
+    amount_cents: int = Field(sa_type=BigInteger)
+    period: str = Field(default=BudgetPeriod.CYCLE.value, max_length=8)
+    thresholds: str = Field(default="50,80,100", max_length=200)
+    notify_user_ids: str = Field(default="", sa_type=Text)
+    notify_channel_id: str | None = Field(default=None, max_length=32)
+    dm_subject: bool = False
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    enabled: bool = True
+
+    @property
+    def threshold_list(self) -> tuple[int, ...]:
+        return tuple(sorted({int(part) for part in _split(self.thresholds)}))
+
+    @property
+    def notify_list(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_split(self.notify_user_ids)))
+
+
+class AlertKind(enum.StrEnum):
+    THRESHOLD = "threshold"
+    FORECAST = "forecast"
+    ANOMALY_USER = "anomaly_user"
+    ANOMALY_TEAM = "anomaly_team"
+    HEALTH = "health"
+
+
+class AlertStatus(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Alert(SQLModel, table=True):
+    """Something worth telling: raised once per unique ``dedupe_key``, then acted upon."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_alert_status_workspace", "status", "workspace_id"),
+        Index("ix_alert_workspace_period", "workspace_id", "period_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _workspace_fk()
+    budget_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("budget.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    kind: str = Field(max_length=16)
+    dedupe_key: str = Field(max_length=200)
+    #: An email, "team", or the connection's label.
+    subject: str = Field(max_length=320)
+    period_start: date | None = None
+    threshold: int | None = None
+    title: str = Field(max_length=200)
+    #: One or two sentences with the figures.
+    detail: str = Field(default="", sa_type=Text)
+    #: Spend when the alert was raised, and the limit it was measured against.
+    amount_cents: Decimal | None = _money(None, nullable=True)
+    limit_cents: Decimal | None = _money(None, nullable=True)
+    projected_day: date | None = None
+    status: str = Field(default=AlertStatus.OPEN.value, max_length=16)
+    snoozed_until: datetime | None = _instant()
+    acted_by: str | None = Field(default=None, max_length=32)
+    acted_at: datetime | None = _instant()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    #: Set by whoever sends the alert (the Slack side), with ``notify_count``.
+    last_notified_at: datetime | None = _instant()
+    notify_count: int = 0
+
+
+class AlertMessage(SQLModel, table=True):
+    """Where an alert was shown, so that acting on one copy can update every copy."""
+
+    __tablename__ = "alert_message"
+    __table_args__ = (UniqueConstraint("alert_id", "channel_id", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("alert.id", ondelete="CASCADE"), nullable=False)
+    )
+    channel_id: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    #: The Slack user (a DM) or channel it was sent to.
+    recipient: str = Field(max_length=32)
+    sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

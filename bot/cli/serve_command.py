@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 
+from bot.alert_jobs import AlertNotifier
 from bot.app import create_app
 from bot.cli.common import clean_errors, configure_logging, fail, settings_or_exit
 from bot.digest_jobs import DigestSender
 from bot.scheduler import Scheduler
 from bot.serve import serve_http, serve_socket_mode
-from bot.wiring import bot_services, ledger_engine
+from bot.wiring import bot_services, chart_pool, ledger_engine
 
 
 def serve(
@@ -41,6 +44,7 @@ def serve(
     with clean_errors():
         engine = ledger_engine(settings)
         services = bot_services(settings, engine)
+        services.chart_pool = chart_pool()
         app = create_app(
             services,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -51,9 +55,12 @@ def serve(
         services,
         DigestSender(services, lambda _team: app.client),
         sync_interval=timedelta(hours=settings.sync_interval_hours),
+        evaluate_all=AlertNotifier(services, lambda _team: app.client).run,
     )
     services.on_schedules_changed = scheduler.rebuild
     scheduler.start()
+    # `docker stop` and process managers send SIGTERM: leave through the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if http:
             serve_http(app, host=host, port=port)
@@ -62,3 +69,4 @@ def serve(
             serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())
     finally:
         scheduler.shutdown()
+        services.chart_pool.shutdown(cancel_futures=True)

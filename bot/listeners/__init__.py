@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, connect, home
+from bot.listeners import actions, alerts, commands, connect, home
 from bot.services import BotServices
 
 
@@ -13,3 +13,4 @@ def register_listeners(app: App, services: BotServices) -> None:
     connect.register(app, services)
     actions.register(app, services)
     home.register(app, services)
+    alerts.register(app, services)

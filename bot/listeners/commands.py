@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import digest_commands, grammar, handlers, ids
+from bot import budget_commands, digest_commands, grammar, handlers, ids
 from bot.digest_jobs import DigestSender
 from bot.errors import SORRY
 from bot.handlers import ADMIN_ONLY, Caller, Reply
@@ -32,6 +32,8 @@ ADMIN_COMMANDS = (
     grammar.DigestRemove,
     grammar.DigestPreview,
     grammar.DigestSend,
+    grammar.BudgetSet,
+    grammar.BudgetRemove,
 )
 
 
@@ -157,8 +159,12 @@ def _dispatch(
     if isinstance(command, grammar.DigestSend):
         sender = DigestSender(services, lambda _team: client)
         return digest_commands.send_now(services, sender, caller, command)
-    if isinstance(
-        command, grammar.BudgetSet | grammar.BudgetList | grammar.BudgetRemove | grammar.AlertsList
-    ):
-        return handlers.not_yet("Budgets and alerts")
+    if isinstance(command, grammar.BudgetSet):
+        return budget_commands.set_budget(services, client, caller, command)
+    if isinstance(command, grammar.BudgetList):
+        return budget_commands.list_all(services, caller)
+    if isinstance(command, grammar.BudgetRemove):
+        return budget_commands.remove(services, caller, command)
+    if isinstance(command, grammar.AlertsList):
+        return budget_commands.list_alerts(services, caller)
     return handlers.text_reply(grammar.HELP_TEXT)

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from bot.operations import sync_one
 from bot.services import BotServices
+from ledger.db import session_scope
+from ledger.models import Connection
 from ledger.sync import SyncOutcome
 
 logger = logging.getLogger(__name__)
@@ -42,5 +44,11 @@ def run_sync_and_report(
         text = f":white_check_mark: Cursor {outcome.summary()}.{history}"
     else:
         text = f":x: Cursor {outcome.summary()}"
+    if outcome.ok:  # alerts first: the reply says the sync, and what it raised, is done
+        with session_scope(services.engine) as session:
+            connection = session.get(Connection, connection_id)
+            workspace_id = connection.workspace_id if connection else None
+        if workspace_id is not None:
+            services.evaluate_alerts(workspace_id)
     respond(text=text, response_type="ephemeral", replace_original=False)
     return outcome

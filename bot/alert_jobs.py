@@ -1,0 +1,230 @@
+"""Evaluating budgets and sending alerts: each recipient gets one DM per evaluation."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session, select
+
+from bot.services import BotServices
+from digests.alerts import AlertView, alerts_message
+from ledger import deliveries
+from ledger.alerting import AlertSettings, due_notifications, evaluate, mark_notified
+from ledger.db import session_scope
+from ledger.deliveries import Claim
+from ledger.models import Alert, AlertMessage, Budget, Connection, Member, Workspace
+
+logger = logging.getLogger(__name__)
+
+
+def view_of(alert: Alert) -> AlertView:
+    assert alert.id is not None
+    return AlertView(
+        id=alert.id,
+        kind=alert.kind,
+        title=alert.title,
+        detail=alert.detail,
+        status=alert.status,
+        amount_cents=alert.amount_cents,
+        limit_cents=alert.limit_cents,
+        snoozed_until=alert.snoozed_until,
+        acted_by=alert.acted_by,
+    )
+
+
+@dataclass(frozen=True)
+class Recipients:
+    users: tuple[str, ...]
+    channel: str | None
+    owner: str | None  # told when a recipient cannot be reached
+
+
+def _slack_id_for(session: Session, workspace: Workspace, email: str) -> str | None:
+    linked = session.exec(
+        select(Member.slack_user_id)
+        .join(Connection, Connection.id == Member.connection_id)  # type: ignore[arg-type]
+        .where(Connection.workspace_id == workspace.id, Member.email == email)
+    ).first()
+    return linked or None
+
+
+def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recipients:
+    """Budget owners and the person concerned; for anomalies the person; for health the admin."""
+    if alert.budget_id is not None:
+        budget = session.get(Budget, alert.budget_id)
+        if budget is not None:
+            users = list(budget.notify_list) or [budget.created_by]
+            if budget.dm_subject and budget.subject_user_id:
+                users.append(budget.subject_user_id)
+            return Recipients(
+                tuple(dict.fromkeys(u for u in users if u)),
+                budget.notify_channel_id,
+                budget.created_by,
+            )
+    connection = session.exec(
+        select(Connection).where(Connection.workspace_id == workspace.id)
+    ).first()
+    admin = connection.connected_by if connection else None
+    users = [admin] if admin else []
+    if alert.kind == "anomaly_user":
+        person = _slack_id_for(session, workspace, alert.subject)
+        if person:
+            users.append(person)
+    return Recipients(tuple(dict.fromkeys(users)), None, admin)
+
+
+class AlertNotifier:
+    def __init__(
+        self,
+        services: BotServices,
+        client_for: Callable[[str], WebClient],
+        *,
+        settings: AlertSettings | None = None,
+    ) -> None:
+        self.services = services
+        self.client_for = client_for
+        self.settings = settings or AlertSettings()
+
+    def run(self, now: datetime | None = None, workspace_id: int | None = None) -> int:
+        """Evaluate, then send what is due; returns how many messages went out."""
+        now = now or self.services.clock()
+        with session_scope(self.services.engine) as session:
+            evaluate(session, now=now, settings=self.settings, workspace_id=workspace_id)
+        with session_scope(self.services.engine) as session:
+            due = due_notifications(session, now=now, workspace_id=workspace_id)
+            by_workspace: dict[int, list[Alert]] = defaultdict(list)
+            for alert in due:
+                by_workspace[alert.workspace_id].append(alert)
+        return sum(
+            self._send_workspace(workspace_id, alerts, now)
+            for workspace_id, alerts in by_workspace.items()
+        )
+
+    def _send_workspace(self, workspace_id: int, alerts: Sequence[Alert], now: datetime) -> int:
+        with session_scope(self.services.engine) as session:
+            workspace = session.get(Workspace, workspace_id)
+            assert workspace is not None
+            batches: dict[str, list[Alert]] = defaultdict(list)
+            owners: dict[str, str | None] = {}
+            for alert in alerts:
+                recipients = recipients_of(session, alert, workspace)
+                for target in (
+                    *recipients.users,
+                    *([recipients.channel] if recipients.channel else []),
+                ):
+                    batches[target].append(alert)
+                    owners.setdefault(target, recipients.owner)
+        client = self.client_for(workspace.slack_team_id)
+        sent = 0
+        for target, batch in batches.items():
+            sent += self._send_batch(client, workspace, target, batch, owners.get(target), now)
+        with session_scope(self.services.engine) as session:
+            mark_notified(session, [a.id for a in alerts if a.id is not None], now)
+        return sent
+
+    def _claim(
+        self, workspace: Workspace, target: str, batch: Sequence[Alert], now: datetime
+    ) -> list[tuple[Alert, int]]:
+        """(alert, delivery id) for the alerts of ``batch`` not yet sent to ``target``."""
+        assert workspace.id is not None
+        mine: list[tuple[Alert, int]] = []
+        with session_scope(self.services.engine) as session:
+            for alert in batch:
+                claimed = deliveries.claim(
+                    session,
+                    workspace_id=workspace.id,
+                    key=f"alert:{alert.id}:{target}:{alert.notify_count}",
+                    kind="alert",
+                    channel_id=target,
+                    now=now,
+                )
+                if claimed.claim in (Claim.NEW, Claim.RECOVERED):
+                    mine.append((alert, claimed.delivery_id))
+        return mine
+
+    def _send_batch(
+        self,
+        client: WebClient,
+        workspace: Workspace,
+        target: str,
+        batch: Sequence[Alert],
+        owner: str | None,
+        now: datetime,
+    ) -> int:
+        claimed = self._claim(workspace, target, batch, now)
+        if not claimed:
+            return 0
+        alerts = [alert for alert, _ in claimed]
+        claims = {alert.id: delivery_id for alert, delivery_id in claimed}
+        message = alerts_message([view_of(a) for a in alerts], workspace.timezone)
+        try:
+            channel = target
+            if target.startswith(("U", "W")):
+                channel = client.conversations_open(users=target)["channel"]["id"]
+            ts = str(client.chat_postMessage(channel=channel, **message.as_kwargs())["ts"])
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc)
+            with session_scope(self.services.engine) as session:
+                for delivery_id in claims.values():
+                    deliveries.fail(session, delivery_id, error=error)
+            self._tell_owner(client, workspace, owner, target, error, now)
+            return 0
+        with session_scope(self.services.engine) as session:
+            for alert in alerts:
+                assert alert.id is not None
+                session.add(
+                    AlertMessage(
+                        alert_id=alert.id, channel_id=channel, ts=ts, recipient=target, sent_at=now
+                    )
+                )
+                deliveries.complete(session, claims[alert.id], now=now, message_ts=ts)
+        return 1
+
+    def _tell_owner(
+        self,
+        client: WebClient,
+        workspace: Workspace,
+        owner: str | None,
+        target: str,
+        error: str,
+        now: datetime,
+    ) -> None:
+        """Say once that a recipient cannot be reached (unknown user, closed DM, no channel)."""
+        logger.warning("alert to %s in %s failed: %s", target, workspace.slack_team_id, error)
+        if not owner or owner == target:
+            return
+        assert workspace.id is not None
+        with session_scope(self.services.engine) as session:
+            claimed = deliveries.claim(
+                session,
+                workspace_id=workspace.id,
+                key=f"notice:unreachable:{target}",
+                kind="notice",
+                channel_id=owner,
+                now=now,
+            )
+        if claimed.claim is not Claim.NEW:
+            return
+        try:
+            dm = client.conversations_open(users=owner)["channel"]["id"]
+            response = client.chat_postMessage(
+                channel=dm,
+                text=f"I could not deliver spend alerts to {_mention(target)} ({error}). "
+                "Check the budget's notify list with `/spend budget list`.",
+            )
+            with session_scope(self.services.engine) as session:
+                deliveries.complete(
+                    session, claimed.delivery_id, now=now, message_ts=str(response["ts"])
+                )
+        except SlackApiError as exc:
+            logger.warning("could not tell %s either: %s", owner, exc.response.get("error"))
+
+
+def _mention(target: str) -> str:
+    return f"<#{target}>" if target.startswith(("C", "G")) else f"<@{target}>"

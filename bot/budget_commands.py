@@ -1,0 +1,93 @@
+"""`/spend budget …` and `/spend alerts`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from slack_sdk import WebClient
+
+from bot import grammar
+from bot.alert_jobs import view_of
+from bot.handlers import Caller, Reply, email_of, text_reply, workspace_for
+from bot.services import BotServices
+from digests.alerts import alerts_list
+from digests.format import dollars
+from ledger.alerting import open_alerts
+from ledger.budgets import add_budget, list_budgets, remove_budget
+from ledger.db import session_scope
+from ledger.models import Budget, Workspace
+
+PERIOD_WORDS = {"cycle": "billing cycle", "month": "month", "week": "week", "day": "day"}
+
+
+def describe(budget: Budget) -> str:
+    who = (
+        f"<@{budget.subject_user_id}>"
+        if budget.subject_user_id
+        else (budget.subject_email or "the team")
+    )
+    notify = ", ".join(f"<@{u}>" for u in budget.notify_list) or f"<@{budget.created_by}>"
+    if budget.notify_channel_id:
+        notify += f" and <#{budget.notify_channel_id}>"
+    thresholds = "/".join(str(t) for t in budget.threshold_list)
+    return (
+        f"*{budget.id}* · {who}: {dollars(Decimal(budget.amount_cents))} a "
+        f"{PERIOD_WORDS.get(budget.period, budget.period)}, alerts at {thresholds}% "
+        f"to {notify}"
+    )
+
+
+def set_budget(
+    services: BotServices, client: WebClient, caller: Caller, command: grammar.BudgetSet
+) -> Reply:
+    workspace = workspace_for(services, caller)
+    subject_email = None
+    if command.user_id is not None:
+        subject_email = email_of(services, client, caller, command.user_id)
+        if subject_email is None:
+            return text_reply(f"I could not find an email for <@{command.user_id}> in Slack.")
+    with session_scope(services.engine) as session:
+        stored = session.get(Workspace, workspace.id)
+        assert stored is not None
+        budget = add_budget(
+            session,
+            stored,
+            provider=command.provider,
+            subject_email=subject_email,
+            subject_user_id=command.user_id,
+            amount_cents=command.amount_cents,
+            period=command.period,
+            thresholds=command.thresholds,
+            notify_user_ids=command.notify_user_ids,
+            notify_channel_id=command.notify_channel_id,
+            created_by=caller.user_id,
+            now=services.clock(),
+        )
+        text = f"Budget set: {describe(budget)}."
+    services.evaluate_alerts(workspace.id or 0)
+    return text_reply(text)
+
+
+def list_all(services: BotServices, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        budgets = list_budgets(session, workspace)
+        lines = [describe(b) for b in budgets]
+    if not lines:
+        return text_reply("No budgets yet: `/spend budget set cursor $5000 at 50,80,100`.")
+    return text_reply("*Budgets*\n" + "\n".join(lines))
+
+
+def remove(services: BotServices, caller: Caller, command: grammar.BudgetRemove) -> Reply:
+    workspace = workspace_for(services, caller)
+    with session_scope(services.engine) as session:
+        budget = remove_budget(session, workspace, command.id)
+    return text_reply(f"Budget {budget.id} removed.")
+
+
+def list_alerts(services: BotServices, caller: Caller) -> Reply:
+    workspace = workspace_for(services, caller)
+    assert workspace.id is not None
+    with session_scope(services.engine) as session:
+        views = [view_of(alert) for alert in open_alerts(session, workspace.id)]
+    return Reply(alerts_list(views, workspace.timezone))

@@ -1,0 +1,150 @@
+"""``stackspend budget set|list|remove`` and ``stackspend alerts``."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
+from bot.wiring import ledger_engine
+from digests.format import dollars, json_cents
+from ledger.accounts import find_workspace
+from ledger.alerting import open_alerts
+from ledger.budgets import add_budget, list_budgets, remove_budget
+from ledger.db import session_scope
+
+budget_app = typer.Typer(help="Budgets that raise alerts.", no_args_is_help=True)
+WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
+
+
+def _cents(amount: str) -> int:
+    text = amount.strip().replace("$", "").replace(",", "")
+    try:
+        dollars_value = Decimal(text)
+    except InvalidOperation:
+        fail(f"--amount {amount!r} is not an amount of dollars, e.g. 5000 or 49.99.")
+    if dollars_value <= 0:
+        fail("--amount must be more than zero.")
+    return int(dollars_value * 100)
+
+
+def _ids(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@budget_app.command("set")
+def set_budget(
+    workspace: WorkspaceOption,
+    amount: Annotated[str, typer.Option(help="Dollars per period, e.g. 5000.")],
+    period: Annotated[str, typer.Option(help="cycle, month, week or day.")] = "cycle",
+    at: Annotated[str, typer.Option(help="Thresholds in percent, e.g. 50,80,100.")] = "50,80,100",
+    email: Annotated[
+        str | None, typer.Option(help="A person's budget (their Cursor email).")
+    ] = None,
+    notify: Annotated[str, typer.Option(help="Slack user ids to DM, comma-separated.")] = "",
+    channel: Annotated[str | None, typer.Option(help="A Slack channel id to post to.")] = None,
+    now: Annotated[str | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Create or change a budget (one per person or team and period)."""
+    settings = settings_or_exit()
+    try:
+        thresholds = tuple(int(part) for part in _ids(at))
+    except ValueError:
+        fail(f"--at {at!r} must be whole percentages, e.g. 50,80,100.")
+    with clean_errors():
+        engine = ledger_engine(settings)
+        with session_scope(engine) as session:
+            budget = add_budget(
+                session,
+                find_workspace(session, workspace),
+                subject_email=email,
+                amount_cents=_cents(amount),
+                period=period,
+                thresholds=thresholds,
+                notify_user_ids=_ids(notify),
+                notify_channel_id=channel,
+                created_by="cli",
+                now=parse_now(now),
+            )
+            amount_text = dollars(Decimal(budget.amount_cents))
+            typer.echo(f"budget {budget.id}: {email or 'team'} {amount_text} a {budget.period}")
+
+
+@budget_app.command("list")
+def list_command(
+    workspace: WorkspaceOption,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+) -> None:
+    """The workspace's budgets."""
+    settings = settings_or_exit()
+    with clean_errors():
+        engine = ledger_engine(settings)
+        with session_scope(engine) as session:
+            budgets = list_budgets(session, find_workspace(session, workspace))
+            rows = [
+                {
+                    "id": b.id,
+                    "subject": b.subject_email or "team",
+                    "amount_cents": json_cents(Decimal(b.amount_cents)),
+                    "period": b.period,
+                    "thresholds": list(b.threshold_list),
+                    "notify": list(b.notify_list),
+                    "channel": b.notify_channel_id,
+                }
+                for b in budgets
+            ]
+    if output is OutputFormat.JSON:
+        print_json(rows)
+        return
+    for b in budgets:
+        thresholds = ",".join(str(t) for t in b.threshold_list)
+        typer.echo(
+            f"{b.id:>4}  {b.subject_email or 'team':<30} {dollars(Decimal(b.amount_cents)):>12}"
+            f" a {b.period:<6} at {thresholds}%"
+        )
+    if not budgets:
+        typer.echo("no budgets yet")
+
+
+@budget_app.command("remove")
+def remove_command(workspace: WorkspaceOption, budget_id: int) -> None:
+    """Remove a budget (its past alerts stay in the history)."""
+    settings = settings_or_exit()
+    with clean_errors():
+        engine = ledger_engine(settings)
+        with session_scope(engine) as session:
+            remove_budget(session, find_workspace(session, workspace), budget_id)
+    typer.echo(f"budget {budget_id} removed")
+
+
+def alerts(
+    workspace: WorkspaceOption,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+) -> None:
+    """Open and snoozed alerts, newest first."""
+    settings = settings_or_exit()
+    with clean_errors():
+        engine = ledger_engine(settings)
+        with session_scope(engine) as session:
+            found = find_workspace(session, workspace)
+            assert found.id is not None
+            rows = [
+                {
+                    "id": a.id,
+                    "kind": a.kind,
+                    "title": a.title,
+                    "status": a.status,
+                    "created_at": a.created_at.isoformat(),
+                    "snoozed_until": a.snoozed_until.isoformat() if a.snoozed_until else None,
+                }
+                for a in open_alerts(session, found.id)
+            ]
+    if output is OutputFormat.JSON:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['id']:>5}  {row['status']:<9} {row['title']}")
+    if not rows:
+        typer.echo("no open alerts")

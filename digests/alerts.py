@@ -1,0 +1,128 @@
+"""Alert messages: one DM may carry several alerts, each with its buttons or its state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from digests.blocks import Button, Message, actions, context, escape, section
+from digests.format import dollars, local_time
+
+ACK = "alert_ack"
+SNOOZE_DAY = "alert_snooze_1d"
+SNOOZE_WEEK = "alert_snooze_7d"
+BREAKDOWN = "alert_breakdown"
+ALERT_ACTIONS = (ACK, SNOOZE_DAY, SNOOZE_WEEK, BREAKDOWN)
+#: Each alert takes three blocks; beyond this many, the rest are counted.
+MAX_ALERTS_PER_MESSAGE = 15
+
+ICONS = {
+    "threshold": ":money_with_wings:",
+    "forecast": ":chart_with_upwards_trend:",
+    "anomaly_user": ":rotating_light:",
+    "anomaly_team": ":rotating_light:",
+    "health": ":warning:",
+}
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """What a message shows of one alert (plain values: no database objects)."""
+
+    id: int
+    kind: str
+    title: str
+    detail: str
+    status: str
+    amount_cents: Decimal | None = None
+    limit_cents: Decimal | None = None
+    snoozed_until: datetime | None = None
+    acted_by: str | None = None
+    top_lines: tuple[str, ...] = ()
+
+
+def _state_line(alert: AlertView, timezone: str) -> str | None:
+    if alert.status == "acknowledged":
+        return f":white_check_mark: Acknowledged by <@{alert.acted_by}>"
+    if alert.status == "snoozed" and alert.snoozed_until is not None:
+        return (
+            f":zzz: Snoozed by <@{alert.acted_by}> until "
+            f"{local_time(alert.snoozed_until, timezone)}"
+        )
+    if alert.status == "resolved":
+        return ":heavy_check_mark: Resolved"
+    return None
+
+
+def alert_blocks(alert: AlertView, timezone: str) -> list[dict[str, object]]:
+    figures = ""
+    if isinstance(alert.amount_cents, Decimal) and isinstance(alert.limit_cents, Decimal):
+        figures = f"\n*{dollars(alert.amount_cents)}* of {dollars(alert.limit_cents)}"
+    lines = "\n".join(f"• {escape(line)}" for line in alert.top_lines)
+    icon = ICONS.get(alert.kind, ":bell:")
+    text = f"{icon} *{escape(alert.title)}*\n{escape(alert.detail)}{figures}"
+    if lines:
+        text += f"\n{lines}"
+    blocks: list[dict[str, object]] = [section(text)]
+    state = _state_line(alert, timezone)
+    if state is not None:
+        blocks.append(context(state))
+        return blocks
+    value = str(alert.id)
+    blocks.append(
+        actions(
+            Button("Acknowledge", ACK, value, style="primary"),
+            Button("Snooze 1 day", SNOOZE_DAY, value),
+            Button("Snooze 7 days", SNOOZE_WEEK, value),
+            Button("Show breakdown", BREAKDOWN, value),
+            block_id=f"alert-{alert.id}",
+        )
+    )
+    return blocks
+
+
+def alerts_message(alerts: Sequence[AlertView], timezone: str) -> Message:
+    shown = list(alerts[:MAX_ALERTS_PER_MESSAGE])
+    blocks: list[dict[str, object]] = []
+    for alert in shown:
+        blocks += alert_blocks(alert, timezone)
+    if len(alerts) > len(shown):
+        blocks.append(context(f"… and {len(alerts) - len(shown)} more: see `/spend alerts`."))
+    if len(alerts) == 1:
+        text = alerts[0].title
+    else:
+        text = f"{len(alerts)} spend alerts: " + "; ".join(a.title for a in shown[:3])
+    return Message(text=text, blocks=blocks)
+
+
+def alerts_list(alerts: Sequence[AlertView], timezone: str) -> Message:
+    if not alerts:
+        return Message(text="No open alerts.", blocks=[section("No open alerts. :tada:")])
+    lines = []
+    for alert in alerts[:50]:
+        state = alert.status
+        if alert.status == "snoozed" and alert.snoozed_until is not None:
+            state = f"snoozed until {local_time(alert.snoozed_until, timezone)}"
+        lines.append(f"*{alert.id}* · {escape(alert.title)} · _{state}_")
+    text = "*Open alerts*\n" + "\n".join(lines)
+    return Message(text=f"{len(alerts)} open alerts", blocks=[section(text)])
+
+
+def budget_line(
+    *,
+    subject: str,
+    period: str,
+    spent_cents: Decimal,
+    amount_cents: Decimal,
+    percent: Decimal,
+    projected_day: date | None,
+) -> str:
+    """``Team (month): $412.00 of $500.00 (82%), over by Nov 27 at this pace``."""
+    line = (
+        f"{subject} ({period}): {dollars(spent_cents)} of {dollars(amount_cents)} ({percent:.0f}%)"
+    )
+    if projected_day is not None:
+        line += f", over by {projected_day:%b %-d} at this pace"
+    return line

@@ -1,0 +1,227 @@
+"""Budgets: set (create or replace), list, remove. The caller commits.
+
+A budget is for a provider's whole team (``subject_email`` None) or for one person,
+per billing cycle (the default), calendar month, week (Monday to Sunday) or day.
+There is at most one per (provider, subject, period): setting it again replaces the
+amount, thresholds and who is told, and keeps the budget's ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import String, Table, cast, update
+from sqlmodel import Session, col, func, select
+
+from ledger.accounts import LedgerError
+from ledger.budget_rules import PERIODS
+from ledger.models import Alert, AlertKind, AlertStatus, Budget, Workspace
+
+ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
+
+MAX_BUDGETS_PER_WORKSPACE = 100
+MAX_THRESHOLDS = 10
+MAX_NOTIFY = 20
+#: $10,000,000: far above any bill, below any overflow.
+MAX_AMOUNT_CENTS = 1_000_000_000
+PROVIDERS = ("cursor",)
+DEFAULT_THRESHOLDS = (50, 80, 100)
+#: Appended (with the alert id) to the key of an alert whose budget amount changed.
+SUPERSEDED = ":superseded:"
+
+
+def _check_provider(provider: str) -> str:
+    name = provider.strip().lower()
+    if name not in PROVIDERS:
+        raise LedgerError(
+            f"Budgets can be set for {', '.join(PROVIDERS)} only, e.g. "
+            "`/spend budget set cursor $5000`."
+        )
+    return name
+
+
+def _check_amount(amount_cents: int) -> int:
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
+        raise LedgerError("A budget is whole cents: write the amount as `$5000` or `$49.99`.")
+    if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
+        raise LedgerError(
+            f"A budget must be more than $0 and at most ${MAX_AMOUNT_CENTS // 100:,}: "
+            "e.g. `/spend budget set cursor $5000`."
+        )
+    return amount_cents
+
+
+def _check_period(period: str) -> str:
+    word = period.strip().lower()
+    if word not in PERIODS:
+        raise LedgerError(
+            f"A budget is per cycle (the billing cycle, the default), month, week or day, "
+            f"not {period!r}: e.g. `/spend budget set cursor $1000 week`."
+        )
+    return word
+
+
+def _check_thresholds(thresholds: Iterable[int]) -> tuple[int, ...]:
+    values = sorted(set(thresholds))
+    if (
+        not values
+        or len(values) > MAX_THRESHOLDS
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1000 for v in values)
+    ):
+        raise LedgerError(
+            f"Thresholds are 1 to {MAX_THRESHOLDS} percentages from 1 to 1000, e.g. `at 50,80,100`."
+        )
+    return tuple(values)
+
+
+def _check_notify(user_ids: Iterable[str]) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(u.strip() for u in user_ids if u and u.strip()))
+    if len(ids) > MAX_NOTIFY:
+        raise LedgerError(
+            f"A budget can notify at most {MAX_NOTIFY} people; add a channel instead: "
+            "`notify #finance`."
+        )
+    if any("," in u or len(u) > 32 for u in ids):
+        raise LedgerError("Name the people to notify as Slack mentions: `notify @alice @bob`.")
+    return ids
+
+
+def _check_subject(email: str | None, user_id: str | None) -> str | None:
+    if email is None or not email.strip():
+        if user_id:
+            raise LedgerError(
+                f"I can't tell which Cursor member <@{user_id}> is: link them with "
+                f"`/spend settings link <@{user_id}> their.cursor@email`, then set the budget."
+            )
+        return None
+    address = email.strip().lower()
+    if "@" not in address or len(address) > 320:
+        raise LedgerError(
+            f"{email!r} is not an email: a personal budget is for a person, "
+            "e.g. `/spend budget set @alice $200 month`."
+        )
+    return address
+
+
+def _find(
+    session: Session, workspace: Workspace, provider: str, email: str | None, period: str
+) -> Budget | None:
+    query = select(Budget).where(
+        Budget.workspace_id == workspace.id,
+        Budget.provider == provider,
+        Budget.period == period,
+        col(Budget.subject_email).is_(None) if email is None else Budget.subject_email == email,
+    )
+    return session.exec(query.order_by(col(Budget.id))).first()
+
+
+def _supersede_alerts(session: Session, budget_id: int) -> None:
+    """Free the threshold and forecast keys of a budget whose amount changed.
+
+    The keys name the budget, period and percentage, not the amount: once the
+    amount changes, each threshold may be crossed (and told) again. The old alerts
+    are kept, resolved, under a key that no evaluation produces.
+    """
+    alert = ALERTS.c
+    mine = [
+        alert.budget_id == budget_id,
+        alert.kind.in_((AlertKind.THRESHOLD.value, AlertKind.FORECAST.value)),
+        ~alert.dedupe_key.contains(SUPERSEDED),
+    ]
+    session.execute(
+        update(ALERTS)
+        .where(*mine, alert.status.in_((AlertStatus.OPEN.value, AlertStatus.SNOOZED.value)))
+        .values(status=AlertStatus.RESOLVED.value)
+    )
+    session.execute(
+        update(ALERTS)
+        .where(*mine)
+        .values(dedupe_key=alert.dedupe_key + SUPERSEDED + cast(alert.id, String))
+    )
+
+
+def add_budget(
+    session: Session,
+    workspace: Workspace,
+    *,
+    provider: str = "cursor",
+    subject_email: str | None = None,
+    subject_user_id: str | None = None,
+    amount_cents: int,
+    period: str = "cycle",
+    thresholds: Iterable[int] = DEFAULT_THRESHOLDS,
+    notify_user_ids: Iterable[str] = (),
+    notify_channel_id: str | None = None,
+    dm_subject: bool | None = None,
+    created_by: str,
+    now: datetime,
+) -> Budget:
+    """Set a budget; replaces the one for the same subject and period (same ID) if any.
+
+    ``dm_subject`` (tell the person concerned too) defaults to on for a personal
+    budget and is always off for the team's.
+    """
+    assert workspace.id is not None
+    provider = _check_provider(provider)
+    amount_cents = _check_amount(amount_cents)
+    period = _check_period(period)
+    pcts = _check_thresholds(thresholds)
+    notify = _check_notify(notify_user_ids)
+    email = _check_subject(subject_email, subject_user_id)
+    personal = email is not None
+    dm = personal if dm_subject is None else dm_subject and personal
+    existing = _find(session, workspace, provider, email, period)
+    if existing is None:
+        count = session.exec(
+            select(func.count()).select_from(Budget).where(Budget.workspace_id == workspace.id)
+        ).one()
+        if count >= MAX_BUDGETS_PER_WORKSPACE:
+            raise LedgerError(
+                f"This workspace has {count} budgets, the most it can have; remove one first "
+                "(`/spend budget list`, `/spend budget remove ID`)."
+            )
+        budget = Budget(
+            workspace_id=workspace.id,
+            provider=provider,
+            subject_email=email,
+            period=period,
+            amount_cents=amount_cents,
+            created_by=created_by,
+            created_at=now,
+        )
+        session.add(budget)
+    else:
+        budget = existing
+        if budget.amount_cents != amount_cents:
+            assert budget.id is not None
+            _supersede_alerts(session, budget.id)
+    budget.amount_cents = amount_cents
+    budget.thresholds = ",".join(str(p) for p in pcts)
+    budget.notify_user_ids = ",".join(notify)
+    budget.notify_channel_id = notify_channel_id or None
+    budget.subject_user_id = (subject_user_id or None) if personal else None
+    budget.dm_subject = dm
+    budget.enabled = True
+    session.flush()
+    return budget
+
+
+def list_budgets(session: Session, workspace: Workspace) -> list[Budget]:
+    query = select(Budget).where(Budget.workspace_id == workspace.id).order_by(col(Budget.id))
+    return list(session.exec(query).all())
+
+
+def get_budget(session: Session, workspace: Workspace, budget_id: int) -> Budget:
+    budget = session.get(Budget, budget_id)
+    if budget is None or budget.workspace_id != workspace.id:
+        raise LedgerError(f"No budget with ID {budget_id}: see `/spend budget list`.")
+    return budget
+
+
+def remove_budget(session: Session, workspace: Workspace, budget_id: int) -> Budget:
+    """Remove a budget of this workspace; its alerts go with it."""
+    budget = get_budget(session, workspace, budget_id)
+    session.delete(budget)
+    session.flush()
+    return budget
