@@ -89,7 +89,7 @@ class AlertNotifier:
     ) -> None:
         self.services = services
         self.client_for = client_for
-        self.settings = settings or AlertSettings()
+        self.settings = settings or services.alert_settings
 
     def run(self, now: datetime | None = None, workspace_id: int | None = None) -> int:
         """Evaluate, then send what is due; returns how many messages went out."""

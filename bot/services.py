@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.directory import SlackDirectory
 from bot.report_cache import ReportCache
+from ledger.alerting import AlertSettings
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
 
@@ -46,6 +47,7 @@ class BotServices:
     manual_sync_interval: timedelta = timedelta(hours=1)
     directory: SlackDirectory = field(default_factory=SlackDirectory)
     clock: Callable[[], datetime] = utc_now
+    alert_settings: AlertSettings = field(default_factory=AlertSettings)
     #: Where charts are drawn (CPU-bound: a process pool in production); None draws inline.
     chart_pool: Executor | None = None
     #: Reports reused while their data has not changed.

@@ -7,6 +7,7 @@ that names it.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sync_interval_hours: int = Field(24, ge=1, le=24 * 7)
     sync_overlap_hours: int = Field(48, ge=1, le=24 * 30)
+    #: Alerts: a day at this many times the trailing 7-day average is unusual...
+    anomaly_factor: Decimal = Field(Decimal(3), gt=1)
+    #: ...when it also costs at least this many dollars.
+    anomaly_floor_dollars: Decimal = Field(Decimal(20), ge=0)
+    #: A connection failing for longer than this raises a health alert.
+    failing_alert_hours: int = Field(6, ge=1)
+    #: Days of usage Cursor keeps; alerts warn a day before unsynced history is lost.
+    cursor_retention_days: int = Field(7, ge=2)
+    #: A digest due while the bot was down is still sent this many hours late, then skipped.
+    digest_grace_hours: int = Field(3, ge=0, le=23)
     log_level: str = "INFO"
 
     @field_validator("admin_user_ids", mode="before")

@@ -17,6 +17,7 @@ from connectors.cursor.client import ClientOptions, CursorAdminClient
 from connectors.cursor.source import CursorSource
 from digests.chart import warm_up
 from ledger import migrate
+from ledger.alerting import AlertSettings
 from ledger.db import make_engine
 from ledger.secrets import SecretBox
 from ledger.sync import SourceFactory, SyncOptions
@@ -99,4 +100,10 @@ def bot_services(settings: Settings, engine: Engine) -> BotServices:
         cursor_check_access=check_access,
         admin_user_ids=frozenset(settings.admin_user_ids),
         sync_options=SyncOptions(overlap=timedelta(hours=settings.sync_overlap_hours)),
+        alert_settings=AlertSettings(
+            anomaly_factor=settings.anomaly_factor,
+            anomaly_floor_cents=settings.anomaly_floor_dollars * 100,
+            failing_hours=settings.failing_alert_hours,
+            retention_days=settings.cursor_retention_days,
+        ),
     )

@@ -53,7 +53,9 @@ def serve(
         )
     scheduler = Scheduler(
         services,
-        DigestSender(services, lambda _team: app.client),
+        DigestSender(
+            services, lambda _team: app.client, grace=timedelta(hours=settings.digest_grace_hours)
+        ),
         sync_interval=timedelta(hours=settings.sync_interval_hours),
         evaluate_all=AlertNotifier(services, lambda _team: app.client).run,
     )
