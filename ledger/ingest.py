@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectors.records import UNKNOWN_USER, UsageEvent
 from ledger.models import UsageEventRow, UsageRollup
-from ledger.types import quantize_money
+from ledger.types import Money, money_to_sqlite, quantize_money
 
 EVENTS: Table = UsageEventRow.__table__  # type: ignore[attr-defined]
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
@@ -134,9 +134,13 @@ class BulkInsert:
         self.sql = str(compiled)
         self.names: list[str] = list(compiled.positiontup or columns)
         self.positional = bool(compiled.positional)
-        self.processors = [
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
-        ]
+        self.processors = [self._processor(table.c[name].type, dialect) for name in self.names]
+
+    @staticmethod
+    def _processor(column_type: Any, dialect: Dialect) -> Any:
+        if isinstance(column_type, Money) and dialect.name == "sqlite":
+            return money_to_sqlite  # rows come from event_values: already quantized
+        return column_type.dialect_impl(dialect).bind_processor(dialect)
 
     def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         pairs = list(zip(self.names, self.processors, strict=True))

@@ -20,6 +20,11 @@ def quantize_money(value: Decimal) -> Decimal:
     return value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
+def money_to_sqlite(amount: Decimal) -> int:
+    """The stored form on SQLite of an amount already quantized to ``MONEY_PLACES``."""
+    return int(amount.scaleb(MONEY_PLACES))
+
+
 class Money(TypeDecorator[Decimal]):
     """Cents as an exact ``Decimal`` with eight decimal places.
 
@@ -41,7 +46,7 @@ class Money(TypeDecorator[Decimal]):
             return None
         amount = quantize_money(value if isinstance(value, Decimal) else Decimal(str(value)))
         if dialect.name == "sqlite":
-            return int(amount.scaleb(MONEY_PLACES))
+            return money_to_sqlite(amount)
         return amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
