@@ -54,6 +54,11 @@ def _slack_id_for(session: Session, workspace: Workspace, email: str) -> str | N
     return linked or None
 
 
+def is_slack_user(value: str | None) -> bool:
+    """Slack user ids; a budget made from the CLI has "cli" as its creator, not a person."""
+    return bool(value) and str(value).startswith(("U", "W"))
+
+
 def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recipients:
     """Budget owners and the person concerned; for anomalies the person; for health the admin."""
     if alert.budget_id is not None:
@@ -63,7 +68,7 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
             if budget.dm_subject and budget.subject_user_id:
                 users.append(budget.subject_user_id)
             return Recipients(
-                tuple(dict.fromkeys(u for u in users if u)),
+                tuple(dict.fromkeys(u for u in users if is_slack_user(u))),
                 budget.notify_channel_id,
                 budget.created_by,
             )
@@ -71,7 +76,7 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
         select(Connection).where(Connection.workspace_id == workspace.id)
     ).first()
     admin = connection.connected_by if connection else None
-    users = [admin] if admin else []
+    users = [admin] if admin and is_slack_user(admin) else []
     if alert.kind == "anomaly_user":
         person = _slack_id_for(session, workspace, alert.subject)
         if person:
