@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from connectors.records import UNKNOWN_USER, UsageEvent
 from ledger.models import UsageEventRow, UsageRollup
-from ledger.types import Money, money_to_sqlite, quantize_money
+from ledger.types import (
+    Money,
+    UTCDateTime,
+    datetime_to_sqlite,
+    money_to_sqlite,
+    quantize_money,
+)
 
 EVENTS: Table = UsageEventRow.__table__  # type: ignore[attr-defined]
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
@@ -138,8 +144,10 @@ class BulkInsert:
 
     @staticmethod
     def _processor(column_type: Any, dialect: Dialect) -> Any:
-        if isinstance(column_type, Money) and dialect.name == "sqlite":
+        if dialect.name == "sqlite" and isinstance(column_type, Money):
             return money_to_sqlite  # rows come from event_values: already quantized
+        if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+            return datetime_to_sqlite
         return column_type.dialect_impl(dialect).bind_processor(dialect)
 
     def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

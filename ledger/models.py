@@ -122,10 +122,9 @@ class UsageEventRow(SQLModel, table=True):
     """One usage event, as last read from the provider (revisions replace it)."""
 
     __tablename__ = "usage_event"
-    __table_args__ = (
-        UniqueConstraint("connection_id", "natural_key"),
-        Index("ix_usage_event_connection_occurred", "connection_id", "occurred_at"),
-    )
+    # No index on occurred_at: reports read rollups, never raw events by time, and every
+    # index costs each insert of a sync.
+    __table_args__ = (UniqueConstraint("connection_id", "natural_key"),)
 
     id: int | None = Field(
         default=None,

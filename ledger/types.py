@@ -61,6 +61,15 @@ class Money(TypeDecorator[Decimal]):
         return Decimal
 
 
+#: SQLAlchemy's storage format for DATETIME on SQLite (microseconds always written).
+SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def datetime_to_sqlite(moment: datetime) -> str:
+    """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (UTC)."""
+    return moment.astimezone(UTC).strftime(SQLITE_DATETIME_FORMAT)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC)."""
 

@@ -222,9 +222,6 @@ def upgrade() -> None:
             "connection_id", "natural_key", name=op.f("uq_usage_event_connection_id")
         ),
     )
-    op.create_index(
-        "ix_usage_event_connection_occurred", "usage_event", ["connection_id", "occurred_at"]
-    )
 
     op.create_table(
         "usage_rollup",
