@@ -23,14 +23,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.ledger_bench import TEAM_ID, add_connection
 from bot.wiring import CursorAccess
 from connectors.cursor.client import ClientOptions
-from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
+from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
 from digests.chart import render_chart
 from digests.daily import compose, render_blocks, render_json, render_text
 from ledger import migrate
-from ledger.accounts import find_workspace, get_or_create_workspace, store_connection
+from ledger.accounts import find_workspace
 from ledger.db import make_engine, session_scope
 from ledger.digest_data import DigestInputs, digest_inputs
 from ledger.queries import scope_for
@@ -39,7 +40,6 @@ from ledger.sync import sync_connection
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)  # a Wednesday; the cycle started Nov 1st
 TIMEZONE = "Europe/Paris"
-TEAM_ID = "TDIGEST"
 USERS = int(os.environ.get("BENCH_DIGEST_USERS", "200"))
 RUNS = int(os.environ.get("BENCH_DIGEST_RUNS", "20"))
 
@@ -72,21 +72,7 @@ def synced_inputs(url: str) -> tuple[Callable[[], DigestInputs], int]:
     """A function reading the digest inputs of a freshly synced team, and its event count."""
     engine = make_engine(url)
     box = SecretBox([generate_secret_key()])
-    with session_scope(engine) as session:
-        workspace = get_or_create_workspace(session, team_id=TEAM_ID, name="Bench team")
-        workspace.timezone = TIMEZONE
-        connection = store_connection(
-            session,
-            workspace=workspace,
-            provider="cursor",
-            api_key=DEMO_API_KEY,
-            box=box,
-            key_hint="…0000",
-            connected_by="UBENCH",
-            now=NOW,
-        )
-        assert connection.id is not None
-        connection_id = connection.id
+    connection_id = add_connection(engine, box, timezone=TIMEZONE)
     sim = CursorSimulator(
         SimulatorConfig(users=USERS, days=35, rate_limiting=False, seed=11), clock=fixed_clock
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -11,7 +9,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot import grammar
 from bot.digest_jobs import DigestSender, render_digest
-from bot.due import Occurrence
 from bot.handlers import Caller, Reply, text_reply, workspace_for
 from bot.services import BotServices
 from digests.blocks import section
@@ -101,15 +98,7 @@ def send_now(
     workspace = workspace_for(services, caller)
     with session_scope(services.engine) as session:
         schedule = schedules.get_schedule(session, workspace, command.id)
-    now = services.clock()
-    today = now.astimezone(ZoneInfo(workspace.timezone)).date()
-    outcome = sender.deliver(
-        schedule,
-        workspace,
-        Occurrence(today, now - timedelta(seconds=1)),
-        now=now,
-        key=f"digest-now:{schedule.id}:{uuid.uuid4().hex}",
-    )
+    outcome = sender.send_now(schedule, workspace, now=services.clock())
     if outcome == "sent":
         return text_reply(f"Digest {schedule.id} posted to <#{schedule.channel_id}>.")
     return text_reply(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -198,6 +199,17 @@ class DigestSender:
         if rendered.chart_png is not None:
             self._upload_chart(client, schedule.channel_id, rendered, occurrence.local_date)
         return "sent"
+
+    def send_now(self, schedule: DigestSchedule, workspace: Workspace, *, now: datetime) -> str:
+        """Post a digest now, outside its schedule (its own delivery key: never a duplicate)."""
+        today = now.astimezone(ZoneInfo(workspace.timezone)).date()
+        return self.deliver(
+            schedule,
+            workspace,
+            Occurrence(today, now - timedelta(seconds=1)),
+            now=now,
+            key=f"digest-now:{schedule.id}:{uuid.uuid4().hex}",
+        )
 
     def _refresh_if_stale(self, workspace: Workspace, now: datetime) -> None:
         with session_scope(self.services.engine) as session:

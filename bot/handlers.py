@@ -45,7 +45,6 @@ class Reply:
     public: bool = False
     csv: tuple[str, str] | None = None  # (filename, content)
     replace_original: bool = False
-    follow_up: str | None = None  # something to do after replying, e.g. "sync"
 
 
 def text_reply(text: str) -> Reply:

@@ -16,7 +16,6 @@ from bot.report_cache import ReportCache
 from bot.wiring import CursorAccess
 from ledger.accounts import (
     LedgerError,
-    find_connection,
     find_workspace,
     get_or_create_workspace,
     store_connection,
@@ -177,7 +176,6 @@ def report_for(
     breakdown = Breakdown.parse(by)
     with session_scope(engine) as session:
         workspace = find_workspace(session, workspace_ref)
-        find_connection(session, workspace, provider)
         scope = scope_for(session, workspace, provider)
         today = now.astimezone(scope.tz).date()
         cycle = current_cycle(session, scope, today)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -13,7 +11,6 @@ import typer
 from bot.app import slack_client
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
 from bot.digest_jobs import DigestSender
-from bot.due import Occurrence
 from bot.wiring import bot_services, ledger_engine
 from digests.chart import render_chart
 from digests.daily import compose, render_json, render_text
@@ -82,16 +79,9 @@ def send(
             ]
         if not targets:
             fail(f"No digest to send in {workspace}: add one with `/spend digest add`.")
-        today = moment.astimezone(ZoneInfo(found.timezone)).date()
         failures = 0
         for target in targets:
-            outcome = sender.deliver(
-                target,
-                found,
-                Occurrence(today, moment - timedelta(seconds=1)),
-                now=moment,
-                key=f"digest-now:{target.id}:{uuid.uuid4().hex}",
-            )
+            outcome = sender.send_now(target, found, now=moment)
             typer.echo(f"digest {target.id} to {target.channel_id}: {outcome}")
             failures += outcome != "sent"
     if failures:
