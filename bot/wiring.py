@@ -15,7 +15,6 @@ from bot.services import BotServices
 from bot.settings import Settings, SettingsError
 from connectors.cursor.client import ClientOptions, CursorAdminClient
 from connectors.cursor.source import CursorSource
-from digests.chart import warm_up
 from ledger import migrate
 from ledger.alerting import AlertSettings
 from ledger.db import make_engine
@@ -73,6 +72,8 @@ def chart_pool() -> ProcessPoolExecutor:
 
     Started with ``spawn``: forking a process that already runs threads is unsafe.
     """
+    from digests.chart import warm_up  # matplotlib: loaded only by processes that draw
+
     workers = max(1, os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     for _ in range(workers):
