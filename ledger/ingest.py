@@ -3,36 +3,34 @@
 ``ingest_events`` takes one page of neutral events and, inside the caller's
 transaction, inserts the new ones, replaces revised ones and adjusts the
 rollups by exactly the difference. Reading the same page again changes nothing.
+
+This is a sync's hot path, so rows go to the driver in the backend's stored form
+(``ledger.types.StoredForm``): values are converted once, compared with stored rows
+as they are, and summed into rollups without passing through SQLAlchemy per value.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, select, update
+from sqlalchemy import Connection, Dialect, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from connectors.records import UNKNOWN_USER, UsageEvent
 from ledger.models import UsageEventRow, UsageRollup
-from ledger.types import (
-    Money,
-    UTCDateTime,
-    datetime_to_sqlite,
-    money_to_sqlite,
-    quantize_money,
-)
+from ledger.types import StoredForm, stored_form
 
 EVENTS: Table = UsageEventRow.__table__  # type: ignore[attr-defined]
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 
-#: Event columns whose change makes an event "revised".
+#: Event columns whose change makes an event "revised", in the order of a stored row.
 VALUE_COLUMNS = (
     "occurred_at",
     "user_email",
@@ -55,9 +53,11 @@ VALUE_COLUMNS = (
     "service_account_id",
     "cloud_agent_id",
 )
-_MONEY_COLUMNS = frozenset(
-    {"request_units", "model_cost_cents", "token_fee_cents", "charged_cents"}
-)
+#: A stored row: the event's columns as its ``usage_event`` row holds them, in this order.
+EVENT_COLUMNS = ("connection_id", "natural_key", *VALUE_COLUMNS)
+_VALUES_FROM = EVENT_COLUMNS.index(VALUE_COLUMNS[0])
+_AT = EVENT_COLUMNS.index("occurred_at")
+_EMAIL = EVENT_COLUMNS.index("user_email")
 
 #: Rollup dimensions after ``connection_id``, and the measures summed into them.
 ROLLUP_KEY = ("day", "user_email", "model", "kind_class")
@@ -70,7 +70,11 @@ ROLLUP_MEASURES = (
     "cache_write_tokens",
     "charged_cents",
 )
+#: Where, in a stored row, the dimensions after ``day`` and the summed measures are.
+_KEY_AT = tuple(EVENT_COLUMNS.index(c) for c in ROLLUP_KEY[1:])
+_summed = operator.itemgetter(*(EVENT_COLUMNS.index(c) for c in ROLLUP_MEASURES[1:]))
 
+StoredRow = tuple[Any, ...]
 RollupKey = tuple[date, str, str, str]
 _KEY_CHUNK = 500
 
@@ -87,120 +91,188 @@ class IngestResult:
         self.revised += other.revised
 
 
+def stored_rows(
+    form: StoredForm, connection_id: int, events: Iterable[UsageEvent]
+) -> list[StoredRow]:
+    """Each event's ``EVENT_COLUMNS`` in ``form``: what its row holds once written."""
+    money, instant = form.money, form.instant
+    return [
+        (
+            connection_id,
+            e.natural_key,
+            instant(e.occurred_at),
+            e.user_email,
+            e.model,
+            e.kind,
+            e.kind_class,
+            e.max_mode,
+            e.is_chargeable,
+            e.is_headless,
+            e.is_token_based,
+            money(e.request_units),
+            e.input_tokens,
+            e.output_tokens,
+            e.cache_read_tokens,
+            e.cache_write_tokens,
+            money(e.model_cost_cents),
+            money(e.token_fee_cents),
+            money(e.charged_cents),
+            e.conversation_id,
+            e.service_account_id,
+            e.cloud_agent_id,
+        )
+        for e in events
+    ]
+
+
 class RollupDeltas:
-    """Measures to add to rollup rows, accumulated in memory then applied at once."""
+    """Stored rows grouped by the rollup row they count in, added or taken away.
+
+    Measures are summed per group at the end (in C, by ``sum``), in the stored form:
+    integers of 1e-8 cents on SQLite, exact decimals elsewhere.
+    """
 
     def __init__(self, tz: ZoneInfo) -> None:
         self._tz = tz
-        self._deltas: dict[RollupKey, list[Any]] = {}
+        self._added: dict[RollupKey, list[StoredRow]] = {}
+        self._removed: dict[RollupKey, list[StoredRow]] = {}
 
-    def add(self, values: dict[str, Any], sign: int) -> None:
-        day = values["occurred_at"].astimezone(self._tz).date()
-        key = (day, values["user_email"], values["model"], values["kind_class"])
-        delta = self._deltas.get(key)
-        if delta is None:
-            delta = self._deltas[key] = [0, Decimal(0), 0, 0, 0, 0, Decimal(0)]
-        delta[0] += sign
-        delta[1] += sign * values["request_units"]
-        delta[2] += sign * values["input_tokens"]
-        delta[3] += sign * values["output_tokens"]
-        delta[4] += sign * values["cache_read_tokens"]
-        delta[5] += sign * values["cache_write_tokens"]
-        delta[6] += sign * values["charged_cents"]
+    def add(self, moments: Iterable[datetime], rows: Iterable[StoredRow]) -> None:
+        self._group(self._added, moments, rows)
 
-    def rows(self, connection_id: int) -> list[dict[str, Any]]:
-        return [
-            {
-                "connection_id": connection_id,
-                **dict(zip(ROLLUP_KEY, key, strict=True)),
-                **dict(zip(ROLLUP_MEASURES, delta, strict=True)),
-            }
-            for key, delta in self._deltas.items()
-            if any(delta)
+    def remove(self, moments: Iterable[datetime], rows: Iterable[StoredRow]) -> None:
+        self._group(self._removed, moments, rows)
+
+    def _group(
+        self,
+        groups: dict[RollupKey, list[StoredRow]],
+        moments: Iterable[datetime],
+        rows: Iterable[StoredRow],
+    ) -> None:
+        tz = self._tz
+        email_at, model_at, class_at = _KEY_AT
+        for moment, row in zip(moments, rows, strict=True):
+            key = (moment.astimezone(tz).date(), row[email_at], row[model_at], row[class_at])
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [row]
+            else:
+                group.append(row)
+
+    def totals(self) -> list[tuple[RollupKey, list[Any]]]:
+        """(key, measures in ``ROLLUP_MEASURES`` order), in key order, non-zero only."""
+        totals = {key: _sums(rows) for key, rows in self._added.items()}
+        for key, rows in self._removed.items():
+            taken = _sums(rows)
+            kept = totals.get(key, [0] * len(taken))
+            totals[key] = [a - b for a, b in zip(kept, taken, strict=True)]
+        return [(key, totals[key]) for key in sorted(totals) if any(totals[key])]
+
+    def apply(self, connection: Connection, connection_id: int) -> None:
+        day = stored_form(connection.dialect).day
+        rows = [
+            (connection_id, day(key[0]), *key[1:], *measures) for key, measures in self.totals()
         ]
-
-    def apply(self, session: Session, connection_id: int) -> None:
-        rows = self.rows(connection_id)
         if rows:
-            session.execute(_rollup_upsert(session), rows)
-        self._deltas.clear()
+            rollup_upsert(connection.dialect).execute(connection, rows)
+        self._added.clear()
+        self._removed.clear()
 
 
-class BulkInsert:
-    """A many-row INSERT sent straight to the driver, each value bound by its column type.
+def _sums(rows: list[StoredRow]) -> list[Any]:
+    return [len(rows), *map(sum, zip(*map(_summed, rows), strict=True))]
 
-    SQLAlchemy's ``executemany`` spends most of an ingest's time preparing parameters;
-    here the statement is compiled once per dialect and the values of each row go
-    through the same bind processors (``Money``, ``UTCDateTime``, dates) in one pass.
-    """
 
-    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
-        statement = table.insert().values({c: bindparam(c, type_=table.c[c].type) for c in columns})
-        compiled = statement.compile(dialect=dialect)
+class DriverStatement:
+    """A statement compiled once per dialect, executed on the driver with positional rows.
+
+    Rows are tuples in ``order``, which must be the order of the compiled parameters."""
+
+    def __init__(self, statement: Any, dialect: Dialect, order: Sequence[str]) -> None:
+        compiled = statement.compile(dialect=_positional(dialect))
         self.sql = str(compiled)
-        self.names: list[str] = list(compiled.positiontup or columns)
-        self.positional = bool(compiled.positional)
-        self.processors = [self._processor(table.c[name].type, dialect) for name in self.names]
+        names = list(compiled.positiontup or ())
+        if names != list(order):
+            raise ValueError(f"statement parameters {names} are not in the order {list(order)}")
 
-    @staticmethod
-    def _processor(column_type: Any, dialect: Dialect) -> Any:
-        if dialect.name == "sqlite" and isinstance(column_type, Money):
-            return money_to_sqlite  # rows come from event_values: already quantized
-        if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
-            return datetime_to_sqlite
-        return column_type.dialect_impl(dialect).bind_processor(dialect)
+    def execute(self, connection: Connection, rows: list[StoredRow]) -> None:
+        connection.exec_driver_sql(self.sql, rows)
 
-    def execute(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        pairs = list(zip(self.names, self.processors, strict=True))
-        bound = [
-            [row[name] if process is None else process(row[name]) for name, process in pairs]
-            for row in rows
-        ]
-        if self.positional:
-            connection.exec_driver_sql(self.sql, [tuple(values) for values in bound])
-        else:
-            connection.exec_driver_sql(
-                self.sql, [dict(zip(self.names, values, strict=True)) for values in bound]
-            )
+
+def _positional(dialect: Dialect) -> Dialect:
+    """The same dialect, compiling positional parameters (``?`` or ``%s``)."""
+    if dialect.positional:
+        return dialect
+    compiling_dialect: Any = type(dialect)  # every SQLAlchemy dialect takes a paramstyle
+    return compiling_dialect(paramstyle="format")  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=8)
-def event_insert(dialect: Dialect) -> BulkInsert:
-    return BulkInsert(EVENTS, ["connection_id", "natural_key", *VALUE_COLUMNS], dialect)
+def event_insert(dialect: Dialect) -> DriverStatement:
+    statement = EVENTS.insert().values({c: bindparam(c) for c in EVENT_COLUMNS})
+    return DriverStatement(statement, dialect, EVENT_COLUMNS)
+
+
+@functools.lru_cache(maxsize=8)
+def event_update(dialect: Dialect) -> DriverStatement:
+    statement = (
+        update(EVENTS)
+        .where(EVENTS.c.id == bindparam("_id"))
+        .values({c: bindparam(f"v_{c}") for c in VALUE_COLUMNS})
+    )
+    return DriverStatement(statement, dialect, [*(f"v_{c}" for c in VALUE_COLUMNS), "_id"])
+
+
+@functools.lru_cache(maxsize=8)
+def rollup_upsert(dialect: Dialect) -> DriverStatement:
+    columns = ["connection_id", *ROLLUP_KEY, *ROLLUP_MEASURES]
+    statement = insert_for(dialect)(ROLLUPS).values({c: bindparam(c) for c in columns})
+    statement = statement.on_conflict_do_update(
+        index_elements=["connection_id", *ROLLUP_KEY],
+        set_={m: ROLLUPS.c[m] + statement.excluded[m] for m in ROLLUP_MEASURES},
+    )
+    return DriverStatement(statement, dialect, columns)
+
+
+def insert_for(dialect: Dialect) -> Any:
+    """The dialect's ``insert`` (it has ``on_conflict_do_update``)."""
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
 def dialect_insert(session: Session) -> Any:
-    name = session.get_bind().dialect.name
-    return postgresql.insert if name == "postgresql" else sqlite.insert
+    return insert_for(session.get_bind().dialect)
 
 
-def _rollup_upsert(session: Session) -> Any:
-    stmt = dialect_insert(session)(ROLLUPS)
-    return stmt.on_conflict_do_update(
-        index_elements=["connection_id", *ROLLUP_KEY],
-        set_={m: ROLLUPS.c[m] + stmt.excluded[m] for m in ROLLUP_MEASURES},
-    )
+_STORED_EVENTS = text(
+    f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM usage_event"
+    " WHERE connection_id = :connection_id AND natural_key IN :keys"
+).bindparams(bindparam("keys", expanding=True))
+
+_ANY_STORED_BETWEEN = text(
+    "SELECT 1 FROM usage_event WHERE connection_id = :connection_id"
+    " AND natural_key BETWEEN :lowest AND :highest LIMIT 1"
+)
 
 
-def event_values(event: UsageEvent) -> dict[str, Any]:
-    values = {column: getattr(event, column) for column in VALUE_COLUMNS}
-    for column in _MONEY_COLUMNS:
-        values[column] = quantize_money(values[column])
-    return values
-
-
-def _existing(
-    session: Session, connection_id: int, keys: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    columns = [EVENTS.c.id, EVENTS.c.natural_key, *(EVENTS.c[c] for c in VALUE_COLUMNS)]
+def stored_events(
+    connection: Connection, connection_id: int, keys: Sequence[str]
+) -> dict[str, tuple[int, StoredRow]]:
+    """natural key -> (id, stored row) of those ``keys`` the ledger already holds."""
+    if connection.dialect.name == "sqlite" and keys:
+        # SQLite compares text bytewise, as Python orders these keys: when one index probe
+        # finds nothing stored between the page's lowest and highest key (a first sync, new
+        # hours), no key of the page is stored. PostgreSQL's collation may order keys
+        # otherwise, so there every key is looked up.
+        probe = {"connection_id": connection_id, "lowest": min(keys), "highest": max(keys)}
+        if connection.execute(_ANY_STORED_BETWEEN, probe).first() is None:
+            return {}
+    found: dict[str, tuple[int, StoredRow]] = {}
     for i in range(0, len(keys), _KEY_CHUNK):
         chunk = keys[i : i + _KEY_CHUNK]
-        query = select(*columns).where(
-            EVENTS.c.connection_id == connection_id, EVENTS.c.natural_key.in_(chunk)
-        )
-        for row in session.execute(query).mappings():
-            found[row["natural_key"]] = dict(row)
+        params = {"connection_id": connection_id, "keys": chunk}
+        for row_id, *values in connection.execute(_STORED_EVENTS, params):
+            row = tuple(values)
+            found[row[1]] = (row_id, row)
     return found
 
 
@@ -214,37 +286,57 @@ def ingest_events(
     result = IngestResult(seen=len(latest))
     if not latest:
         return result
-    existing = _existing(session, connection_id, list(latest))
+    connection = session.connection()
+    form = stored_form(connection.dialect)
+    rows = stored_rows(form, connection_id, latest.values())
+    stored = stored_events(connection, connection_id, list(latest))
     deltas = RollupDeltas(tz)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for key, event in latest.items():
-        values = event_values(event)
-        old = existing.get(key)
-        if old is None:
-            deltas.add(values, +1)
-            inserts.append({"connection_id": connection_id, "natural_key": key, **values})
-            continue
-        if event.email_missing and old["user_email"] != UNKNOWN_USER:
-            values["user_email"] = old["user_email"]  # the provider forgot who it was; we did not
-        if all(old[c] == values[c] for c in VALUE_COLUMNS):
-            continue
-        deltas.add(old, -1)
-        deltas.add(values, +1)
-        updates.append({"_id": old["id"], **{f"v_{c}": v for c, v in values.items()}})
+    updates: list[StoredRow] = []
+    if not stored:
+        inserts = rows
+        deltas.add((event.occurred_at for event in latest.values()), rows)
+    else:
+        inserts, updates = _changes(latest.values(), rows, stored, form, deltas)
     if inserts:
-        connection = session.connection()
         event_insert(connection.dialect).execute(connection, inserts)
     if updates:
-        statement = (
-            update(EVENTS)
-            .where(EVENTS.c.id == bindparam("_id"))
-            .values({c: bindparam(f"v_{c}") for c in VALUE_COLUMNS})
-        )
-        session.connection().execute(statement, updates)
-    deltas.apply(session, connection_id)
+        event_update(connection.dialect).execute(connection, updates)
+    deltas.apply(connection, connection_id)
     result.new, result.revised = len(inserts), len(updates)
     return result
+
+
+def _changes(
+    events: Iterable[UsageEvent],
+    rows: list[StoredRow],
+    stored: dict[str, tuple[int, StoredRow]],
+    form: StoredForm,
+    deltas: RollupDeltas,
+) -> tuple[list[StoredRow], list[StoredRow]]:
+    """(rows to insert, rows to update) for a page of which some events are stored."""
+    inserts: list[StoredRow] = []
+    updates: list[StoredRow] = []
+    for event, row in zip(events, rows, strict=True):
+        found = stored.get(event.natural_key)
+        if found is None:
+            inserts.append(row)
+            deltas.add([event.occurred_at], [row])
+            continue
+        row_id, old = found
+        if event.email_missing and old[_EMAIL] != UNKNOWN_USER:
+            # The provider forgot who it was; the ledger did not.
+            row = (*row[:_EMAIL], old[_EMAIL], *row[_EMAIL + 1 :])
+        if row == old:
+            continue
+        deltas.remove([form.moment(old[_AT])], [old])
+        deltas.add([event.occurred_at], [row])
+        updates.append((*row[_VALUES_FROM:], row_id))
+    return inserts, updates
+
+
+_ALL_STORED_EVENTS = text(
+    f"SELECT {', '.join(EVENT_COLUMNS)} FROM usage_event WHERE connection_id = :connection_id"
+)
 
 
 def rebuild_rollups(
@@ -252,30 +344,18 @@ def rebuild_rollups(
 ) -> int:
     """Recompute a connection's rollups from its raw events (after a timezone change)."""
     session.execute(ROLLUPS.delete().where(ROLLUPS.c.connection_id == connection_id))
-    columns = [
-        EVENTS.c[c]
-        for c in (
-            "occurred_at",
-            "user_email",
-            "model",
-            "kind_class",
-            "request_units",
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "charged_cents",
-        )
-    ]
-    query = (
-        select(*columns)
-        .where(EVENTS.c.connection_id == connection_id)
-        .execution_options(yield_per=batch_size)
+    connection = session.connection()
+    moment = stored_form(connection.dialect).moment
+    result = connection.execute(
+        _ALL_STORED_EVENTS,
+        {"connection_id": connection_id},
+        execution_options={"stream_results": True},
     )
-    deltas = RollupDeltas(tz)
     count = 0
-    for row in session.execute(query).mappings():
-        deltas.add(dict(row), +1)
-        count += 1
-    deltas.apply(session, connection_id)
+    for batch in result.partitions(batch_size):
+        rows = [tuple(row) for row in batch]
+        deltas = RollupDeltas(tz)  # applied per batch: the upsert adds to what is there
+        deltas.add((moment(row[_AT]) for row in rows), rows)
+        deltas.apply(connection, connection_id)
+        count += len(rows)
     return count

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, DateTime, Numeric
 from sqlalchemy.engine import Dialect
@@ -21,8 +21,12 @@ def quantize_money(value: Decimal) -> Decimal:
 
 
 def money_to_sqlite(amount: Decimal) -> int:
-    """The stored form on SQLite of an amount already quantized to ``MONEY_PLACES``."""
-    return int(amount.scaleb(MONEY_PLACES))
+    """The stored form on SQLite: an integer of 1e-8 cents, rounded half to even.
+
+    ``round`` of a Decimal rounds half to even, as ``quantize_money`` does; the product is
+    exact for any amount of up to 28 significant digits after scaling.
+    """
+    return round(amount * _SCALE) if amount else 0
 
 
 class Money(TypeDecorator[Decimal]):
@@ -44,10 +48,10 @@ class Money(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        amount = quantize_money(value if isinstance(value, Decimal) else Decimal(str(value)))
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
         if dialect.name == "sqlite":
             return money_to_sqlite(amount)
-        return amount
+        return quantize_money(amount)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -61,13 +65,17 @@ class Money(TypeDecorator[Decimal]):
         return Decimal
 
 
-#: SQLAlchemy's storage format for DATETIME on SQLite (microseconds always written).
-SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
-
 def datetime_to_sqlite(moment: datetime) -> str:
-    """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (UTC)."""
-    return moment.astimezone(UTC).strftime(SQLITE_DATETIME_FORMAT)
+    """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (naive UTC)."""
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger: pass an aware UTC datetime")
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
+def datetime_from_sqlite(stored: str) -> datetime:
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -95,3 +103,50 @@ class UTCDateTime(TypeDecorator[datetime]):
     @property
     def python_type(self) -> type[datetime]:
         return datetime
+
+
+class StoredForm(Protocol):
+    """Values as one backend's driver takes and returns them, for writes that bypass
+    SQLAlchemy's per-value processing (the ingest hot path). Equal to what ``Money``,
+    ``UTCDateTime`` and ``Date`` columns store, so rows read back through the ORM agree."""
+
+    def money(self, amount: Decimal) -> Any: ...
+    def instant(self, moment: datetime) -> Any: ...
+    def moment(self, stored: Any) -> datetime: ...
+    def day(self, value: date) -> Any: ...
+
+
+class SQLiteForm:
+    """Money as integers of 1e-8 cents, instants and days as ISO text (naive UTC)."""
+
+    money = staticmethod(money_to_sqlite)
+    instant = staticmethod(datetime_to_sqlite)
+    moment = staticmethod(datetime_from_sqlite)
+
+    @staticmethod
+    def day(value: date) -> str:
+        return value.isoformat()
+
+
+class NativeForm:
+    """Drivers with exact decimals and aware timestamps (psycopg): values as they are."""
+
+    money = staticmethod(quantize_money)
+
+    @staticmethod
+    def instant(moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger: pass an aware UTC datetime")
+        return moment
+
+    @staticmethod
+    def moment(stored: datetime) -> datetime:
+        return stored.astimezone(UTC)
+
+    @staticmethod
+    def day(value: date) -> date:
+        return value
+
+
+def stored_form(dialect: Dialect) -> StoredForm:
+    return SQLiteForm() if dialect.name == "sqlite" else NativeForm()
