@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -210,29 +210,38 @@ class ConnectionSync:
         outcome.window_start, outcome.window_end = start, end
         self._update_run(outcome)
         for page in source.usage_event_pages(start, end, resume=resume):
-            result = self._store_page(page, tz)
-            outcome.pages += 1
-            outcome.events.add(result)
-            self._update_run(outcome)
+            result = self._store_page(page, tz, outcome)
             if self.on_page is not None:
                 self.on_page(page, result)
 
-    def _store_page(self, page: EventPage, tz: ZoneInfo) -> IngestResult:
-        with session_scope(self.engine) as session:
-            result = ingest_events(
-                session, connection_id=self.connection_id, tz=tz, events=page.events
-            )
-            state = self._state(session)
-            if page.has_next and page.events:
-                state.resume_window_start_ms = page.window_start_ms
-                state.resume_window_end_ms = page.window_end_ms
-                state.resume_page = page.page + 1
-            else:
-                state.resume_window_start_ms = state.resume_window_end_ms = state.resume_page = None
-                reached = from_ms(page.window_end_ms)
-                if state.events_synced_to is None or reached > state.events_synced_to:
-                    state.events_synced_to = reached
-            return result
+    def _store_page(self, page: EventPage, tz: ZoneInfo, outcome: SyncOutcome) -> IngestResult:
+        """Commit the page's events, its rollups, the cursor and the run's counts at once."""
+        before = outcome.pages, replace(outcome.events)
+        try:
+            with session_scope(self.engine) as session:
+                result = ingest_events(
+                    session, connection_id=self.connection_id, tz=tz, events=page.events
+                )
+                self._advance_cursor(session, page)
+                outcome.pages += 1
+                outcome.events.add(result)
+                self._write_run(session, outcome)
+        except BaseException:
+            outcome.pages, outcome.events = before  # nothing of the page was committed
+            raise
+        return result
+
+    def _advance_cursor(self, session: Session, page: EventPage) -> None:
+        state = self._state(session)
+        if page.has_next and page.events:
+            state.resume_window_start_ms = page.window_start_ms
+            state.resume_window_end_ms = page.window_end_ms
+            state.resume_page = page.page + 1
+        else:
+            state.resume_window_start_ms = state.resume_window_end_ms = state.resume_page = None
+            reached = from_ms(page.window_end_ms)
+            if state.events_synced_to is None or reached > state.events_synced_to:
+                state.events_synced_to = reached
 
     def _sync_spend(self, source: Source) -> None:
         snapshot = source.spend()
@@ -258,13 +267,17 @@ class ConnectionSync:
 
     def _update_run(self, outcome: SyncOutcome) -> None:
         with session_scope(self.engine) as session:
-            run = session.get(SyncRun, outcome.run_id)
-            assert run is not None
-            run.window_start, run.window_end = outcome.window_start, outcome.window_end
-            run.pages = outcome.pages
-            run.events_seen = outcome.events.seen
-            run.events_new = outcome.events.new
-            run.events_revised = outcome.events.revised
+            self._write_run(session, outcome)
+
+    @staticmethod
+    def _write_run(session: Session, outcome: SyncOutcome) -> None:
+        run = session.get(SyncRun, outcome.run_id)
+        assert run is not None
+        run.window_start, run.window_end = outcome.window_start, outcome.window_end
+        run.pages = outcome.pages
+        run.events_seen = outcome.events.seen
+        run.events_new = outcome.events.new
+        run.events_revised = outcome.events.revised
 
     def _finish(self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus) -> None:
         outcome.status = SyncStatus.FAILED if error else SyncStatus.OK
