@@ -291,12 +291,7 @@ def ingest_events(
     rows = stored_rows(form, connection_id, latest.values())
     stored = stored_events(connection, connection_id, list(latest))
     deltas = RollupDeltas(tz)
-    updates: list[StoredRow] = []
-    if not stored:
-        inserts = rows
-        deltas.add((event.occurred_at for event in latest.values()), rows)
-    else:
-        inserts, updates = _changes(latest.values(), rows, stored, form, deltas)
+    inserts, updates = _changes(latest.values(), rows, stored, form, deltas)
     if inserts:
         event_insert(connection.dialect).execute(connection, inserts)
     if updates:
@@ -313,14 +308,19 @@ def _changes(
     form: StoredForm,
     deltas: RollupDeltas,
 ) -> tuple[list[StoredRow], list[StoredRow]]:
-    """(rows to insert, rows to update) for a page of which some events are stored."""
+    """(rows to insert, rows to update) for a page; their rollup changes go to ``deltas``."""
+    if not stored:  # the common case of a first sync and of new hours: every row is new
+        deltas.add((event.occurred_at for event in events), rows)
+        return rows, []
     inserts: list[StoredRow] = []
     updates: list[StoredRow] = []
+    added: list[tuple[datetime, StoredRow]] = []
+    removed: list[tuple[datetime, StoredRow]] = []
     for event, row in zip(events, rows, strict=True):
         found = stored.get(event.natural_key)
         if found is None:
             inserts.append(row)
-            deltas.add([event.occurred_at], [row])
+            added.append((event.occurred_at, row))
             continue
         row_id, old = found
         if event.email_missing and old[_EMAIL] != UNKNOWN_USER:
@@ -328,9 +328,11 @@ def _changes(
             row = (*row[:_EMAIL], old[_EMAIL], *row[_EMAIL + 1 :])
         if row == old:
             continue
-        deltas.remove([form.moment(old[_AT])], [old])
-        deltas.add([event.occurred_at], [row])
+        removed.append((form.moment(old[_AT]), old))
+        added.append((event.occurred_at, row))
         updates.append((*row[_VALUES_FROM:], row_id))
+    deltas.add((moment for moment, _ in added), (row for _, row in added))
+    deltas.remove((moment for moment, _ in removed), (row for _, row in removed))
     return inserts, updates
 
 
