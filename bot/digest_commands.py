@@ -12,6 +12,7 @@ from bot.digest_jobs import DigestSender, render_digest
 from bot.handlers import Caller, Reply, text_reply, workspace_for
 from bot.services import BotServices
 from digests.blocks import section
+from digests.format import escape
 from ledger import schedules
 from ledger.db import session_scope
 from ledger.models import Workspace
@@ -54,7 +55,7 @@ def add(
             created_by=caller.user_id,
             now=services.clock(),
         )
-    services.on_schedules_changed()
+    services.jobs.reconcile()
     return text_reply(
         f"Digest {schedule.id}: <#{command.channel_id}> at {command.local_time:%H:%M} "
         f"{workspace.timezone}, {command.cadence}. Preview it with `/spend digest preview`."
@@ -69,7 +70,7 @@ def list_all(services: BotServices, caller: Caller) -> Reply:
         return text_reply("No digests yet: `/spend digest add #channel 09:00 weekdays`.")
     lines = [
         f"*{s.id}* · <#{s.channel_id}> at {s.local_time:%H:%M} {workspace.timezone}, {s.cadence}"
-        + (f" · :warning: failing ({s.last_error})" if s.status == "failing" else "")
+        + (f" · :warning: failing ({escape(s.last_error)})" if s.status == "failing" else "")
         for s in rows
     ]
     return text_reply("*Digests*\n" + "\n".join(lines))
@@ -79,7 +80,7 @@ def remove(services: BotServices, caller: Caller, command: grammar.DigestRemove)
     workspace = workspace_for(services, caller)
     with session_scope(services.engine) as session:
         removed = schedules.remove_schedule(session, workspace, command.id)
-    services.on_schedules_changed()
+    services.jobs.reconcile()
     return text_reply(f"Digest {removed.id} for <#{removed.channel_id}> removed.")
 
 

@@ -6,6 +6,8 @@ returns plain results; callers decide how to show them.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,7 +147,10 @@ def sync_one(
     trigger: str,
     options: SyncOptions | None = None,
     on_page: PageCallback | None = None,
+    stop: threading.Event | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> SyncOutcome:
+    """One sync; raises ``ledger.lease.SyncAlreadyRunning`` while another holds the lease."""
     try:
         return sync_connection(
             engine,
@@ -156,6 +161,8 @@ def sync_one(
             trigger=trigger,
             options=options,
             on_page=on_page,
+            stop=stop,
+            on_started=on_started,
         )
     finally:
         access.close()

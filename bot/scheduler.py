@@ -1,14 +1,19 @@
-"""APScheduler 3 jobs, rebuilt from the database: digests at local times, daily syncs.
+"""APScheduler 3 jobs, derived from the database: digests at local times, syncs.
 
-The database is the source of truth. Jobs carry explicit ids and are replaced
-whenever schedules change. Jobs live in memory, so a digest that fell due
-while the process was down is found by ``catch_up`` at start-up (and every few
-minutes); the delivery table guarantees that nothing goes out twice.
+The database is the source of truth and ``Scheduler.reconcile`` the one place that
+derives jobs from it: one sync job per connection that can sync, one cron job per
+enabled digest schedule. It runs at start-up, after every change a listener makes
+(connect, disconnect, digest and settings changes) and every few minutes, so no code
+path can leave a connection without its sync. Jobs live in memory, so a digest that
+fell due while the process was down is found by ``catch_up`` at start-up (and every
+few minutes); the delivery table guarantees that nothing goes out twice, and the sync
+lease (``ledger.lease``) that no connection is synced twice at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +21,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from bot.digest_jobs import DigestSender
 from bot.due import cron_fields
@@ -25,12 +30,17 @@ from bot.services import BotServices
 from digests.chart import warm_up
 from ledger import schedules
 from ledger.db import session_scope
-from ledger.models import Connection, ConnectionStatus, DigestSchedule
+from ledger.lease import SyncAlreadyRunning
+from ledger.models import Connection, ConnectionStatus, DigestSchedule, SyncRun
 
 logger = logging.getLogger(__name__)
 
 CATCH_UP_EVERY = timedelta(minutes=5)
+RECONCILE_EVERY = timedelta(minutes=5)
 MIN_SYNC_INTERVAL = timedelta(hours=1)
+#: Connections in these states have no sync job (a revoked key needs a new one first).
+UNSCHEDULED = (ConnectionStatus.DISCONNECTED.value, ConnectionStatus.REVOKED.value)
+FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile")
 
 
 def digest_trigger(schedule: DigestSchedule, timezone: str) -> CronTrigger:
@@ -65,89 +75,135 @@ class Scheduler:
             },
             executors={"default": {"type": "threadpool", "max_workers": 8}},
         )
+        self._lock = threading.Lock()
+        #: What each digest job was built from, so that unchanged jobs are left alone.
+        self._digest_shapes: dict[str, tuple[object, ...]] = {}
+
+    @property
+    def running(self) -> bool:
+        return bool(self.apscheduler.running)
 
     def start(self) -> None:
         warm_up()  # load fonts once, not during the first digest
-        self.rebuild()
         self.apscheduler.start()
-        self.apscheduler.add_job(
-            self.sender.catch_up,
-            IntervalTrigger(seconds=int(CATCH_UP_EVERY.total_seconds())),
-            id="digests:catch-up",
-            replace_existing=True,
-            next_run_time=self.services.clock(),
-        )
-        self.apscheduler.add_job(
-            self.evaluate_all,
-            IntervalTrigger(hours=1),
-            id="alerts:evaluate",
-            replace_existing=True,
-            next_run_time=self.services.clock(),
-        )
+        self.reconcile()
+        now = self.services.clock()
+        for job_id, job, every in (
+            ("digests:catch-up", self.sender.catch_up, CATCH_UP_EVERY),
+            ("alerts:evaluate", self.evaluate_all, timedelta(hours=1)),
+            ("jobs:reconcile", self.reconcile, RECONCILE_EVERY),
+        ):
+            self.apscheduler.add_job(
+                job,
+                IntervalTrigger(seconds=int(every.total_seconds())),
+                id=job_id,
+                replace_existing=True,
+                next_run_time=now if job_id != "jobs:reconcile" else now + every,
+            )
 
     def shutdown(self) -> None:
         if self.apscheduler.running:
             self.apscheduler.shutdown(wait=False)
 
-    def rebuild(self) -> None:
-        """Make the jobs match the database: one per schedule and one per connection."""
-        wanted: set[str] = {"digests:catch-up", "alerts:evaluate"}
-        with session_scope(self.services.engine) as session:
+    def reconcile(self) -> None:
+        """Make the jobs match the database: one per enabled schedule and syncable connection.
+
+        Jobs whose definition is unchanged keep their next run time; new sync jobs run
+        one interval after the connection's latest sync started (at once if it never did).
+        """
+        with self._lock, session_scope(self.services.engine) as session:
             enabled = schedules.all_enabled(session)
             connections = session.exec(
-                select(Connection).where(Connection.status != ConnectionStatus.DISCONNECTED)
+                select(Connection).where(col(Connection.status).not_in(UNSCHEDULED))
             ).all()
-        for schedule, workspace in enabled:
-            job_id = f"digest:{schedule.id}"
-            wanted.add(job_id)
+            latest_runs = dict(
+                session.exec(
+                    select(SyncRun.connection_id, func.max(SyncRun.started_at)).group_by(
+                        col(SyncRun.connection_id)
+                    )
+                ).all()
+            )
+            wanted = set(FIXED_JOBS)
+            for schedule, workspace in enabled:
+                wanted.add(self._ensure_digest_job(schedule, workspace.timezone))
+            now = self.services.clock()
+            for connection in connections:
+                assert connection.id is not None
+                wanted.add(self._ensure_sync_job(connection, latest_runs.get(connection.id), now))
+            for job in self.apscheduler.get_jobs():
+                if job.id not in wanted:
+                    job.remove()
+                    self._digest_shapes.pop(job.id, None)
+
+    def next_sync_at(self, connection_id: int) -> datetime | None:
+        job = self.apscheduler.get_job(f"sync:{connection_id}")
+        if job is None:
+            return None
+        moment = getattr(job, "next_run_time", None)
+        if moment is None:  # a job added before the scheduler started has only its trigger
+            moment = job.trigger.get_next_fire_time(None, self.services.clock())
+        return moment if isinstance(moment, datetime) else None
+
+    def _ensure_digest_job(self, schedule: DigestSchedule, timezone: str) -> str:
+        job_id = f"digest:{schedule.id}"
+        shape = (schedule.cadence, schedule.local_time, timezone, schedule.channel_id)
+        if self._digest_shapes.get(job_id) != shape or self.apscheduler.get_job(job_id) is None:
             self.apscheduler.add_job(
                 self.sender.deliver_due,
-                digest_trigger(schedule, workspace.timezone),
+                digest_trigger(schedule, timezone),
                 args=[schedule.id],
                 id=job_id,
                 name=f"digest {schedule.id} to {schedule.channel_id}",
                 replace_existing=True,
             )
-        now = self.services.clock()
-        for connection in connections:
-            job_id = f"sync:{connection.id}"
-            wanted.add(job_id)
+            self._digest_shapes[job_id] = shape
+        return job_id
+
+    def _ensure_sync_job(
+        self, connection: Connection, latest_run: datetime | None, now: datetime
+    ) -> str:
+        job_id = f"sync:{connection.id}"
+        if self.apscheduler.get_job(job_id) is None:
+            first = now if latest_run is None else max(now, latest_run + self.sync_interval)
             self.apscheduler.add_job(
                 self.sync_connection,
-                IntervalTrigger(hours=self.sync_interval.total_seconds() / 3600),
+                IntervalTrigger(
+                    seconds=int(self.sync_interval.total_seconds()),
+                    start_date=first,
+                    timezone=ZoneInfo("UTC"),
+                ),
                 args=[connection.id],
                 id=job_id,
                 name=f"sync connection {connection.id}",
-                replace_existing=True,
-                next_run_time=self._next_sync(connection, now),
+                next_run_time=first,
             )
-        for job in self.apscheduler.get_jobs():
-            if job.id not in wanted:
-                job.remove()
-
-    def _next_sync(self, connection: Connection, now: datetime) -> datetime:
-        if connection.last_success_at is None:
-            return now
-        return max(now, connection.last_success_at + self.sync_interval)
+        return job_id
 
     def sync_connection(self, connection_id: int) -> None:
         with session_scope(self.services.engine) as session:
             connection = session.get(Connection, connection_id)
-            if connection is None or connection.status in (
-                ConnectionStatus.DISCONNECTED,
-                ConnectionStatus.REVOKED,
-            ):
+            if connection is None or connection.status in UNSCHEDULED:
                 return
             workspace_id = connection.workspace_id
-        outcome = sync_one(
-            self.services.engine,
-            connection_id=connection_id,
-            access=self.services.cursor_access(),
-            box=self.services.box,
-            now=self.services.clock(),
-            trigger="schedule",
-            options=self.services.sync_options,
-        )
+        try:
+            outcome = sync_one(
+                self.services.engine,
+                connection_id=connection_id,
+                access=self.services.cursor_access(),
+                box=self.services.box,
+                now=self.services.clock(),
+                trigger="schedule",
+                options=self.services.sync_options,
+                stop=self.services.stopping,
+            )
+        except SyncAlreadyRunning as exc:
+            logger.info(
+                "scheduled sync of connection %s skipped: a %s sync has run since %s",
+                connection_id,
+                exc.trigger,
+                exc.since.isoformat(timespec="seconds"),
+            )
+            return
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())
         if outcome.ok:
             self.services.evaluate_alerts(workspace_id)

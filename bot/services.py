@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
@@ -33,6 +34,31 @@ def work_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="answer")
 
 
+class JobControl(Protocol):
+    """The process's scheduler, as listeners see it."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def reconcile(self) -> None:
+        """Make the scheduled jobs match the database (after any change to what is scheduled)."""
+
+    def next_sync_at(self, connection_id: int) -> datetime | None:
+        """When the scheduler will next sync the connection; None if it has no such job."""
+
+
+class NoScheduler:
+    """For processes that run no scheduler (the CLI): nothing is scheduled here."""
+
+    running = False
+
+    def reconcile(self) -> None:
+        return None
+
+    def next_sync_at(self, connection_id: int) -> datetime | None:
+        return None
+
+
 @dataclass
 class BotServices:
     engine: Engine
@@ -54,7 +80,9 @@ class BotServices:
     reports: ReportCache = field(default_factory=ReportCache)
     #: Where answers are computed once a request has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=work_pool)
-    #: Called after digest schedules change, so that the scheduler rebuilds its jobs.
-    on_schedules_changed: Callable[[], None] = lambda: None
+    #: The scheduler: told after every change to connections, schedules or settings.
+    jobs: JobControl = field(default_factory=NoScheduler)
+    #: Set when the process is stopping: syncs end after the page they are committing.
+    stopping: threading.Event = field(default_factory=threading.Event)
     #: Evaluate budgets and send alerts for a workspace (after a sync or a budget change).
     evaluate_alerts: Callable[[int], None] = lambda _workspace_id: None

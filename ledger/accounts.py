@@ -119,9 +119,17 @@ def disconnect(connection: Connection) -> None:
 
 
 def set_timezone(session: Session, workspace: Workspace, name: str) -> int:
-    """Change the reporting timezone and rebuild the rollups; returns events re-rolled."""
+    """Change the reporting timezone and rebuild the rollups; returns events re-rolled.
+
+    Safe while a sync runs: see the comment below and ``ConnectionSync._store_page``."""
     tz = parse_timezone(name)
+    # Lock the workspace row first: every sync page locks it before bucketing events
+    # (``ledger.sync``), so pages and this rebuild never interleave on PostgreSQL; on SQLite
+    # the rebuild's first write takes the database's write lock for the same effect.
+    session.execute(select(Workspace.id).where(Workspace.id == workspace.id).with_for_update())
     workspace.timezone = tz.key
+    session.add(workspace)
+    session.flush()
     total = 0
     connections = session.exec(select(Connection).where(Connection.workspace_id == workspace.id))
     for connection in connections.all():

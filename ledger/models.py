@@ -67,6 +67,8 @@ class SyncStatus(enum.StrEnum):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
+    #: Ended early because its process was stopping, or another process took its lease over.
+    STOPPED = "stopped"
 
 
 class Workspace(SQLModel, table=True):
@@ -268,6 +270,22 @@ class SyncState(SQLModel, table=True):
     members_synced_at: datetime | None = _instant()
     spend_synced_at: datetime | None = _instant()
     activity_synced_at: datetime | None = _instant()
+
+
+class SyncLease(SQLModel, table=True):
+    """Who is syncing a connection right now (see ``ledger.lease``): one row at most."""
+
+    __tablename__ = "sync_lease"
+
+    connection_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("connection.id", ondelete="CASCADE"), primary_key=True)
+    )
+    #: ``host:pid:token/n`` of the sync that holds it.
+    owner: str = Field(max_length=128)
+    trigger: str = Field(max_length=16)
+    acquired_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: Renewed while the sync runs; past this instant anyone may take the lease over.
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class Cadence(enum.StrEnum):

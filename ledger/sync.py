@@ -8,7 +8,9 @@ picks up where it stopped. Runs are recorded in ``sync_run``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,6 +25,7 @@ from connectors.errors import AuthError, ConnectorError
 from connectors.records import DailyActivity, MemberSnapshot
 from ledger.db import session_scope
 from ledger.ingest import IngestResult, dialect_insert, ingest_events
+from ledger.lease import DEFAULT_TTL, LeaseLost, SyncLeaseHandle
 from ledger.models import (
     Connection,
     ConnectionStatus,
@@ -70,6 +73,12 @@ class SyncOptions:
     max_history_days: int = 400
     #: Days of daily activity re-read on each run.
     activity_days: int = 7
+    #: How long a sync's lease lives unrenewed (see ``ledger.lease``).
+    lease_ttl: timedelta = DEFAULT_TTL
+
+
+class SyncStopped(Exception):
+    """The process is stopping: the sync ends after the page it was committing."""
 
 
 @dataclass
@@ -88,6 +97,8 @@ class SyncOutcome:
         return self.status is SyncStatus.OK
 
     def summary(self) -> str:
+        if self.status is SyncStatus.STOPPED:
+            return f"sync stopped after {self.pages} pages: {self.error}"
         if not self.ok:
             return f"sync failed: {self.error}"
         return (
@@ -100,7 +111,13 @@ PageCallback = Callable[[EventPage, IngestResult], None]
 
 
 class ConnectionSync:
-    """Runs one sync of one connection. Build it, call ``run()`` once."""
+    """Runs one sync of one connection. Build it, call ``run()`` once.
+
+    ``run()`` first takes the connection's lease (``ledger.lease``) and raises
+    ``SyncAlreadyRunning`` if another sync holds it; every transaction that writes
+    synced data renews it (a fence). Setting ``stop`` ends the run after the page being
+    committed, with the lease released and the resume point stored.
+    """
 
     def __init__(
         self,
@@ -113,6 +130,8 @@ class ConnectionSync:
         trigger: str,
         options: SyncOptions | None = None,
         on_page: PageCallback | None = None,
+        stop: threading.Event | None = None,
+        on_started: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.connection_id = connection_id
@@ -122,15 +141,43 @@ class ConnectionSync:
         self.trigger = trigger
         self.options = options or SyncOptions()
         self.on_page = on_page
+        self.stop = stop or threading.Event()
+        self.on_started = on_started
+        self.lease = SyncLeaseHandle(
+            engine, connection_id, trigger=trigger, ttl=self.options.lease_ttl
+        )
 
     def run(self) -> SyncOutcome:
-        outcome = self._start()
+        self.lease.acquire()
         try:
-            source, tz = self._open()
+            return self._run()
+        finally:
+            try:
+                self.lease.release()
+            except Exception as exc:  # it expires on its own
+                logger.warning(
+                    "could not release the sync lease of connection %s: %s",
+                    self.connection_id,
+                    type(exc).__name__,
+                )
+
+    def _run(self) -> SyncOutcome:
+        outcome = self._start()
+        if self.on_started is not None:
+            self.on_started()
+        try:
+            source = self._open()
+            self._check_running()
             self._sync_members(source)
-            self._sync_events(source, tz, outcome)
+            self._sync_events(source, outcome)
+            self._check_running()
             self._sync_spend(source)
+            self._check_running()
             self._sync_activity(source)
+        except SyncStopped:
+            self._stopped(outcome, "the process was stopping; the next sync resumes from here")
+        except LeaseLost as exc:
+            self._stopped(outcome, str(exc))
         except AuthError as exc:
             self._finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
         except (ConnectorError, SecretKeyError) as exc:
@@ -148,8 +195,21 @@ class ConnectionSync:
 
     # Steps ---------------------------------------------------------------------
 
-    def _start(self) -> SyncOutcome:
+    def _check_running(self) -> None:
+        if self.lease.lost.is_set():
+            raise LeaseLost(self.connection_id)
+        if self.stop.is_set():
+            raise SyncStopped
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A transaction that commits only while this sync still holds the lease."""
         with session_scope(self.engine) as session:
+            self.lease.fence(session)
+            yield session
+
+    def _start(self) -> SyncOutcome:
+        with self._writing() as session:
             run = SyncRun(
                 connection_id=self.connection_id, trigger=self.trigger, started_at=self.now
             )
@@ -158,19 +218,17 @@ class ConnectionSync:
             assert run.id is not None
             return SyncOutcome(run_id=run.id, status=SyncStatus.RUNNING)
 
-    def _open(self) -> tuple[Source, ZoneInfo]:
+    def _open(self) -> Source:
         with session_scope(self.engine) as session:
             connection = session.get(Connection, self.connection_id)
             if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
                 raise ConnectorError("This connection was disconnected; connect it again to sync.")
-            workspace = session.get(Workspace, connection.workspace_id)
-            assert workspace is not None
             key = self.box.decrypt(connection.encrypted_key)
-            return self.source_for_key(key), ZoneInfo(workspace.timezone)
+            return self.source_for_key(key)
 
     def _sync_members(self, source: Source) -> None:
         snapshot = source.members()
-        with session_scope(self.engine) as session:
+        with self._writing() as session:
             upsert_members(session, self.connection_id, snapshot, self.now)
             self._state(session).members_synced_at = self.now
 
@@ -197,28 +255,36 @@ class ConnectionSync:
             history_start = source.oldest_event_at(
                 self.now, max_lookback_days=self.options.max_history_days
             ) or settled_end(self.now) - timedelta(days=1)
-            with session_scope(self.engine) as session:
+            with self._writing() as session:
                 connection = session.get(Connection, self.connection_id)
                 assert connection is not None
                 connection.history_start = history_start
         outcome.history_start = history_start
         return history_start, None
 
-    def _sync_events(self, source: Source, tz: ZoneInfo, outcome: SyncOutcome) -> None:
+    def _sync_events(self, source: Source, outcome: SyncOutcome) -> None:
         start, resume = self._event_range(source, outcome)
         end = settled_end(self.now)
         outcome.window_start, outcome.window_end = start, end
         self._update_run(outcome)
         for page in source.usage_event_pages(start, end, resume=resume):
-            result = self._store_page(page, tz, outcome)
+            result = self._store_page(page, outcome)
             if self.on_page is not None:
                 self.on_page(page, result)
+            self._check_running()
 
-    def _store_page(self, page: EventPage, tz: ZoneInfo, outcome: SyncOutcome) -> IngestResult:
-        """Commit the page's events, its rollups, the cursor and the run's counts at once."""
+    def _store_page(self, page: EventPage, outcome: SyncOutcome) -> IngestResult:
+        """Commit the page's events, its rollups, the cursor and the run's counts at once.
+
+        The workspace's timezone is read (and on PostgreSQL its row locked) inside the
+        page's transaction, after the lease fence: a timezone change, which updates that
+        row before rebuilding the rollups, is serialised with every page, so rollups are
+        never bucketed in two zones.
+        """
         before = outcome.pages, replace(outcome.events)
         try:
-            with session_scope(self.engine) as session:
+            with self._writing() as session:
+                tz = self._timezone(session)
                 result = ingest_events(
                     session, connection_id=self.connection_id, tz=tz, events=page.events
                 )
@@ -243,16 +309,25 @@ class ConnectionSync:
             if state.events_synced_to is None or reached > state.events_synced_to:
                 state.events_synced_to = reached
 
+    def _timezone(self, session: Session) -> ZoneInfo:
+        name = session.exec(
+            select(Workspace.timezone)
+            .join(Connection, Connection.workspace_id == Workspace.id)  # type: ignore[arg-type]
+            .where(Connection.id == self.connection_id)
+            .with_for_update(of=Workspace)
+        ).one()
+        return ZoneInfo(name)
+
     def _sync_spend(self, source: Source) -> None:
         snapshot = source.spend()
-        with session_scope(self.engine) as session:
+        with self._writing() as session:
             upsert_spend(session, self.connection_id, snapshot, self.now)
             self._state(session).spend_synced_at = self.now
 
     def _sync_activity(self, source: Source) -> None:
         end = settled_end(self.now)
         rows = source.daily_activity(end - timedelta(days=self.options.activity_days), end)
-        with session_scope(self.engine) as session:
+        with self._writing() as session:
             upsert_activity(session, self.connection_id, rows)
             self._state(session).activity_synced_at = self.now
 
@@ -266,7 +341,7 @@ class ConnectionSync:
         return state
 
     def _update_run(self, outcome: SyncOutcome) -> None:
-        with session_scope(self.engine) as session:
+        with self._writing() as session:
             self._write_run(session, outcome)
 
     @staticmethod
@@ -285,7 +360,7 @@ class ConnectionSync:
         if error:
             logger.warning("sync of connection %s failed: %s", self.connection_id, error)
         self._update_run(outcome)
-        with session_scope(self.engine) as session:
+        with self._writing() as session:
             run = session.get(SyncRun, outcome.run_id)
             connection = session.get(Connection, self.connection_id)
             assert run is not None and connection is not None
@@ -302,6 +377,20 @@ class ConnectionSync:
             elif connection.failing_since is None:
                 connection.failing_since = self.now
 
+    def _stopped(self, outcome: SyncOutcome, why: str) -> None:
+        """Record an early end; the connection's status is left as it was."""
+        outcome.status = SyncStatus.STOPPED
+        outcome.error = why
+        logger.info("sync of connection %s stopped: %s", self.connection_id, why)
+        with session_scope(self.engine) as session:
+            run = session.get(SyncRun, outcome.run_id)
+            assert run is not None
+            if run.status == SyncStatus.RUNNING:  # not already closed by a takeover
+                self._write_run(session, outcome)
+                run.status = SyncStatus.STOPPED.value
+                run.finished_at = self.now
+                run.error = why
+
 
 def sync_connection(
     engine: Engine,
@@ -313,7 +402,12 @@ def sync_connection(
     trigger: str = "manual",
     options: SyncOptions | None = None,
     on_page: PageCallback | None = None,
+    stop: threading.Event | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> SyncOutcome:
+    """Sync one connection; raises ``SyncAlreadyRunning`` while another sync holds it.
+
+    ``on_started`` is called once the lease is held and the run recorded."""
     return ConnectionSync(
         engine,
         connection_id=connection_id,
@@ -323,6 +417,8 @@ def sync_connection(
         trigger=trigger,
         options=options,
         on_page=on_page,
+        stop=stop,
+        on_started=on_started,
     ).run()
 
 

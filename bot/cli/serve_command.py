@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -15,7 +17,10 @@ from bot.cli.common import clean_errors, configure_logging, fail, settings_or_ex
 from bot.digest_jobs import DigestSender
 from bot.scheduler import Scheduler
 from bot.serve import serve_http, serve_socket_mode
+from bot.shutdown import stop_gracefully
 from bot.wiring import bot_services, chart_pool, ledger_engine
+
+logger = logging.getLogger(__name__)
 
 
 def serve(
@@ -59,16 +64,25 @@ def serve(
         sync_interval=timedelta(hours=settings.sync_interval_hours),
         evaluate_all=AlertNotifier(services, lambda _team: app.client).run,
     )
-    services.on_schedules_changed = scheduler.rebuild
+    services.jobs = scheduler
     scheduler.start()
     # `docker stop` and process managers send SIGTERM: leave through the clean-up below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    code = 0
     try:
         if http:
             serve_http(app, host=host, port=port)
         else:
             assert settings.slack_app_token is not None
             serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())
+    except (SystemExit, KeyboardInterrupt):
+        logger.info("stopping: finishing the page in hand, then leaving")
+    except OSError as exc:
+        logger.error("could not serve on %s:%s: %s", host, port, exc.strerror or exc)
+        code = 1
     finally:
-        scheduler.shutdown()
+        stop_gracefully(services, scheduler)
         services.chart_pool.shutdown(cancel_futures=True)
+        logging.shutdown()
+        # Threads still waiting on Slack or Cursor must not keep a stopping process alive.
+        os._exit(code)

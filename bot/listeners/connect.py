@@ -110,7 +110,10 @@ def register(app: App, services: BotServices) -> None:
             text=f":white_check_mark: Cursor connected (key {key_hint}, {members} members). "
             "The first sync has started; I will tell you how much history Cursor returned."
         )
-        run_sync_and_report(services, connection_id, trigger="connect", respond=tell)
+        try:  # the scheduler learns of the connection as soon as this first sync has started
+            run_sync_and_report(services, connection_id, trigger="connect", respond=tell)
+        finally:
+            services.jobs.reconcile()
 
     app.view(ids.CONNECT_VIEW)(on_submit)
 

@@ -8,8 +8,10 @@ from datetime import datetime
 
 from bot.operations import sync_one
 from bot.services import BotServices
+from digests.format import local_time
 from ledger.db import session_scope
-from ledger.models import Connection
+from ledger.lease import SyncAlreadyRunning
+from ledger.models import Connection, Workspace
 from ledger.sync import SyncOutcome
 
 logger = logging.getLogger(__name__)
@@ -21,34 +23,61 @@ def history_days(outcome: SyncOutcome, now: datetime) -> int | None:
     return max(0, (now - outcome.history_start).days)
 
 
+def already_running_text(services: BotServices, busy: SyncAlreadyRunning) -> str:
+    """`A sync has been running since 14:05 …`, in the workspace's reporting timezone."""
+    with session_scope(services.engine) as session:
+        connection = session.get(Connection, busy.connection_id)
+        workspace = session.get(Workspace, connection.workspace_id) if connection else None
+    tz = workspace.timezone if workspace else "UTC"
+    return (
+        f":hourglass_flowing_sand: A sync has been running since {local_time(busy.since, tz)} "
+        f"({busy.trigger}). Its result will show in `/spend cursor status`; "
+        "there is no need to start another."
+    )
+
+
+def outcome_text(outcome: SyncOutcome, now: datetime) -> str:
+    if outcome.ok:
+        days = history_days(outcome, now)
+        history = f" Cursor returned {days} days of history." if days is not None else ""
+        return f":white_check_mark: Cursor {outcome.summary()}.{history}"
+    return f":x: Cursor {outcome.summary()}"
+
+
 def run_sync_and_report(
     services: BotServices,
     connection_id: int,
     *,
     trigger: str,
     respond: Callable[..., object],
-) -> SyncOutcome:
+) -> SyncOutcome | None:
+    """Sync now and tell the person; None (and they are told why) if a sync already runs."""
     now = services.clock()
-    outcome = sync_one(
-        services.engine,
-        connection_id=connection_id,
-        access=services.cursor_access(),
-        box=services.box,
-        now=now,
-        trigger=trigger,
-        options=services.sync_options,
-    )
-    if outcome.ok:
-        days = history_days(outcome, now)
-        history = f" Cursor returned {days} days of history." if days is not None else ""
-        text = f":white_check_mark: Cursor {outcome.summary()}.{history}"
-    else:
-        text = f":x: Cursor {outcome.summary()}"
+    try:
+        outcome = sync_one(
+            services.engine,
+            connection_id=connection_id,
+            access=services.cursor_access(),
+            box=services.box,
+            now=now,
+            trigger=trigger,
+            options=services.sync_options,
+            stop=services.stopping,
+            on_started=services.jobs.reconcile,
+        )
+    except SyncAlreadyRunning as busy:
+        services.jobs.reconcile()
+        respond(
+            text=already_running_text(services, busy),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return None
     if outcome.ok:  # alerts first: the reply says the sync, and what it raised, is done
         with session_scope(services.engine) as session:
             connection = session.get(Connection, connection_id)
             workspace_id = connection.workspace_id if connection else None
         if workspace_id is not None:
             services.evaluate_alerts(workspace_id)
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    respond(text=outcome_text(outcome, now), response_type="ephemeral", replace_original=False)
     return outcome

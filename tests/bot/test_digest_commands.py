@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -16,6 +17,21 @@ from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
 from tests.fakes.slack import FakeSlack
 
 
+class RecordingJobs:
+    """A scheduler stand-in that records each reconcile."""
+
+    running = True
+
+    def __init__(self, changes: list[str]) -> None:
+        self.changes = changes
+
+    def reconcile(self) -> None:
+        self.changes.append("rebuilt")
+
+    def next_sync_at(self, connection_id: int) -> datetime | None:
+        return None
+
+
 @pytest.fixture
 def bot(sqlite_engine: Engine) -> Iterator[Harness]:
     with FakeSlack() as slack:
@@ -24,7 +40,7 @@ def bot(sqlite_engine: Engine) -> Iterator[Harness]:
         slack.add_channel("CDIGEST", "eng-spend")
         slack.add_channel("COUT", "not-joined", is_member=False)
         changes: list[str] = []
-        harness.services.on_schedules_changed = lambda: changes.append("rebuilt")
+        harness.services.jobs = RecordingJobs(changes)
         harness.changes = changes  # type: ignore[attr-defined]
         yield harness
         harness.close()

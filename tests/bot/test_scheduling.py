@@ -214,11 +214,11 @@ def test_the_scheduler_builds_one_job_per_schedule_and_connection_from_the_datab
     first = add_digest(bot)
     second = add_digest(bot, at=time(17, 30), cadence="fri")
     scheduler = Scheduler(bot.services, sender(bot), scheduler=BackgroundScheduler(timezone=UTC))
-    scheduler.rebuild()
+    scheduler.reconcile()
     ids = {job.id for job in scheduler.apscheduler.get_jobs()}
     assert {f"digest:{first}", f"digest:{second}"} <= ids
     assert any(job_id.startswith("sync:") for job_id in ids)
     with session_scope(bot.engine) as session:
         session.delete(session.get(DigestSchedule, second))
-    scheduler.rebuild()
+    scheduler.reconcile()
     assert f"digest:{second}" not in {job.id for job in scheduler.apscheduler.get_jobs()}

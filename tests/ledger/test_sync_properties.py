@@ -24,6 +24,7 @@ from connectors.cursor.windows import settled_end
 from ledger import migrate
 from ledger.db import make_engine, session_scope
 from ledger.ingest import ROLLUPS, ingest_events
+from ledger.lease import LEASES, wall_clock
 from ledger.models import SyncRun
 from tests.ledger.support import NOW, Clock, make_team, same_cents
 
@@ -118,7 +119,8 @@ def _rollup_total(engine: Engine) -> object:
 def test_a_sync_killed_mid_run_then_rerun_gives_the_uninterrupted_totals(
     database_url: str, tmp_path: Path
 ) -> None:
-    """SIGKILL a `stackspend sync` subprocess after a few pages; a rerun completes exactly."""
+    """SIGKILL a `stackspend sync` subprocess after a few pages; while its lease lives a rerun is
+    refused in one line, and once it expired the rerun resumes and completes exactly."""
     clock = Clock(NOW)
     sim = CursorSimulator(
         SimulatorConfig(users=30, days=25, seed=3, rate_limiting=False), clock=clock
@@ -130,6 +132,7 @@ def test_a_sync_killed_mid_run_then_rerun_gives_the_uninterrupted_totals(
         **os.environ,
         "STACKSPEND_DATABASE_URL": database_url,
         "STACKSPEND_SECRET_KEY": team.secret,
+        "STACKSPEND_SYNC_LEASE_SECONDS": "12",
     }
     with running_server(sim) as base_url:
         env["STACKSPEND_CURSOR_BASE_URL"] = base_url
@@ -146,11 +149,27 @@ def test_a_sync_killed_mid_run_then_rerun_gives_the_uninterrupted_totals(
         assert victim.returncode == -signal.SIGKILL
         killed_total = team.ledger_total()
         sim.faults.delay_seconds = 0
+        refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        _wait_for_lease_expiry(engine, timeout=30)
         rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 75, refused.stderr
+    assert "skipped: a sync has been running since" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
     assert rerun.returncode == 0, rerun.stderr
     assert 0 < killed_total < team.sim_total()
     assert same_cents(team.ledger_total(), team.sim_total())
     engine.dispose()
+
+
+def _wait_for_lease_expiry(engine: Engine, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(engine) as session:
+            expiry = session.execute(select(func.max(LEASES.c.expires_at))).scalar()
+        if expiry is None or expiry < wall_clock():
+            return
+        time.sleep(0.1)
+    raise AssertionError("the killed sync's lease never expired")
 
 
 def _wait_for_pages(engine: Engine, *, at_least: int, timeout: float) -> None:
