@@ -7,14 +7,20 @@ that names it.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from connectors.cursor.endpoints import DEFAULT_BASE_URL
+from ledger.db import DatabaseUrlError
 from ledger.secrets import SecretBox, SecretKeyError, parse_secret_keys
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -78,6 +84,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level: use one of {', '.join(LOG_LEVELS)}")
+        return level
+
     def secret_box(self) -> SecretBox:
         """The cipher for provider keys; a clear error when STACKSPEND_SECRET_KEY is unusable."""
         raw = self.secret_key.get_secret_value() if self.secret_key else ""
@@ -102,3 +116,59 @@ def load_settings(**overrides: object) -> Settings:
             )
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("Invalid settings: " + "; ".join(problems)) from None
+
+
+DATABASE_URL_SETTING = "STACKSPEND_DATABASE_URL"
+
+#: What a database that cannot be reached, opened or logged into raises on first use.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+def database_error(exc: Exception, url: str | None = None) -> SettingsError:
+    """A one-line error for a database that cannot be used, naming the setting.
+
+    ``url`` (when known) is shown with its password hidden; the password never
+    appears in the message, even where the driver repeats it.
+    """
+    if isinstance(exc, DatabaseUrlError):
+        return SettingsError(f"{DATABASE_URL_SETTING} cannot be used: {exc}")
+    parsed = _parsed(url)
+    reason = _reason(exc, parsed.password if parsed else None)
+    if parsed is None:
+        return SettingsError(
+            f"the database cannot be used ({reason}): check {DATABASE_URL_SETTING} "
+            "and that the database is reachable."
+        )
+    if parsed.get_backend_name() == "sqlite":
+        where = parsed.database or "(in memory)"
+        return SettingsError(
+            f"cannot use the SQLite database {where} ({reason}): set {DATABASE_URL_SETTING} "
+            "to a file in a directory that exists and that this process can write."
+        )
+    shown = parsed.render_as_string(hide_password=True)
+    return SettingsError(
+        f"cannot use the database at {shown} ({reason}): check {DATABASE_URL_SETTING} "
+        "and that the database server is running and accepts connections."
+    )
+
+
+_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def _reason(exc: Exception, password: str | None) -> str:
+    """The driver's own first line: no SQL, no line break, no password."""
+    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    if password:
+        text = text.replace(password, "***")
+    return _CREDENTIALS.sub(r"\1***@", text)[:300]
+
+
+def _parsed(url: str | None) -> URL | None:
+    if not url:
+        return None
+    try:
+        return make_url(url)
+    except (SQLAlchemyError, ValueError):
+        return None

@@ -12,12 +12,12 @@ import httpx
 from sqlalchemy import Engine
 
 from bot.services import BotServices
-from bot.settings import Settings, SettingsError
+from bot.settings import DATABASE_UNREACHABLE, Settings, SettingsError, database_error
 from connectors.cursor.client import ClientOptions, CursorAdminClient
 from connectors.cursor.source import CursorSource
 from ledger import migrate
 from ledger.alerting import AlertSettings
-from ledger.db import make_engine
+from ledger.db import DatabaseUrlError, make_engine
 from ledger.secrets import SecretBox
 from ledger.sync import SourceFactory, SyncOptions
 
@@ -53,9 +53,23 @@ def cursor_access(settings: Settings, transport: httpx.BaseTransport | None = No
 
 
 def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine:
-    """The engine, refusing to run against a database that is not migrated to head."""
-    engine = make_engine(settings.database_url)
-    if require_current and not migrate.is_up_to_date(engine):
+    """The engine, refusing to run against a database that is not migrated to head.
+
+    A URL that cannot be used, or (with ``require_current``) a database that cannot
+    be reached or opened, is a ``SettingsError`` naming STACKSPEND_DATABASE_URL.
+    """
+    try:
+        engine = make_engine(settings.database_url)
+    except DatabaseUrlError as exc:
+        raise database_error(exc) from None
+    if not require_current:
+        return engine
+    try:
+        current = migrate.is_up_to_date(engine)
+    except DATABASE_UNREACHABLE as exc:
+        engine.dispose()
+        raise database_error(exc, settings.database_url) from None
+    if not current:
         engine.dispose()
         raise SettingsError(
             "The database is not migrated to the current schema: run `stackspend db upgrade` first."

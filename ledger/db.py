@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -20,6 +21,17 @@ SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 SQLITE_WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
+#: What a usable database URL looks like, for error messages.
+URL_EXAMPLES = "sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME"
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL cannot be used (unparseable, unknown kind, missing driver).
+
+    The message never contains the URL, which may hold a password.
+    """
+
+
 def normalise_url(url: str) -> str:
     """Accept ``postgres://`` and ``postgresql://`` and drive them through psycopg 3."""
     parsed = make_url(url)
@@ -29,6 +41,27 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url``; a ``DatabaseUrlError`` when the URL cannot be used.
+
+    Nothing is connected here: an unreachable server or an unopenable file shows
+    up as SQLAlchemy's ``OperationalError`` on first use.
+    """
+    try:
+        return _make_engine(url, echo=echo)
+    except NoSuchModuleError:
+        kind = make_url(url).drivername  # parsed: only the kind is unknown
+        raise DatabaseUrlError(f"unknown database kind {kind!r}; use {URL_EXAMPLES}.") from None
+    except ArgumentError:
+        raise DatabaseUrlError(f"not a database URL; use {URL_EXAMPLES}.") from None
+    except ImportError as exc:
+        raise DatabaseUrlError(
+            f"the database driver {exc.name or ''} is not installed; use {URL_EXAMPLES}."
+        ) from None
+    except ValueError:  # e.g. a port that is not a number
+        raise DatabaseUrlError(f"not a valid database URL; use {URL_EXAMPLES}.") from None
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(

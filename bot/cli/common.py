@@ -12,13 +12,23 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import typer
+from sqlalchemy.exc import NoSuchModuleError
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import (
+    DATABASE_UNREACHABLE,
+    Settings,
+    SettingsError,
+    database_error,
+    load_settings,
+)
 from connectors.errors import ConnectorError
 from ledger.accounts import LedgerError
+from ledger.db import DatabaseUrlError
 from ledger.secrets import SecretKeyError
 
 EXPECTED_ERRORS = (SettingsError, LedgerError, ConnectorError, SecretKeyError)
+#: A database that cannot be used: its URL, or reaching or opening it on first use.
+DATABASE_ERRORS = (DatabaseUrlError, NoSuchModuleError, *DATABASE_UNREACHABLE)
 
 
 class OutputFormat(enum.StrEnum):
@@ -32,12 +42,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def clean_errors() -> Iterator[None]:
-    """Expected failures become one line on stderr and a non-zero exit."""
+def clean_errors(database_url: str | None = None) -> Iterator[None]:
+    """Expected failures become one line on stderr and a non-zero exit.
+
+    A database that cannot be used (bad URL, server down, file that cannot be opened)
+    is one of them, named by its setting; ``database_url`` (when given) is shown
+    with its password hidden.
+    """
     try:
         yield
     except EXPECTED_ERRORS as exc:
         fail(str(exc))
+    except DATABASE_ERRORS as exc:
+        fail(str(database_error(exc, database_url)))
 
 
 def settings_or_exit(**overrides: Any) -> Settings:

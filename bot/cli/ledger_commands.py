@@ -41,7 +41,8 @@ WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack t
 def db_upgrade() -> None:
     """Create or migrate the database schema to the current version."""
     settings = settings_or_exit()
-    with clean_errors():
+    with clean_errors(settings.database_url):
+        ledger_engine(settings, require_current=False).dispose()  # a usable URL first
         migrate.upgrade(settings.database_url)
     typer.echo(f"database at {migrate.head_revision()}")
 
@@ -59,16 +60,42 @@ def db_reencrypt() -> None:
 
 
 def _read_api_key(api_key_file: Path | None) -> str:
+    """The key from --api-key-file or STACKSPEND_CURSOR_API_KEY: one line, no inner spaces.
+
+    Checked before anything is sent to Cursor; the message never repeats the file's text.
+    """
     if api_key_file is not None:
+        where = f"--api-key-file {api_key_file}"
         try:
-            return api_key_file.read_text().strip()
+            text = api_key_file.read_text(encoding="utf-8")
         except OSError as exc:
-            fail(f"cannot read --api-key-file {api_key_file}: {exc.strerror}")
-    key = os.environ.get("STACKSPEND_CURSOR_API_KEY", "").strip()
-    if not key:
+            fail(f"cannot read {where}: {exc.strerror or exc}")
+        except UnicodeDecodeError:
+            fail(f"{where} is not a text file: put the Cursor Admin API key in it, on one line.")
+        return _one_key(text, where)
+    text = os.environ.get("STACKSPEND_CURSOR_API_KEY", "")
+    if not text.strip():
         fail(
             "No Cursor Admin API key: set STACKSPEND_CURSOR_API_KEY or pass --api-key-file PATH "
             "(keys are never accepted as command arguments)."
+        )
+    return _one_key(text, "STACKSPEND_CURSOR_API_KEY")
+
+
+def _one_key(text: str, where: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        fail(f"{where} is empty: put the Cursor Admin API key in it, on one line.")
+    if len(lines) > 1:
+        fail(
+            f"{where} holds {len(lines)} non-empty lines: it must hold only the Cursor Admin "
+            "API key, on one line. Nothing was sent to Cursor."
+        )
+    key = lines[0]
+    if any(char.isspace() for char in key):
+        fail(
+            f"the key in {where} contains spaces or tabs: a Cursor Admin API key has none. "
+            "Copy it again from the Cursor dashboard. Nothing was sent to Cursor."
         )
     return key
 

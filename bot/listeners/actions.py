@@ -39,6 +39,13 @@ def register(app: App, services: BotServices) -> None:
             connection = find_connection(session, workspace, "cursor", required=False)
             if connection is not None:
                 disconnect(connection)
+        if connection is None:  # never connected, or disconnected already (a second press)
+            respond(
+                text="There was nothing to disconnect: Cursor is not connected in this "
+                "workspace. Connect it with `/spend cursor connect`.",
+                replace_original=True,
+            )
+            return
         respond(
             text=f"Cursor was disconnected by <@{caller.user_id}>. The key is deleted; "
             "synced history is kept. Reconnect any time with `/spend cursor connect`.",

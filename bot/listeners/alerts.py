@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot import grammar, handlers
-from bot.alert_jobs import view_of
+from bot.alert_jobs import is_slack_user, recipients_of, view_of
 from bot.handlers import Caller
 from bot.listeners.actions import caller_from_action
 from bot.listeners.commands import in_background
@@ -52,13 +52,55 @@ def refresh_copies(services: BotServices, client: WebClient, alert_id: int) -> i
     return len(updates)
 
 
+GONE = (
+    "This alert no longer exists: its budget was probably removed. "
+    "See `/spend alerts` for the open ones."
+)
+BAD_ID = "That alert id is not valid. See `/spend alerts` for the open ones."
+NOT_RECIPIENT = (
+    "Only the people this alert was sent to can acknowledge or snooze it "
+    "(or a workspace admin). It stays as it is."
+)
+
+
+def _alert_id(value: object) -> int | None:
+    """The alert id a button carries; None when the value is not one (a crafted request)."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
 def _owned_alert(services: BotServices, caller: Caller, alert_id: int) -> Alert:
     workspace = handlers.workspace_for(services, caller)
     with session_scope(services.engine) as session:
         alert = session.get(Alert, alert_id)
         if alert is None or alert.workspace_id != workspace.id:
-            raise LedgerError("That alert no longer exists.")
+            raise LedgerError(GONE)
         return alert
+
+
+def alert_recipients(services: BotServices, alert: Alert) -> set[str]:
+    """The Slack users this alert was sent to, or is for (the same rule delivery follows)."""
+    with session_scope(services.engine) as session:
+        sent_to = session.exec(
+            select(AlertMessage.recipient).where(AlertMessage.alert_id == alert.id)
+        ).all()
+        workspace = session.get(Workspace, alert.workspace_id)
+        chosen = recipients_of(session, alert, workspace).users if workspace else ()
+    return {user for user in (*sent_to, *chosen) if is_slack_user(user)}
+
+
+def may_act_on(services: BotServices, client: WebClient, caller: Caller, alert: Alert) -> bool:
+    """Acknowledging or snoozing acts for everyone: the alert's recipients and admins only."""
+    if caller.user_id in alert_recipients(services, alert):
+        return True
+    return handlers.is_admin(services, client, caller)
+
+
+def _tell(respond: Respond, text: str) -> None:
+    """An answer for the person who pressed the button only; the alert stays as it is."""
+    respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def workspace_tz(services: BotServices, caller: Caller) -> str:
@@ -70,11 +112,17 @@ def register(app: App, services: BotServices) -> None:
         ack()
         caller = caller_from_action(body)
         action = body["actions"][0]
-        alert_id = int(action["value"])
+        alert_id = _alert_id(action.get("value"))
+        if alert_id is None:
+            _tell(respond, BAD_ID)
+            return
 
         def work() -> None:
             try:
                 alert = _owned_alert(services, caller, alert_id)
+                if not may_act_on(services, client, caller, alert):
+                    _tell(respond, NOT_RECIPIENT)
+                    return
                 with session_scope(services.engine) as session:
                     act(
                         session,
@@ -85,7 +133,7 @@ def register(app: App, services: BotServices) -> None:
                         workspace_id=alert.workspace_id,
                     )
             except LedgerError as exc:
-                respond(text=str(exc), response_type="ephemeral", replace_original=False)
+                _tell(respond, str(exc))
                 return
             refresh_copies(services, client, alert_id)
 
@@ -94,10 +142,17 @@ def register(app: App, services: BotServices) -> None:
     def on_breakdown(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         caller = caller_from_action(body)
-        alert_id = int(body["actions"][0]["value"])
+        alert_id = _alert_id(body["actions"][0].get("value"))
+        if alert_id is None:
+            _tell(respond, BAD_ID)
+            return
 
         def work() -> None:
-            alert = _owned_alert(services, caller, alert_id)
+            try:
+                alert = _owned_alert(services, caller, alert_id)
+            except LedgerError as exc:
+                _tell(respond, str(exc))
+                return
             subject = None
             period = "7d"
             if alert.budget_id is not None:

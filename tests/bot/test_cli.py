@@ -214,3 +214,60 @@ def test_sync_reports_failure_with_the_reason_and_a_non_zero_exit(synced: dict[s
     other_key = generate_secret_key()
     code, _, err = run({**synced, "STACKSPEND_SECRET_KEY": other_key}, "sync")
     assert code == 1 and "T1: sync failed" in err and "STACKSPEND_SECRET_KEY" in err
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[tuple[dict[str, str], CursorSimulator]]:
+    """A migrated ledger and a simulator whose ``calls`` show whether Cursor was asked."""
+    simulator = CursorSimulator(SimulatorConfig(users=3, days=2, rate_limiting=False))
+    with running_server(simulator) as base_url:
+        env = {
+            "STACKSPEND_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "STACKSPEND_SECRET_KEY": generate_secret_key(),
+            "STACKSPEND_CURSOR_BASE_URL": base_url,
+            "STACKSPEND_CURSOR_API_KEY": "",
+        }
+        assert run(env, "db", "upgrade")[0] == 0
+        yield env, simulator
+
+
+def connect_with_key_file(env: dict[str, str], path: Path) -> tuple[int, str, str]:
+    return run(env, "connect", "cursor", "-w", "T1", "--api-key-file", str(path))
+
+
+def test_an_api_key_file_with_the_key_on_one_line_is_accepted_whitespace_around_it_stripped(
+    watched: tuple[dict[str, str], CursorSimulator], tmp_path: Path
+) -> None:
+    env, _ = watched
+    key_file = tmp_path / "cursor.key"
+    key_file.write_text(f"\n  {DEMO_API_KEY}\t\r\n\n")
+    code, out, err = connect_with_key_file(env, key_file)
+    assert code == 0, err
+    assert "connected Cursor to T1" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (f"{DEMO_API_KEY}\n{DEMO_API_KEY}\n", "2 non-empty lines"),
+        (f"# my cursor key\n{DEMO_API_KEY}\n", "2 non-empty lines"),
+        (f"{DEMO_API_KEY[:10]} {DEMO_API_KEY[10:]}\n", "contains spaces"),
+        (f"{DEMO_API_KEY[:10]}\t{DEMO_API_KEY[10:]}", "contains spaces"),
+        ("", "is empty"),
+        ("\n   \n\t\n", "is empty"),
+    ],
+    ids=["two keys", "comment line", "space inside", "tab inside", "empty", "blank lines"],
+)
+def test_an_api_key_file_that_is_not_one_key_on_one_line_is_refused_before_cursor_is_asked(
+    watched: tuple[dict[str, str], CursorSimulator], tmp_path: Path, content: str, message: str
+) -> None:
+    env, simulator = watched
+    key_file = tmp_path / "cursor.key"
+    key_file.write_text(content)
+    code, out, err = connect_with_key_file(env, key_file)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert "--api-key-file" in err
+    assert DEMO_API_KEY[10:] not in err
+    assert simulator.calls == []
+    assert row_counts(env)["connection"] == 0
