@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sync_interval_hours: int = Field(24, ge=1, le=24 * 7)
     sync_overlap_hours: int = Field(48, ge=1, le=24 * 30)
+    #: A sync's lease lives this long unrenewed: a killed process's sync is taken over after it.
+    sync_lease_seconds: int = Field(90, ge=2, le=3600)
     #: Alerts: a day at this many times the trailing 7-day average is unusual...
     anomaly_factor: Decimal = Field(Decimal(3), gt=1)
     #: ...when it also costs at least this many dollars.

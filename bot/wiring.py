@@ -52,6 +52,13 @@ def cursor_access(settings: Settings, transport: httpx.BaseTransport | None = No
     return CursorAccess(ClientOptions(base_url=settings.cursor_base_url), transport)
 
 
+def sync_options(settings: Settings) -> SyncOptions:
+    return SyncOptions(
+        overlap=timedelta(hours=settings.sync_overlap_hours),
+        lease_ttl=timedelta(seconds=settings.sync_lease_seconds),
+    )
+
+
 def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine:
     """The engine, refusing to run against a database that is not migrated to head.
 
@@ -114,7 +121,7 @@ def bot_services(settings: Settings, engine: Engine) -> BotServices:
         cursor_access=lambda: cursor_access(settings),
         cursor_check_access=check_access,
         admin_user_ids=frozenset(settings.admin_user_ids),
-        sync_options=SyncOptions(overlap=timedelta(hours=settings.sync_overlap_hours)),
+        sync_options=sync_options(settings),
         alert_settings=AlertSettings(
             anomaly_factor=settings.anomaly_factor,
             anomaly_floor_cents=settings.anomaly_floor_dollars * 100,

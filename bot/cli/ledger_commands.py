@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from datetime import timedelta
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -20,14 +21,15 @@ from bot.cli.common import (
     print_json,
     settings_or_exit,
 )
-from bot.wiring import cursor_access, ledger_engine
+from bot.wiring import cursor_access, ledger_engine, sync_options
 from connectors.cursor.source import EventPage
 from digests.reports import report_json, report_text
 from ledger import migrate
 from ledger.db import session_scope
 from ledger.ingest import IngestResult
+from ledger.lease import SyncAlreadyRunning
 from ledger.secrets import reencrypt_connections
-from ledger.sync import PageCallback, SyncOptions
+from ledger.sync import PageCallback
 
 db_app = typer.Typer(help="Database schema and stored secrets.", no_args_is_help=True)
 connect_app = typer.Typer(help="Connect a provider to a workspace.", no_args_is_help=True)
@@ -130,40 +132,63 @@ def connect_cursor(
     )
 
 
+#: Exit status of `stackspend sync` when another sync already holds a connection (EX_TEMPFAIL).
+EXIT_SYNC_BUSY = 75
+
+
 def sync(
     workspace: Annotated[
         str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
     ] = None,
     now: NowOption = None,
 ) -> None:
-    """Sync usage from each connected provider into the ledger."""
+    """Sync usage from each connected provider into the ledger.
+
+    A connection that another process is syncing is skipped with one line (exit 75 if
+    nothing failed). SIGTERM ends the sync after the page being committed.
+    """
     settings = settings_or_exit()
     moment = parse_now(now)
-    failures = 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    failures = busy = 0
     with clean_errors():
         engine = ledger_engine(settings)
         box = settings.secret_box()
         targets = operations.connections_to_sync(engine, workspace)
-        options = SyncOptions(overlap=timedelta(hours=settings.sync_overlap_hours))
         for team_id, connection_id in targets:
-            with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
-                outcome = operations.sync_one(
-                    engine,
-                    connection_id=connection_id,
-                    access=cursor_access(settings),
-                    box=box,
-                    now=moment,
-                    trigger="cli",
-                    options=options,
-                    on_page=on_page,
+            try:
+                with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
+                    outcome = operations.sync_one(
+                        engine,
+                        connection_id=connection_id,
+                        access=cursor_access(settings),
+                        box=box,
+                        now=moment,
+                        trigger="cli",
+                        options=sync_options(settings),
+                        on_page=on_page,
+                        stop=stop,
+                    )
+            except SyncAlreadyRunning as exc:
+                typer.echo(
+                    f"{team_id}: skipped: a sync has been running since "
+                    f"{exc.since:%Y-%m-%d %H:%M} UTC ({exc.trigger})",
+                    err=True,
                 )
+                busy += 1
+                continue
             stream = sys.stdout if outcome.ok else sys.stderr
             print(f"{team_id}: {outcome.summary()}", file=stream)
             failures += not outcome.ok
+            if stop.is_set():
+                break
     if not targets:
         typer.echo("nothing to sync: no workspace has a connection yet")
     if failures:
         raise typer.Exit(1)
+    if busy:
+        raise typer.Exit(EXIT_SYNC_BUSY)
 
 
 class ProgressBar:

@@ -39,6 +39,7 @@ def register(app: App, services: BotServices) -> None:
             connection = find_connection(session, workspace, "cursor", required=False)
             if connection is not None:
                 disconnect(connection)
+        services.jobs.reconcile()  # its sync job goes at once
         if connection is None:  # never connected, or disconnected already (a second press)
             respond(
                 text="There was nothing to disconnect: Cursor is not connected in this "
