@@ -145,7 +145,7 @@ def sync(
     """Sync usage from each connected provider into the ledger.
 
     A connection that another process is syncing is skipped with one line (exit 75 if
-    nothing failed). SIGTERM ends the sync after the page being committed.
+    nothing failed). SIGTERM ends the sync after the page being committed (exit 143).
     """
     settings = settings_or_exit()
     moment = parse_now(now)
@@ -185,6 +185,8 @@ def sync(
                 break
     if not targets:
         typer.echo("nothing to sync: no workspace has a connection yet")
+    if stop.is_set():  # stopped by SIGTERM after the page in hand: the usual 128 + signal
+        raise typer.Exit(128 + signal.SIGTERM)
     if failures:
         raise typer.Exit(1)
     if busy:
