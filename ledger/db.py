@@ -67,11 +67,12 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,  # errors and logs never carry row values (emails, keys)
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

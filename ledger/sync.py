@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -183,12 +184,19 @@ class ConnectionSync:
         except (ConnectorError, SecretKeyError) as exc:
             self._finish(outcome, error=str(exc), status=ConnectionStatus.FAILING)
         except Exception as exc:
+            # A database error's message quotes row values (PostgreSQL's DETAIL names the
+            # duplicate key): the log gets the frames and the class, people a plain line.
+            logger.error(
+                "sync of connection %s hit an internal error %s:\n%s",
+                self.connection_id,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
             self._finish(
                 outcome,
-                error=f"internal error: {type(exc).__name__}: {exc}",
+                error=f"internal error ({type(exc).__name__}); the bot's logs have the details",
                 status=ConnectionStatus.FAILING,
             )
-            raise
         else:
             self._finish(outcome, error=None, status=ConnectionStatus.ACTIVE)
         return outcome
