@@ -6,7 +6,11 @@
     ├── BadRequestError       the provider refused the request (HTTP 400), with its message
     ├── RateLimitedError      still rate limited after the allowed retries (HTTP 429)
     ├── UnavailableError      5xx, timeouts or connection errors after the allowed retries
-    └── MalformedResponseError  a 2xx whose body is not what the API documents
+    │   └── DeadlineExceededError  an answer not finished within the request's deadline
+    ├── MalformedResponseError  a 2xx whose body is not what the API documents
+    ├── ResponseTooLargeError   an answer longer than the size cap (not read past it)
+    └── PagingError             a pager that does not end: more pages than its own count
+                                says, a count that keeps growing, or past the page cap
 
 Messages never contain the provider key; they say what to do next.
 """
@@ -44,3 +48,15 @@ class UnavailableError(ConnectorError):
 
 class MalformedResponseError(ConnectorError):
     """A successful response whose body could not be read."""
+
+
+class DeadlineExceededError(UnavailableError):
+    """The provider did not finish answering within the deadline (whole request, not per read)."""
+
+
+class ResponseTooLargeError(ConnectorError):
+    """The provider's answer was longer than the cap; reading stopped at the cap."""
+
+
+class PagingError(ConnectorError):
+    """The provider kept reporting more pages than a pager may read."""

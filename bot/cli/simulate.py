@@ -27,6 +27,15 @@ def simulate_cursor(
     rate_limits: Annotated[bool, typer.Option(help="Enforce per-route limits.")] = True,
     retry_after: Annotated[bool, typer.Option(help="Send Retry-After on 429.")] = True,
     delay: Annotated[float, typer.Option(min=0, help="Seconds to wait before every answer.")] = 0.0,
+    drip: Annotated[
+        float, typer.Option(min=0, help="Send answers one byte at a time, this many seconds apart.")
+    ] = 0.0,
+    endless_pages: Annotated[
+        bool, typer.Option(help="Always report one more page (a page count that keeps growing).")
+    ] = False,
+    huge_page_mb: Annotated[
+        float, typer.Option(min=0, help="Pad every successful answer to this many MB.")
+    ] = 0.0,
 ) -> None:
     """Serve a deterministic simulated Cursor team until interrupted."""
     config = SimulatorConfig(
@@ -41,6 +50,9 @@ def simulate_cursor(
     )
     simulator = CursorSimulator(config)
     simulator.faults.delay_seconds = delay
+    simulator.faults.drip_seconds = drip
+    simulator.faults.endless_pages = endless_pages
+    simulator.faults.huge_page_mb = huge_page_mb
     typer.echo(
         f"Cursor Admin API simulator on http://{host}:{port} "
         f"({users} users, {days} days, seed {seed}); API key: {DEMO_API_KEY}\n"

@@ -4,6 +4,16 @@
 ``POST /_simulator/faults`` control route of a server in another process).
 :class:`RateLimiter` keeps fixed windows of ``minute_seconds`` aligned on the wall clock
 (``time.time()``), one counter per key and route.
+
+Faults a client must survive without hanging or running out of memory:
+
+- ``delay_seconds``: wait before answering at all (a server that sends nothing);
+- ``drip_seconds``: send every answer one byte at a time, this many seconds apart;
+- ``endless_pages``: usage events and spend always report one more page than the one
+  asked for (``hasNextPage`` true, a page count growing by one per page), serving the
+  last real page again once the real ones run out;
+- ``huge_page_mb``: pad every successful answer to this many megabytes (valid JSON,
+  streamed in chunks of 1 MiB without a ``Content-Length``).
 """
 
 from __future__ import annotations
@@ -11,10 +21,15 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
+
+from connectors.cursor.endpoints import SPEND, USAGE_EVENTS
+
+MB = 1_000_000
+_PAD_CHUNK = 1024 * 1024
 
 _MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Bad Request", "Invalid request"),
@@ -61,8 +76,44 @@ class Faults:
         self._failures: list[PendingFault] = []
         self._malformed: list[PendingFault] = []
         self._delay = 0.0
+        self._drip = 0.0
+        self._endless = False
+        self._huge_mb = 0.0
         self._revoke_after: int | None = None
         self._successes = 0
+
+    @property
+    def drip_seconds(self) -> float:
+        """Seconds between the bytes of every answer (0: answers go out at once)."""
+        with self._lock:
+            return self._drip
+
+    @drip_seconds.setter
+    def drip_seconds(self, seconds: float) -> None:
+        with self._lock:
+            self._drip = max(0.0, float(seconds))
+
+    @property
+    def endless_pages(self) -> bool:
+        """Paginated routes always report another page, with a page count that keeps growing."""
+        with self._lock:
+            return self._endless
+
+    @endless_pages.setter
+    def endless_pages(self, on: bool) -> None:
+        with self._lock:
+            self._endless = bool(on)
+
+    @property
+    def huge_page_mb(self) -> float:
+        """Successful answers are padded to this many megabytes (0: not padded)."""
+        with self._lock:
+            return self._huge_mb
+
+    @huge_page_mb.setter
+    def huge_page_mb(self, megabytes: float) -> None:
+        with self._lock:
+            self._huge_mb = max(0.0, float(megabytes))
 
     @property
     def delay_seconds(self) -> float:
@@ -116,6 +167,7 @@ class Faults:
             self._failures.clear()
             self._malformed.clear()
             self._delay, self._revoke_after, self._successes = 0.0, None, 0
+            self._drip, self._endless, self._huge_mb = 0.0, False, 0.0
 
     def take_failure(self, path: str) -> PendingFault | None:
         with self._lock:
@@ -177,6 +229,12 @@ def apply_fault_settings(faults: Faults, settings: dict[str, Any]) -> None:
         faults.reset()
     if "delay_seconds" in settings:
         faults.delay_seconds = float(settings["delay_seconds"])
+    if "drip_seconds" in settings:
+        faults.drip_seconds = float(settings["drip_seconds"])
+    if "endless_pages" in settings:
+        faults.endless_pages = bool(settings["endless_pages"])
+    if "huge_page_mb" in settings:
+        faults.huge_page_mb = float(settings["huge_page_mb"])
     if "revoke_after_calls" in settings:
         calls = settings["revoke_after_calls"]
         faults.revoke_after_calls = None if calls is None else int(calls)
@@ -198,3 +256,53 @@ def _specs(value: Any) -> list[dict[str, Any]]:
     if not all(isinstance(spec, dict) for spec in specs):
         raise ValueError("fault specs must be objects")
     return specs
+
+
+# --- bodies of the faults -------------------------------------------------------------
+
+
+def endless(
+    path: str, payload: dict[str, Any], page: int, page_of: Callable[[int], dict[str, Any]]
+) -> dict[str, Any]:
+    """``payload`` of ``path`` (page ``page``) rewritten to report one more page, always.
+
+    Past the real last page the rows of that last page are served again, so the pages
+    never run out; ``page_of(n)`` renders page ``n`` as the route really would.
+    """
+    if path == USAGE_EVENTS:
+        pagination = payload["pagination"]
+        real = int(pagination["numPages"])
+        if not payload["usageEvents"] and real >= 1:
+            payload["usageEvents"] = page_of(real)["usageEvents"]
+        payload["pagination"] = {**pagination, "numPages": page + 1, "hasNextPage": True}
+    elif path == SPEND:
+        real = int(payload["totalPages"])
+        if not payload["teamMemberSpend"] and real >= 1:
+            payload["teamMemberSpend"] = page_of(real)["teamMemberSpend"]
+        payload["totalPages"] = page + 1
+    return payload
+
+
+def padded(body: bytes, megabytes: float) -> Iterator[bytes]:
+    """``body`` (a JSON object) with a ``"padding"`` string that makes it ``megabytes`` MB.
+
+    Streamed in chunks of 1 MiB, so the simulator never holds the whole answer.
+    """
+    stripped = body.rstrip()
+    head = b'{"padding":"' if stripped == b"{}" else stripped[:-1] + b',"padding":"'
+    yield head
+    left = max(0, int(megabytes * MB) - len(head) - 2)
+    chunk = b"x" * _PAD_CHUNK
+    while left > 0:
+        piece = chunk if left >= len(chunk) else chunk[:left]
+        left -= len(piece)
+        yield piece
+    yield b'"}'
+
+
+def dripped(chunks: Iterable[bytes], seconds: float) -> Iterator[bytes]:
+    """``chunks`` one byte at a time, ``seconds`` before each."""
+    for chunk in chunks:
+        for index in range(len(chunk)):
+            time.sleep(seconds)
+            yield chunk[index : index + 1]

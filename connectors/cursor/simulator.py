@@ -5,8 +5,9 @@ Use it in-process with ``httpx.Client(transport=sim.transport())`` or over real 
 auth with 401/403 bodies, per-key and per-route fixed-window rate limits with an optional
 ``Retry-After``, range caps, retention, hourly lag, each route's pagination envelope and the
 field quirks of the wire format. Faults (forced statuses, malformed bodies, delays, key
-revocation) are switched on through :class:`Faults` or, for a server in another process,
-``POST /_simulator/faults``.
+revocation, a server that drips its answers, pages that never end, huge pages; see
+:mod:`sim_faults`) are switched on through :class:`Faults` or, for a server in another
+process, ``POST /_simulator/faults``.
 
 Ground truth for tests (:meth:`CursorSimulator.wire_events`,
 :meth:`CursorSimulator.charged_cents`) is computed from exactly the values the API emits:
@@ -43,10 +44,13 @@ from connectors.cursor.sim_faults import (
     PendingFault,
     RateLimiter,
     apply_fault_settings,
+    dripped,
+    endless,
     error_body,
+    padded,
     reason,
 )
-from connectors.cursor.sim_routes import BadRequest, Payload, Window, render_event
+from connectors.cursor.sim_routes import BadRequest, Payload, Window, positive_int, render_event
 from connectors.cursor.sim_team import (
     DAY_MS,
     DEMO_API_KEY,
@@ -213,20 +217,21 @@ class CursorSimulator:
         path = str(environ.get("PATH_INFO") or "/")
         if path.startswith(CONTROL_PREFIX):
             status, headers, body = self._control(method, path, environ)
-        else:
-            delay = self.faults.delay_seconds
-            if delay > 0:
-                time.sleep(delay)
-            status, headers, body = self._serve(method, path, environ)
-            with self._lock:
-                self.calls.append((method, path, status))
-        headers = [
-            *headers,
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-        ]
-        start_response(f"{status} {reason(status)}", headers)
-        return [body]
+            return _respond(start_response, status, headers, body)
+        delay = self.faults.delay_seconds
+        if delay > 0:
+            time.sleep(delay)
+        status, headers, body = self._serve(method, path, environ)
+        with self._lock:
+            self.calls.append((method, path, status))
+        chunks: Iterable[bytes] = [body]
+        length: int | None = len(body)
+        huge, drip = self.faults.huge_page_mb, self.faults.drip_seconds
+        if huge > 0 and status == 200:
+            chunks, length = padded(body, huge), None
+        if drip > 0:
+            chunks = dripped(chunks, drip)
+        return _respond(start_response, status, headers, chunks, length)
 
     def _serve(self, method: str, path: str, environ: WSGIEnvironment) -> Response:
         route = _ROUTES.get(path)
@@ -246,7 +251,16 @@ class CursorSimulator:
         try:
             body = _read_json(environ) if method == "POST" else {}
             with self._lock:
-                payload = route[1](self.team, body, self._window())
+                window = self._window()
+                payload = route[1](self.team, body, window)
+                if self.faults.endless_pages:
+                    handler = route[1]
+                    payload = endless(
+                        path,
+                        payload,
+                        positive_int(body, "page", 1),
+                        lambda page: handler(self.team, {**body, "page": page}, window),
+                    )
         except BadRequest as exc:
             return _json(400, error_body(400, str(exc)))
         data = json.dumps(payload, separators=(",", ":")).encode()
@@ -316,6 +330,25 @@ def _seconds(seconds: float, config: SimulatorConfig) -> str:
     if config.minute_seconds == 60:
         return str(max(1, math.ceil(seconds)))
     return f"{seconds:.3f}"
+
+
+def _respond(
+    start_response: StartResponse,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes | Iterable[bytes],
+    length: int | None = None,
+) -> Iterable[bytes]:
+    """Start the response; a body given as chunks goes out as they come, without a length
+    unless ``length`` says it."""
+    chunks = [body] if isinstance(body, bytes) else body
+    if isinstance(body, bytes):
+        length = len(body)
+    headers = [*headers, ("Content-Type", "application/json")]
+    if length is not None:
+        headers.append(("Content-Length", str(length)))
+    start_response(f"{status} {reason(status)}", headers)
+    return chunks
 
 
 def _json(status: int, payload: Payload) -> Response:

@@ -2,6 +2,13 @@
 
 ``CursorSource`` is what the ledger uses. It asks the client for pages and
 yields provider-neutral records; it keeps no state between calls.
+
+Every pager is bounded (:class:`PageGuard`): it trusts ``hasNextPage`` only while the
+page count the envelope reports agrees (``pagination.numPages`` for usage events,
+``totalPages`` for spend), refuses a count that keeps growing from page to page, and
+reads at most ``ClientOptions.max_pages`` pages of one window in one run. Each breach
+is a :class:`PagingError` raised before the offending page is handed out, so a sync
+keeps the pages before it and resumes at that page next time.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from datetime import datetime, timedelta
 from connectors.cursor import endpoints, transform, wire
 from connectors.cursor.client import CursorAdminClient
 from connectors.cursor.windows import DAY_MS, from_ms, split_window, to_ms
-from connectors.errors import MalformedResponseError
+from connectors.errors import MalformedResponseError, PagingError
 from connectors.records import DailyActivity, MemberSnapshot, MemberSpend, UsageEvent
 
 
@@ -30,6 +37,67 @@ class EventPage:
     events: list[UsageEvent]
 
 
+def _minute(ms: int) -> str:
+    return f"{from_ms(ms):%Y-%m-%d %H:%M}"
+
+
+#: How many times a window's page count may grow while it is read (events may land late).
+MAX_PAGE_COUNT_GROWTHS = 2
+
+
+class PageGuard:
+    """Checks each page of one pager against its own count and the page cap.
+
+    ``what`` names the pager in errors; ``first_page`` is where this run started;
+    ``resumable`` says whether the pages before a breach are stored (usage events) or
+    the whole read is dropped (a snapshot such as spend).
+    """
+
+    def __init__(
+        self, what: str, *, first_page: int, max_pages: int, resumable: bool = True
+    ) -> None:
+        self.what = what
+        self.first_page = first_page
+        self.max_pages = max_pages
+        self.resumable = resumable
+        self.first_count: int | None = None
+        self.count = 0
+        self.growths = 0
+
+    def check(self, page: int, count: int, has_next: bool) -> None:
+        """Raise ``PagingError`` if page ``page`` (saying ``count`` pages) breaks a rule."""
+        if count > 0:
+            if self.first_count is None:
+                self.first_count = count
+            elif count > self.count:
+                self.growths += 1
+            self.count = count
+        read = page - self.first_page + 1
+        if not self.resumable:
+            kept = f"nothing of {self.what} was stored, the next sync reads it again"
+        elif read > 1:
+            kept = f"the {read - 1:,} pages before it are kept and the next sync resumes there"
+        else:
+            kept = f"the next sync reads page {page:,} again"
+        if self.growths > MAX_PAGE_COUNT_GROWTHS:
+            raise PagingError(
+                f"Cursor kept reporting more pages of {self.what}: its page count grew "
+                f"from {self.first_count:,} to {count:,} while pages {self.first_page:,} to "
+                f"{page:,} were read; {kept}."
+            )
+        if has_next and 0 < count <= page:
+            raise PagingError(
+                f"Cursor said page {page:,} of {count:,} of {self.what} had more pages "
+                f"after it; {kept}."
+            )
+        if read > self.max_pages:
+            of = f" of {count:,}" if count else ""
+            raise PagingError(
+                f"Cursor kept reporting more pages of {self.what} (page {page:,}{of}) beyond "
+                f"the {self.max_pages:,} page cap of one run; {kept}."
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class SpendSnapshot:
     cycle_start: datetime
@@ -43,12 +111,16 @@ class CursorSource:
         *,
         events_page_size: int = endpoints.MAX_EVENTS_PAGE_SIZE,
         max_range_days: int = endpoints.MAX_RANGE_DAYS,
+        max_pages: int | None = None,
     ) -> None:
         if not 1 <= events_page_size <= endpoints.MAX_EVENTS_PAGE_SIZE:
             raise ValueError(f"events_page_size must be 1..{endpoints.MAX_EVENTS_PAGE_SIZE}")
         self.client = client
         self.events_page_size = events_page_size
         self.max_range_days = max_range_days
+        self.max_pages = client.options.max_pages if max_pages is None else max_pages
+        if self.max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
 
     def members(self) -> list[MemberSnapshot]:
         return [transform.to_member(m) for m in self.client.get_members().teamMembers]
@@ -77,11 +149,14 @@ class CursorSource:
             # Twins (same millisecond and model) may straddle the page boundary:
             # replay the previous page through the keyer so ordinals stay stable.
             self._read_events(self._events_page(start_ms, end_ms, page - 1), keyer)
+        window = f"usage events from {_minute(start_ms)} to {_minute(end_ms)} UTC"
+        guard = PageGuard(window, first_page=first_page, max_pages=self.max_pages)
         while True:
             response = self._events_page(start_ms, end_ms, page)
-            events = self._read_events(response, keyer)
             num_pages = response.num_pages or math.ceil(response.total / self.events_page_size)
             has_next = response.has_next
+            guard.check(page, num_pages, has_next and bool(response.events))
+            events = self._read_events(response, keyer)
             yield EventPage(start_ms, end_ms, page, num_pages, has_next, events)
             if not has_next or not events:
                 return
@@ -107,8 +182,11 @@ class CursorSource:
     def spend(self) -> SpendSnapshot:
         page, cycle_start_ms = 1, 0
         rows: list[MemberSpend] = []
+        guard = PageGuard("spend", first_page=1, max_pages=self.max_pages, resumable=False)
         while True:
             response = self.client.get_spend(page=page, page_size=endpoints.SPEND_PAGE_SIZE)
+            has_next = page < response.totalPages and bool(response.teamMemberSpend)
+            guard.check(page, response.totalPages, has_next)
             cycle_start_ms = response.subscriptionCycleStart
             rows.extend(
                 transform.to_member_spend(r, cycle_start_ms) for r in response.teamMemberSpend

@@ -128,7 +128,7 @@ class UsageEventsPage:
     events: list[dict[str, Any]]
 
 
-def read_usage_events_page(content: bytes) -> UsageEventsPage:
+def read_usage_events_page(content: bytes | bytearray) -> UsageEventsPage:
     """Parse a page of usage events; ``ValueError`` says what is wrong with it."""
     body = json.loads(content, parse_float=Decimal)
     if not isinstance(body, dict):
