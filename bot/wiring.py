@@ -111,6 +111,8 @@ def bot_services(settings: Settings, engine: Engine) -> BotServices:
         options = ClientOptions(
             base_url=settings.cursor_base_url,
             timeout_seconds=KEY_CHECK_TIMEOUT_SECONDS,
+            deadline_seconds=KEY_CHECK_TIMEOUT_SECONDS,  # a dripping server must not hold it
+            budget_seconds=KEY_CHECK_TIMEOUT_SECONDS,
             max_attempts=1,
         )
         return CursorAccess(options)
