@@ -8,14 +8,15 @@ from slack_sdk import WebClient
 
 from bot import grammar
 from bot.alert_jobs import view_of
-from bot.handlers import Caller, Reply, email_of, text_reply, workspace_for
+from bot.budget_view import visible_open_alerts
+from bot.handlers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.services import BotServices
 from digests.alerts import alerts_list
-from digests.format import dollars
-from ledger.alerting import open_alerts
+from digests.format import dollars, escape
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
 from ledger.models import Budget, Workspace
+from ledger.visibility import visible_budgets
 
 PERIOD_WORDS = {"cycle": "billing cycle", "month": "month", "week": "week", "day": "day"}
 
@@ -24,7 +25,7 @@ def describe(budget: Budget) -> str:
     who = (
         f"<@{budget.subject_user_id}>"
         if budget.subject_user_id
-        else (budget.subject_email or "the team")
+        else escape(budget.subject_email or "the team")
     )
     notify = ", ".join(f"<@{u}>" for u in budget.notify_list) or f"<@{budget.created_by}>"
     if budget.notify_channel_id:
@@ -68,10 +69,12 @@ def set_budget(
     return text_reply(text)
 
 
-def list_all(services: BotServices, caller: Caller) -> Reply:
+def list_all(services: BotServices, client: WebClient, caller: Caller) -> Reply:
+    """The budgets the caller may see: the team's, and people's as the policy allows."""
     workspace = workspace_for(services, caller)
+    viewer = viewer_for(services, client, caller, workspace)
     with session_scope(services.engine) as session:
-        budgets = list_budgets(session, workspace)
+        budgets = visible_budgets(viewer, list_budgets(session, workspace))
         lines = [describe(b) for b in budgets]
     if not lines:
         return text_reply("No budgets yet: `/spend budget set cursor $5000 at 50,80,100`.")
@@ -85,9 +88,10 @@ def remove(services: BotServices, caller: Caller, command: grammar.BudgetRemove)
     return text_reply(f"Budget {budget.id} removed.")
 
 
-def list_alerts(services: BotServices, caller: Caller) -> Reply:
+def list_alerts(services: BotServices, client: WebClient, caller: Caller) -> Reply:
+    """Open alerts the caller may see: the team's, and people's as the policy allows."""
     workspace = workspace_for(services, caller)
-    assert workspace.id is not None
+    viewer = viewer_for(services, client, caller, workspace)
     with session_scope(services.engine) as session:
-        views = [view_of(alert) for alert in open_alerts(session, workspace.id)]
+        views = [view_of(alert) for alert in visible_open_alerts(session, workspace, viewer)]
     return Reply(alerts_list(views, workspace.timezone))

@@ -1,4 +1,9 @@
-"""Budget and alert lines for digests and `/spend cursor status`."""
+"""Budget and alert lines for digests, App Home and `/spend cursor status`.
+
+Only what ``viewer`` may see (``ledger.visibility``): a member sees team budgets and
+alerts and their own, a channel the team's only. Lines are plain text (they carry
+emails): escape them where they go into mrkdwn.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ from sqlmodel import Session
 
 from digests.alerts import budget_line
 from ledger.alerting import budget_status, open_alerts
-from ledger.models import Workspace
+from ledger.models import Alert, Workspace
+from ledger.visibility import Viewer, may_see_budget, visible_alerts
 
 
-def budget_lines(session: Session, workspace: Workspace, now: datetime) -> tuple[str, ...]:
+def budget_lines(
+    session: Session, workspace: Workspace, now: datetime, viewer: Viewer
+) -> tuple[str, ...]:
     return tuple(
         budget_line(
             subject=status.budget.subject_email or "Team",
@@ -23,12 +31,18 @@ def budget_lines(session: Session, workspace: Workspace, now: datetime) -> tuple
             projected_day=status.projected_day,
         )
         for status in budget_status(session, workspace, now=now)
-        if status.budget.enabled
+        if status.budget.enabled and may_see_budget(viewer, status.budget)
     )
 
 
-def alert_lines(session: Session, workspace: Workspace) -> tuple[str, ...]:
+def visible_open_alerts(session: Session, workspace: Workspace, viewer: Viewer) -> list[Alert]:
+    """Open and snoozed alerts the viewer may see, newest first."""
     assert workspace.id is not None
+    return visible_alerts(viewer, open_alerts(session, workspace.id))
+
+
+def alert_lines(session: Session, workspace: Workspace, viewer: Viewer) -> tuple[str, ...]:
     return tuple(
-        f"{alert.title} ({alert.status})" for alert in open_alerts(session, workspace.id, limit=20)
+        f"{alert.title} ({alert.status})"
+        for alert in visible_open_alerts(session, workspace, viewer)
     )

@@ -27,6 +27,7 @@ from ledger.deliveries import Claim
 from ledger.digest_data import digest_inputs
 from ledger.models import DigestSchedule, ScheduleStatus, Workspace
 from ledger.queries import scope_for
+from ledger.visibility import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,15 @@ def render_digest(
     services: BotServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
 ) -> Rendered:
     now = services.clock()
+    # A digest goes to a channel: team figures, and people's only where the policy says all.
+    viewer = Viewer.channel(workspace.visibility)
     with session_scope(services.engine) as session:
         scope = scope_for(session, workspace)
-        inputs = digest_inputs(session, scope, today=today, top=top, now=now)
+        inputs = digest_inputs(session, scope, today=today, top=top, now=now, viewer=viewer)
         inputs = replace(
             inputs,
-            budget_lines=budget_lines(session, workspace, now),
-            alert_lines=alert_lines(session, workspace),
+            budget_lines=budget_lines(session, workspace, now, viewer),
+            alert_lines=alert_lines(session, workspace, viewer),
         )
     message = render_blocks(compose(inputs))
     if not chart:

@@ -17,8 +17,8 @@ from bot.budget_view import alert_lines, budget_lines
 from bot.operations import report_for
 from bot.services import BotServices
 from digests.blocks import Button, Message, actions, section
-from digests.format import local_time
-from digests.slack_reports import Audience, report_csv, report_message
+from digests.format import escape, local_time
+from digests.slack_reports import report_csv, report_message
 from ledger.accounts import (
     find_connection,
     get_or_create_workspace,
@@ -27,7 +27,8 @@ from ledger.accounts import (
     set_visibility,
 )
 from ledger.db import session_scope
-from ledger.models import Connection, Member, SyncRun, SyncState, Visibility, Workspace
+from ledger.models import Connection, Member, SyncRun, SyncState, Workspace
+from ledger.visibility import Viewer, may_see_person
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,24 @@ def email_of(services: BotServices, client: WebClient, caller: Caller, user_id: 
     return services.directory.person(client, caller.team_id, user_id).email
 
 
+def viewer_for(
+    services: BotServices, client: WebClient, caller: Caller, workspace: Workspace | None = None
+) -> Viewer:
+    """The caller as a viewer: what they may see is ``ledger.visibility``'s rule."""
+    workspace = workspace or workspace_for(services, caller)
+    return Viewer.person(
+        email_of(services, client, caller, caller.user_id),
+        is_admin=is_admin(services, client, caller),
+        policy=workspace.visibility,
+    )
+
+
 def handle_query(
     services: BotServices, client: WebClient, caller: Caller, query: grammar.SpendQuery
 ) -> Reply:
     workspace = workspace_for(services, caller)
-    admin = is_admin(services, client, caller)
-    own_email = email_of(services, client, caller, caller.user_id)
+    viewer = viewer_for(services, client, caller, workspace)
+    own_email = viewer.email
     subject = query.email
     if query.me:
         if own_email is None:
@@ -105,8 +118,7 @@ def handle_query(
         subject = email_of(services, client, caller, query.user_id)
         if subject is None:
             return text_reply(f"I could not find an email for <@{query.user_id}> in Slack.")
-    own_only = workspace.visibility == Visibility.OWN and not admin
-    if own_only and subject is not None and subject != own_email:
+    if not may_see_person(viewer, subject):
         return text_reply(
             "In this workspace members see their own spend and team totals only. "
             "Try `/spend me` or `/spend cursor`."
@@ -121,19 +133,19 @@ def handle_query(
         provider=query.provider,
         cache=services.reports,
     )
-    audience = Audience(viewer_email=own_email, own_rows_only=own_only)
-    message = report_message(report, audience=audience, top=query.top)
+    message = report_message(report, viewer=viewer, top=query.top)
     csv_file = None
     if query.csv:
         name = (
             f"{report.provider}-{report.period.start}-{report.period.end}-by-{report.by.value}.csv"
         )
-        csv_file = (name, report_csv(report, audience))
+        csv_file = (name, report_csv(report, viewer))
     return Reply(message, public=query.public, csv=csv_file)
 
 
-def handle_status(services: BotServices, caller: Caller) -> Reply:
+def handle_status(services: BotServices, caller: Caller, client: WebClient) -> Reply:
     workspace = workspace_for(services, caller)
+    viewer = viewer_for(services, client, caller, workspace)
     now = services.clock()
     with session_scope(services.engine) as session:
         connection = find_connection(session, workspace, "cursor")
@@ -148,7 +160,7 @@ def handle_status(services: BotServices, caller: Caller) -> Reply:
     synced_to = state.events_synced_to if state else None
     unsynced = (now - synced_to) if synced_to else None
     lines = [
-        f"*Cursor connection:* {connection.status} (key {connection.key_hint}, "
+        f"*Cursor connection:* {connection.status} (key {escape(connection.key_hint)}, "
         f"connected by <@{connection.connected_by}> on {connection.connected_at.date()})",
         f"*Last successful sync:* {local_time(connection.last_success_at, tz)}",
         f"*Data synced up to:* {local_time(synced_to, tz)}",
@@ -157,14 +169,14 @@ def handle_status(services: BotServices, caller: Caller) -> Reply:
         + (str(connection.history_start.date()) if connection.history_start else "unknown"),
     ]
     with session_scope(services.engine) as session:
-        budgets = budget_lines(session, workspace, now)
-        alerts = alert_lines(session, workspace)
+        budgets = budget_lines(session, workspace, now, viewer)
+        alerts = alert_lines(session, workspace, viewer)
     if budgets:
-        lines.append("*Budgets:*\n" + "\n".join(f"• {line}" for line in budgets))
+        lines.append("*Budgets:*\n" + "\n".join(f"• {escape(line)}" for line in budgets))
     if alerts:
         lines.append(f"*Open alerts ({len(alerts)}):* see `/spend alerts`")
     if last_run is not None and last_run.status == "failed":
-        lines.append(f"*Last run failed:* {last_run.error}")
+        lines.append(f"*Last run failed:* {escape(last_run.error)}")
     if unsynced is not None and unsynced > timedelta(days=2):
         lines.append(
             f":warning: {unsynced.days} days are not synced yet. Cursor keeps only a short window "

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from digests.blocks import Button, Message, actions, context, escape, section
-from digests.format import dollars, local_time
+from digests.blocks import Button, Message, actions, context, section
+from digests.format import dollars, escape, local_time
 
 ACK = "alert_ack"
 SNOOZE_DAY = "alert_snooze_1d"
@@ -91,9 +91,9 @@ def alerts_message(alerts: Sequence[AlertView], timezone: str) -> Message:
     if len(alerts) > len(shown):
         blocks.append(context(f"… and {len(alerts) - len(shown)} more: see `/spend alerts`."))
     if len(alerts) == 1:
-        text = alerts[0].title
+        text = escape(alerts[0].title)
     else:
-        text = f"{len(alerts)} spend alerts: " + "; ".join(a.title for a in shown[:3])
+        text = f"{len(alerts)} spend alerts: " + "; ".join(escape(a.title) for a in shown[:3])
     return Message(text=text, blocks=blocks)
 
 
@@ -119,7 +119,10 @@ def budget_line(
     percent: Decimal,
     projected_day: date | None,
 ) -> str:
-    """``Team (month): $412.00 of $500.00 (82%), over by Nov 27 at this pace``."""
+    """``Team (month): $412.00 of $500.00 (82%), over by Nov 27 at this pace``.
+
+    Plain text (the subject may be an email): escape it where it goes into mrkdwn.
+    """
     line = (
         f"{subject} ({period}): {dollars(spent_cents)} of {dollars(amount_cents)} ({percent:.0f}%)"
     )

@@ -2,6 +2,8 @@
 
 Slack's limits (50 blocks a message, 3,000 characters a section text) are
 enforced here, so that no caller can produce a message Slack would refuse.
+Data in mrkdwn is escaped with ``escape`` (from ``digests.format``, re-exported here);
+``code_lines`` escapes its lines itself.
 """
 
 from __future__ import annotations
@@ -19,16 +21,27 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from digests.format import escape, escape_code
+
+__all__ = [
+    "Block",
+    "Button",
+    "Message",
+    "actions",
+    "code_lines",
+    "context",
+    "divider",
+    "escape",
+    "fields_section",
+    "header",
+    "section",
+]
+
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
 
 Block = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    """Slack's mrkdwn escaping for data shown in messages."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def header(text: str) -> Block:
@@ -70,10 +83,15 @@ def actions(*buttons: Button, block_id: str | None = None) -> Block:
 
 
 def code_lines(lines: list[str], *, budget: int = MAX_SECTION_CHARS) -> tuple[str, int]:
-    """As many lines as fit in one preformatted section; returns (text, lines kept)."""
+    """As many lines as fit in one preformatted section; returns (text, lines kept).
+
+    ``lines`` are plain text (align them before): each is escaped here for a code block,
+    so that no data can mention, link or close the block.
+    """
     kept: list[str] = []
-    size = 6  # the fences
-    for line in lines:
+    size = 8  # the fences and their line ends
+    for raw in lines:
+        line = escape_code(raw)
         if size + len(line) + 1 > budget:
             break
         kept.append(line)

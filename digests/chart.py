@@ -80,7 +80,10 @@ def _label_date(day: date) -> str:
 
 
 def _short_label(model: str) -> str:
-    return model if len(model) <= LABEL_CHARS else model[: LABEL_CHARS - 1] + "…"
+    """A legend label: short, and shown as typed (a ``$`` pair would be read as mathtext,
+    and a model name that is bad mathtext would fail the whole chart)."""
+    short = model if len(model) <= LABEL_CHARS else model[: LABEL_CHARS - 1] + "…"
+    return short.replace("$", r"\$")
 
 
 def _axis_dollars(value: float, _position: float) -> str:

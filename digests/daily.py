@@ -3,9 +3,11 @@
 ``compose`` turns query results into a ``Digest`` (figures, comparisons, a forecast,
 top lists and health notes, nothing formatted yet). The renderings format it:
 
-- ``render_text``: the terminal (``templates/daily.txt.j2``),
+- ``render_text``: the terminal (``templates/daily.txt.j2``), every data value with its
+  control characters made visible (``digests.format.printable``),
 - ``render_blocks``: a Slack message whose mrkdwn comes from ``templates/daily_*.md.j2``,
-  every data value Slack-escaped on the way out, within Block Kit's limits,
+  every data value Slack-escaped on the way out (``digests.format.escape``, applied by the
+  template environment to every ``{{ … }}``), within Block Kit's limits,
 - ``render_json``: the stable JSON of ``stackspend digest preview --format json``.
 
 Health comes first: a revoked, failing or disconnected connection, or data older
@@ -25,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from digests.blocks import MAX_SECTION_CHARS, Block, Message, context, escape, header, section
-from digests.format import compact, dollars, json_cents, local_time
+from digests.blocks import MAX_SECTION_CHARS, Block, Message, context, header, section
+from digests.format import compact, dollars, escape, json_cents, local_time, printable
 from ledger.digest_data import TRAILING_DAYS, DigestInputs
 from ledger.models import ConnectionStatus
 from ledger.queries import Row
@@ -152,6 +154,8 @@ class Digest:
     top_models: TopList
     budget_lines: tuple[str, ...]
     alert_lines: tuple[str, ...]
+    #: Per-person spend is left out (the readers may not all see it): no top users.
+    people_hidden: bool
     as_of: datetime | None
     last_success_at: datetime | None
     history_start: datetime | None
@@ -408,6 +412,7 @@ def compose(inputs: DigestInputs, *, top: int | None = None) -> Digest:
         top_models=_top_list(inputs.top_models, inputs.model_count, ctd.cents, top),
         budget_lines=_capped(inputs.budget_lines, "budgets"),
         alert_lines=_capped(inputs.alert_lines, "open alerts"),
+        people_hidden=inputs.people_hidden,
         as_of=inputs.as_of,
         last_success_at=inputs.last_success_at,
         history_start=inputs.history_start,
@@ -437,13 +442,10 @@ def _share(value: Decimal, total: Decimal) -> str:
     return _whole_percent(_percent(value, total))
 
 
-def _slack_finalize(value: object) -> str:
-    """Every ``{{ … }}`` of a Slack template is data: escaped for mrkdwn on the way out."""
-    return escape(value if isinstance(value, str) else str(value))
-
-
 @functools.cache
 def _environment(slack: bool) -> Environment:
+    """Every ``{{ … }}`` of a template is data, escaped on the way out: for Slack mrkdwn
+    (``.md.j2``) or for a terminal (``.txt.j2``). Literal template text is not."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=False,
@@ -451,7 +453,7 @@ def _environment(slack: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         undefined=StrictUndefined,
-        finalize=_slack_finalize if slack else None,
+        finalize=escape if slack else printable,
     )
     env.filters.update(
         dollars=dollars,
@@ -586,6 +588,7 @@ def render_json(digest: Digest) -> dict[str, Any]:
         "top_models": _top_json(digest.top_models),
         "budget_lines": list(digest.budget_lines),
         "alert_lines": list(digest.alert_lines),
+        "people_hidden": digest.people_hidden,
         "connection_status": digest.connection_status,
         "as_of": _instant(digest.as_of),
         "last_success_at": _instant(digest.last_success_at),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from digests.format import bar, compact, dollars, json_cents, local_time, share
+from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
 from ledger.queries import Report
 
 PROVIDER_NAMES = {"cursor": "Cursor"}
@@ -47,10 +47,13 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def report_text(report: Report, *, limit: int = 25) -> str:
-    """A readable terminal report: totals, split, bars per row, freshness."""
+    """A readable terminal report: totals, split, bars per row, freshness.
+
+    Data (emails, model names) is shown with its control characters made visible.
+    """
     totals = report.totals
     provider = PROVIDER_NAMES.get(report.provider, report.provider)
-    who = f" for {report.user}" if report.user else ""
+    who = f" for {printable(report.user)}" if report.user else ""
     lines = [
         f"{provider} spend{who}: {report.period.label} "
         f"({report.period.start} to {report.period.end}, {report.timezone})",
@@ -65,7 +68,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
     width = max((len(row.key) for row in report.rows[:limit]), default=0)
     for row in report.rows[:limit]:
         lines.append(
-            f"  {row.key:<{width}}  {dollars(row.cents):>11}  "
+            f"  {printable(row.key):<{width}}  {dollars(row.cents):>11}  "
             f"{share(row.cents, totals.cents):>4}  {bar(row.cents, largest)}"  # type: ignore[arg-type]
         )
     if len(report.rows) > limit:

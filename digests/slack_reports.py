@@ -1,51 +1,45 @@
-"""Spend reports as Slack messages: totals, split, rows with small text bars."""
+"""Spend reports as Slack messages: totals, split, rows with small text bars.
+
+What a viewer may see is ``ledger.visibility``'s rule; every value from Cursor or Slack
+(emails, model names, a timezone) is escaped for mrkdwn, code blocks or CSV on the way out.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from decimal import Decimal
 
 from digests.blocks import (
+    MAX_SECTION_CHARS,
     Button,
     Message,
     actions,
     code_lines,
     context,
-    escape,
     fields_section,
     section,
 )
-from digests.format import bar, compact, dollars, local_time, share
+from digests.format import bar, compact, csv_text, dollars, escape, local_time, share
 from ledger.queries import Report, Row
+from ledger.visibility import Viewer, is_own, visible_person_rows
 
 PROVIDER_NAMES = {"cursor": "Cursor"}
 DEFAULT_TOP = 10
+_CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class Audience:
-    """Who sees the report: which rows they may see and what to call them."""
-
-    #: Email of the viewer, if known; their own row is marked.
-    viewer_email: str | None = None
-    #: When set, only the viewer's own row of a by-user breakdown is shown.
-    own_rows_only: bool = False
-
-
-def _row_label(row: Row, audience: Audience) -> str:
-    if audience.viewer_email and row.key == audience.viewer_email:
+def _row_label(row: Row, report: Report, viewer: Viewer | None) -> str:
+    if viewer is not None and report.by.value == "user" and is_own(viewer, row.key):
         return f"{row.key} (you)"
     return row.key
 
 
-def visible_rows(report: Report, audience: Audience) -> tuple[list[Row], int]:
-    """Rows the audience may see, and how many others were folded away."""
-    if audience.own_rows_only and report.by.value == "user" and report.user is None:
-        own = [r for r in report.rows if r.key == audience.viewer_email]
-        return own, len(report.rows) - len(own)
-    return report.rows, 0
+def visible_rows(report: Report, viewer: Viewer | None) -> tuple[list[Row], int]:
+    """Rows the viewer may see, and how many others were folded away (None: every row)."""
+    if viewer is not None and report.by.value == "user" and report.user is None:
+        return visible_person_rows(viewer, report.rows)
+    return list(report.rows), 0
 
 
 def _title(report: Report) -> str:
@@ -55,21 +49,26 @@ def _title(report: Report) -> str:
 
 
 def report_message(
-    report: Report, *, audience: Audience | None = None, top: int | None = None
+    report: Report, *, viewer: Viewer | None = None, top: int | None = None
 ) -> Message:
-    audience = audience or Audience()
+    """The report for ``viewer`` (None: every row, for admins' and the CLI's own use)."""
     totals = report.totals
-    rows, folded = visible_rows(report, audience)
+    rows, folded = visible_rows(report, viewer)
     limit = top or DEFAULT_TOP
     shown = rows[:limit]
     largest = shown[0].cents if shown else Decimal(0)
-    width = min(max((len(_row_label(r, audience)) for r in shown), default=0), 40)
+    labels = [_row_label(r, report, viewer)[:40] for r in shown]
+    width = max((len(label) for label in labels), default=0)
+    # Aligned as plain text; code_lines escapes each line for the code block.
     lines = [
-        f"{_row_label(r, audience)[:40]:<{width}}  {dollars(r.cents):>11}  "
+        f"{label:<{width}}  {dollars(r.cents):>11}  "
         f"{share(r.cents, totals.cents):>4}  {bar(r.cents, largest, 10)}"
-        for r in shown
+        for label, r in zip(labels, shown, strict=True)
     ]
-    table, kept = code_lines(lines or ["(no usage in this period)"])
+    heading = f"*By {report.by.value}*\n"
+    table, kept = code_lines(
+        lines or ["(no usage in this period)"], budget=MAX_SECTION_CHARS - len(heading)
+    )
     more = len(rows) - (kept if lines else 0)
     blocks = [
         section(
@@ -86,7 +85,7 @@ def report_message(
                 f"{compact(totals.output_tokens)}",
             ]
         ),
-        section(f"*By {report.by.value}*\n{table}"),
+        section(heading + table),
     ]
     notes = []
     if more > 0:
@@ -102,20 +101,33 @@ def report_message(
         freshness += f" · history since {report.history_start.date()}"
     blocks.append(context(freshness, *notes))
     text = (
-        f"{_title(report)}: {dollars(totals.cents)} ({report.period.start} to {report.period.end})"
+        f"{escape(_title(report))}: {dollars(totals.cents)} "
+        f"({report.period.start} to {report.period.end})"
     )
     return Message(text=text, blocks=blocks)
 
 
-def report_csv(report: Report, audience: Audience | None = None) -> str:
-    """Every visible row as CSV (cents as dollars with two decimals)."""
-    rows, _ = visible_rows(report, audience or Audience())
+def report_csv(report: Report, viewer: Viewer | None = None) -> str:
+    """Every row the viewer may see as CSV (cents as dollars with two decimals).
+
+    Text cells (the key: an email, a model name) are quoted and never start a formula
+    (``csv_text``); the figures are written as numbers, negative ones included.
+    """
+    rows, _ = visible_rows(report, viewer)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([report.by.value, "dollars", "events", "input_tokens", "output_tokens"])
+    csv.writer(out).writerow(
+        [report.by.value, "dollars", "events", "input_tokens", "output_tokens"]
+    )
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
     for row in rows:
         writer.writerow(
-            [row.key, f"{row.cents / 100:.2f}", row.events, row.input_tokens, row.output_tokens]
+            [
+                csv_text(row.key),
+                (row.cents / 100).quantize(_CENT),
+                row.events,
+                row.input_tokens,
+                row.output_tokens,
+            ]
         )
     return out.getvalue()
 

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from connectors.records import KindClass
 from ledger.periods import Cycle, month_before
 from ledger.queries import ROLLUPS, Row, Scope, Totals, current_cycle, freshness
+from ledger.visibility import Viewer, sees_everyone
 
 #: Days of spend by model the digest's chart shows (ending yesterday).
 CHART_DAYS = 30
@@ -75,6 +76,8 @@ class DigestInputs:
     history_start: datetime | None
     budget_lines: tuple[str, ...] = ()
     alert_lines: tuple[str, ...] = ()
+    #: Per-person spend is left out for the digest's readers: ``top_users`` is empty.
+    people_hidden: bool = False
 
     @property
     def yesterday(self) -> date:
@@ -289,11 +292,15 @@ def digest_inputs(
     today: date,
     top: int = 5,
     now: datetime | None = None,
+    viewer: Viewer | None = None,
 ) -> DigestInputs:
     """Read what the digest for local day ``today`` needs (it reports on today - 1).
 
     ``now`` is the instant freshness is judged against; it defaults to the start of
     ``today`` in the workspace's timezone. Callers that know the time should pass it.
+    ``viewer`` is who reads the digest (a channel, for posted digests): when they may not
+    see every person's spend (``ledger.visibility``), no per-person figure is read at all.
+    None reads everything (an admin's or the terminal's own preview).
     """
     tz = scope.tz
     yesterday = today - timedelta(days=1)
@@ -309,7 +316,11 @@ def digest_inputs(
     in_cycle = [cell for cell in cells if cell.day >= cycle.start]
     daily = _daily(cells)
     top_models, model_count = _model_rows(in_cycle, top)
-    top_users, user_count = _top(session, scope, cycle.start, yesterday, "user_email", top)
+    people_hidden = viewer is not None and not sees_everyone(viewer)
+    top_users: tuple[Row, ...] = ()
+    user_count = 0
+    if not people_hidden:
+        top_users, user_count = _top(session, scope, cycle.start, yesterday, "user_email", top)
 
     last_cycle_end = min(cycle.previous_start + elapsed, cycle.start - timedelta(days=1))
     last_point = _sum_cents(session, scope, cycle.previous_start, last_cycle_end)
@@ -341,4 +352,5 @@ def digest_inputs(
         failing_since=connection.failing_since,
         as_of=as_of,
         history_start=history_start,
+        people_hidden=people_hidden,
     )

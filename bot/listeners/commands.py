@@ -131,7 +131,7 @@ def _dispatch(
     if isinstance(command, grammar.SpendQuery):
         return handlers.handle_query(services, client, caller, command)
     if isinstance(command, grammar.Status):
-        return handlers.handle_status(services, caller)
+        return handlers.handle_status(services, caller, client)
     if isinstance(command, grammar.Disconnect):
         handlers.workspace_for(services, caller)
         return handlers.disconnect_prompt()
@@ -162,9 +162,9 @@ def _dispatch(
     if isinstance(command, grammar.BudgetSet):
         return budget_commands.set_budget(services, client, caller, command)
     if isinstance(command, grammar.BudgetList):
-        return budget_commands.list_all(services, caller)
+        return budget_commands.list_all(services, client, caller)
     if isinstance(command, grammar.BudgetRemove):
         return budget_commands.remove(services, caller, command)
     if isinstance(command, grammar.AlertsList):
-        return budget_commands.list_alerts(services, caller)
+        return budget_commands.list_alerts(services, client, caller)
     return handlers.text_reply(grammar.HELP_TEXT)

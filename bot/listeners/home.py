@@ -1,4 +1,5 @@
-"""The App Home tab: your spend this cycle, the team's, connection health, quick buttons."""
+"""The App Home tab: your spend this cycle, the team's, the budgets you may see, connection
+health, quick buttons. What a person may see is ``ledger.visibility``'s rule."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import handlers
+from bot.budget_view import budget_lines
 from bot.handlers import Caller
 from bot.operations import report_for
 from bot.services import BotServices
 from digests.blocks import context, divider, header, section
-from digests.format import dollars, local_time
+from digests.format import dollars, escape, local_time
 from digests.slack_reports import quick_actions
 from ledger.accounts import LedgerError, find_connection
 from ledger.db import session_scope
@@ -34,7 +36,8 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
         )
         return {"type": "home", "blocks": blocks}
     now = services.clock()
-    email = handlers.email_of(services, client, caller, caller.user_id)
+    viewer = handlers.viewer_for(services, client, caller, workspace)
+    email = viewer.email
     team = report_for(
         services.engine,
         workspace_ref=workspace.slack_team_id,
@@ -60,7 +63,12 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
         f"(on-demand {dollars(team.totals.on_demand_cents)})"
     )
     if team.rows:
-        lines.append("*Top model:* " + f"{team.rows[0].key} ({dollars(team.rows[0].cents)})")
+        top = team.rows[0]
+        lines.append(f"*Top model:* {escape(top.key)} ({dollars(top.cents)})")
+    with session_scope(services.engine) as session:
+        budgets = budget_lines(session, workspace, now, viewer)
+    if budgets:
+        lines.append("*Budgets:*\n" + "\n".join(f"• {escape(line)}" for line in budgets))
     blocks += [
         section("\n".join(lines)),
         context(

@@ -70,6 +70,9 @@ class SimulatorConfig:
     included_allowance_cents: float = 2000.0
     events_per_user_day: float = 30.0
     api_keys: dict[str, str] = field(default_factory=lambda: {DEMO_API_KEY: "admin"})
+    #: Models served under other names ({simulated name: name on the wire}), e.g. hostile
+    #: ones for escaping tests. Applied after generation: prices and draws are unchanged.
+    model_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +269,9 @@ def build_team(config: SimulatorConfig, anchor: datetime) -> Team:
         mine.sort(key=attrgetter("ts"))
         _assign_kinds(mine, boundaries, config.included_allowance_cents)
         events.extend(mine)
+    if config.model_names:
+        for event in events:
+            event.model = config.model_names.get(event.model, event.model)
     return Team(config, anchor_ms, members, EventStore(events, len(members)))
 
 
