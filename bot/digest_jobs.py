@@ -25,6 +25,7 @@ from ledger.accounts import LedgerError, find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.digest_data import digest_inputs
+from ledger.lease import SyncAlreadyRunning
 from ledger.models import DigestSchedule, ScheduleStatus, Workspace
 from ledger.queries import scope_for
 from ledger.visibility import Viewer
@@ -215,20 +216,31 @@ class DigestSender:
         )
 
     def _refresh_if_stale(self, workspace: Workspace, now: datetime) -> None:
+        """Sync first when the data is old; if a sync already runs, send on what is there
+        (the digest's freshness line says how old it is)."""
         with session_scope(self.services.engine) as session:
             connection = find_connection(session, workspace, "cursor", required=False)
         if connection is None or connection.id is None or connection.status == "revoked":
             return
         if connection.last_success_at is None or now - connection.last_success_at > FRESHNESS:
-            sync_one(
-                self.services.engine,
-                connection_id=connection.id,
-                access=self.services.cursor_access(),
-                box=self.services.box,
-                now=now,
-                trigger="digest",
-                options=self.services.sync_options,
-            )
+            try:
+                sync_one(
+                    self.services.engine,
+                    connection_id=connection.id,
+                    access=self.services.cursor_access(),
+                    box=self.services.box,
+                    now=now,
+                    trigger="digest",
+                    options=self.services.sync_options,
+                    stop=self.services.stopping,
+                )
+            except SyncAlreadyRunning as busy:
+                logger.info(
+                    "digest for %s sent without its pre-sync: a %s sync has run since %s",
+                    workspace.slack_team_id,
+                    busy.trigger,
+                    busy.since.isoformat(timespec="seconds"),
+                )
 
     @staticmethod
     def _post(client: WebClient, channel: str, key: str, rendered: Rendered) -> str:

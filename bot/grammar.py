@@ -19,6 +19,7 @@ from functools import cache
 from typing import TypeAlias
 from zoneinfo import available_timezones
 
+from digests.format import escape
 from ledger.periods import PERIOD_USAGE, PeriodError, parse_period
 
 SECRET_ADVICE = (
@@ -725,13 +726,14 @@ def _is_markup(token: str) -> bool:
 
 
 def _shown(token: str) -> str:
-    """How a word is echoed in a message: Slack labels dropped, short, no backticks."""
+    """How a word is echoed in a message: Slack labels dropped, short, no backticks, and
+    escaped for mrkdwn (`<!channel>` typed by someone is shown, never acted on)."""
     if user_id := _user_id(token):
         return f"<@{user_id}>"
     if channel_id := _channel_id(token):
         return f"<#{channel_id}>"
     shown = _email(token) or token.replace("`", "'")
-    return shown if len(shown) <= 40 else f"{shown[:39]}…"
+    return escape(shown if len(shown) <= 40 else f"{shown[:39]}…")
 
 
 def _closest(word: str, options: Iterable[str]) -> str | None:

@@ -27,7 +27,8 @@ from ledger.accounts import (
     set_visibility,
 )
 from ledger.db import session_scope
-from ledger.models import Connection, Member, SyncRun, SyncState, Workspace
+from ledger.lease import current_holder, wall_clock
+from ledger.models import Connection, ConnectionStatus, Member, SyncRun, SyncState, Workspace
 from ledger.visibility import Viewer, may_see_person
 
 
@@ -156,6 +157,7 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
             .where(SyncRun.connection_id == connection.id)
             .order_by(col(SyncRun.started_at).desc())
         ).first()
+        running = current_holder(session, connection.id, wall_clock())
     tz = workspace.timezone
     synced_to = state.events_synced_to if state else None
     unsynced = (now - synced_to) if synced_to else None
@@ -164,7 +166,7 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
         f"connected by <@{connection.connected_by}> on {connection.connected_at.date()})",
         f"*Last successful sync:* {local_time(connection.last_success_at, tz)}",
         f"*Data synced up to:* {local_time(synced_to, tz)}",
-        f"*Next scheduled sync:* {_next_sync(connection, tz)}",
+        f"*Next scheduled sync:* {next_sync_text(services, connection, tz)}",
         "*History starts:* "
         + (str(connection.history_start.date()) if connection.history_start else "unknown"),
     ]
@@ -175,6 +177,10 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
         lines.append("*Budgets:*\n" + "\n".join(f"• {escape(line)}" for line in budgets))
     if alerts:
         lines.append(f"*Open alerts ({len(alerts)}):* see `/spend alerts`")
+    if running is not None:
+        lines.append(
+            f"*Syncing now:* since {local_time(running.acquired_at, tz)} ({running.trigger})"
+        )
     if last_run is not None and last_run.status == "failed":
         lines.append(f"*Last run failed:* {escape(last_run.error)}")
     if unsynced is not None and unsynced > timedelta(days=2):
@@ -185,10 +191,22 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
     return Reply(Message(text="Cursor connection status", blocks=[section("\n".join(lines))]))
 
 
-def _next_sync(connection: Connection, tz: str) -> str:
-    if connection.last_success_at is None:
-        return "as soon as the scheduler runs"
-    return local_time(connection.last_success_at + timedelta(hours=24), tz)
+def next_sync_text(services: BotServices, connection: Connection, tz: str) -> str:
+    """The next sync as the running scheduler has it, or why there is none."""
+    if connection.status == ConnectionStatus.DISCONNECTED:
+        return "none: Cursor is disconnected (`/spend cursor connect` to start again)"
+    if connection.status == ConnectionStatus.REVOKED:
+        return "none: Cursor rejected the key; connect a new one with `/spend cursor connect`"
+    if not services.jobs.running:
+        return "none: the scheduler is not running in this process (`stackspend serve` runs it)"
+    assert connection.id is not None
+    moment = services.jobs.next_sync_at(connection.id)
+    if moment is None:
+        services.jobs.reconcile()  # a job missing is a bug: repair it, then report what is
+        moment = services.jobs.next_sync_at(connection.id)
+    if moment is None:
+        return "none: the scheduler has no sync job for this connection (see the logs)"
+    return local_time(moment, tz)
 
 
 def sync_allowed(services: BotServices, caller: Caller) -> tuple[int | None, str | None]:
@@ -198,6 +216,13 @@ def sync_allowed(services: BotServices, caller: Caller) -> tuple[int | None, str
     with session_scope(services.engine) as session:
         connection = find_connection(session, workspace, "cursor")
         assert connection is not None and connection.id is not None
+        running = current_holder(session, connection.id, wall_clock())
+        if running is not None:
+            since = local_time(running.acquired_at, workspace.timezone)
+            return None, (
+                f"A sync has been running since {since} ({running.trigger}); "
+                "its result will show in `/spend cursor status`."
+            )
         recent = session.exec(
             select(SyncRun)
             .where(
@@ -225,6 +250,8 @@ def handle_settings(
         assert stored is not None
         if isinstance(command, grammar.SetTimezone):
             rebuilt = set_timezone(session, stored, command.zone)
+            session.commit()
+            services.jobs.reconcile()  # digests fire at local times: their triggers change
             return text_reply(
                 f"Reports now use *{stored.timezone}*; "
                 f"{rebuilt:,} events were re-bucketed by local day."

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.operations import sync_one
 from bot.services import BotServices
-from digests.format import local_time
+from digests.format import escape, local_time
 from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning
 from ledger.models import Connection, Workspace
@@ -41,7 +41,7 @@ def outcome_text(outcome: SyncOutcome, now: datetime) -> str:
         days = history_days(outcome, now)
         history = f" Cursor returned {days} days of history." if days is not None else ""
         return f":white_check_mark: Cursor {outcome.summary()}.{history}"
-    return f":x: Cursor {outcome.summary()}"
+    return f":x: Cursor {escape(outcome.summary())}"  # the error may quote Cursor's words
 
 
 def run_sync_and_report(

@@ -141,6 +141,13 @@ def test_a_hostile_slack_profile_email_is_escaped_where_it_is_shown(bot: Harness
 # -- rule by rule --------------------------------------------------------------------------------
 
 
+def test_text_typed_after_spend_is_echoed_escaped_never_as_a_mention(bot: Harness) -> None:
+    response, _ = bot.command("cursor <!channel> <https://evil.test|click>")
+    text = response.body
+    assert "<!channel>" not in text and "<https://evil.test" not in text
+    assert "&lt;!channel&gt;" in text or "&lt;https://evil.test" in text
+
+
 def test_mrkdwn_escaping_turns_mentions_links_and_entities_into_plain_text() -> None:
     assert escape("<!channel> & <https://evil|click>") == (
         "&lt;!channel&gt; &amp; &lt;https://evil|click&gt;"
