@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.alert_jobs import AlertNotifier
 from bot.errors import on_error
 from bot.listeners import register_listeners
+from bot.log_safety import protect_logging
 from bot.services import BotServices
 
 logger = logging.getLogger(__name__)
@@ -66,4 +67,5 @@ def create_app(
 
     services.evaluate_alerts = evaluate_alerts
     register_listeners(app, services)
+    protect_logging()  # Bolt's loggers, just made at the root's level, never log bodies
     return app

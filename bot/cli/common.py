@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import typer
 from sqlalchemy.exc import NoSuchModuleError
 
+from bot.log_safety import protect_logging
 from bot.settings import (
     DATABASE_UNREACHABLE,
     Settings,
@@ -84,7 +85,7 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    protect_logging(root_handlers=True)  # no body, modal value or key in any log line
 
 
 Command = Callable[..., Any]

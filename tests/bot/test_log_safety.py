@@ -1,0 +1,280 @@
+"""No log line carries a request body, a modal value or a Cursor key, at DEBUG, over HTTP
+and in Socket Mode (bot.log_safety, applied by create_app and configure_logging)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from bot import ids
+from bot.log_safety import (
+    MAX_MESSAGE_CHARS,
+    LogSafetyFilter,
+    protect_logging,
+    safe_message,
+)
+from bot.serve import socket_mode_handler, wsgi_app
+from tests.bot.harness import ADMIN, Harness, build_harness
+from tests.fakes.signing import bolt_request, signed_headers, view_submission_body
+from tests.fakes.slack import FakeSlack
+
+#: Keys no pattern would recognise, and one shaped like Cursor's.
+KEYS = [
+    "opaque" + uuid.uuid4().hex + uuid.uuid4().hex,
+    "crsr_" + uuid.uuid4().hex + uuid.uuid4().hex,
+]
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def debug_bot(
+    sqlite_engine: Engine, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> Iterator[Harness]:
+    """The app built in a process logging at DEBUG (Bolt copies the root level then)."""
+    caplog.set_level(logging.DEBUG)
+    harness = build_harness(sqlite_engine, slack)
+    yield harness
+    harness.close()
+
+
+def connect_values(key: str) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        ids.CONNECT_KEY_BLOCK: {ids.CONNECT_KEY_INPUT: {"type": "plain_text_input", "value": key}}
+    }
+
+
+def connect_submission(key: str) -> str:
+    return view_submission_body(
+        ids.CONNECT_VIEW,
+        connect_values(key),
+        user_id=ADMIN,
+        private_metadata=json.dumps({"channel_id": "C1"}),
+    )
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> str:
+    return caplog.text + "\n".join(record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["opaque", "cursor-shaped"])
+def test_a_connect_submission_failing_the_signature_check_logs_neither_key_nor_body(
+    debug_bot: Harness, caplog: pytest.LogCaptureFixture, key: str
+) -> None:
+    body = connect_submission(key)
+    # Straight to Bolt (its own check logs the failure), then through the HTTP edge.
+    assert debug_bot.app.dispatch(bolt_request(body, secret="rotated-secret")).status == 401
+    edge = httpx.Client(
+        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app)), base_url="http://edge.test"
+    )
+    for headers in (
+        signed_headers(body, secret="rotated-secret"),
+        signed_headers(body, timestamp=int(time.time()) - 400),  # clock skew
+    ):
+        assert edge.post("/slack/events", content=body, headers=headers).status_code == 401
+    text = logged(caplog)
+    assert "Invalid request signature detected" in text  # the failure is still reported
+    assert key not in text
+    assert "view_submission" not in text and "payload=" not in text and body[:40] not in text
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["opaque", "cursor-shaped"])
+def test_a_connect_submission_over_http_at_debug_never_logs_its_key(
+    debug_bot: Harness, caplog: pytest.LogCaptureFixture, key: str
+) -> None:
+    body = connect_submission(key)
+    edge = httpx.Client(
+        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app)), base_url="http://edge.test"
+    )
+    response = edge.post("/slack/events", content=body, headers=signed_headers(body))
+    assert response.json()["response_action"] == "errors"  # Cursor refused the key
+    assert key not in logged(caplog)
+
+
+# --- Socket Mode, over a real (tiny) WebSocket server -----------------------------------------
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+class OneEnvelopeServer:
+    """A WebSocket server on localhost that plays Slack's Socket Mode end for one envelope:
+    it sends ``envelope`` once the client has pinged, and keeps the text frames it receives."""
+
+    def __init__(self, envelope: str) -> None:
+        self.envelope = envelope
+        self.received: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/link/?ticket=test"
+
+    def _run(self) -> None:
+        conn, _ = self.listener.accept()
+        conn.settimeout(10)
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(1024)
+            headers = dict(
+                line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
+            )
+            accept = base64.b64encode(
+                hashlib.sha1((headers["Sec-WebSocket-Key"] + GUID).encode()).digest()
+            ).decode()
+            conn.sendall(
+                (
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+                ).encode()
+            )
+            sent = False
+            while not self.done.is_set():
+                try:
+                    opcode, data = self._read_frame(conn)
+                except (TimeoutError, OSError):
+                    return
+                if opcode == 0x9:  # ping: answer, then it is our turn to talk
+                    conn.sendall(self._frame(0xA, data))
+                    if not sent:
+                        conn.sendall(self._frame(0x1, self.envelope.encode()))
+                        sent = True
+                elif opcode == 0x1:
+                    self.received.append(data.decode())
+                elif opcode == 0x8:
+                    return
+
+    @staticmethod
+    def _frame(opcode: int, data: bytes) -> bytes:
+        head = bytes([0x80 | opcode])
+        if len(data) < 126:
+            return head + bytes([len(data)]) + data
+        if len(data) < 65536:
+            return head + bytes([126]) + struct.pack("!H", len(data)) + data
+        return head + bytes([127]) + struct.pack("!Q", len(data)) + data
+
+    @staticmethod
+    def _read_frame(conn: socket.socket) -> tuple[int, bytes]:
+        def exact(n: int) -> bytes:
+            out = b""
+            while len(out) < n:
+                chunk = conn.recv(n - len(out))
+                if not chunk:
+                    raise OSError("closed")
+                out += chunk
+            return out
+
+        first, second = exact(2)
+        length = second & 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", exact(2))
+        elif length == 127:
+            (length,) = struct.unpack("!Q", exact(8))
+        mask = exact(4) if second & 0x80 else b"\0\0\0\0"
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(exact(length)))
+        return first & 0x0F, data
+
+    def wait_for_reply(self, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for text in self.received:
+                message = json.loads(text)
+                if message.get("envelope_id") == "env-1":
+                    return dict(message)
+            time.sleep(0.02)
+        raise AssertionError(f"no acknowledgement; frames: {self.received}")
+
+    def close(self) -> None:
+        self.done.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["opaque", "cursor-shaped"])
+def test_a_connect_submission_in_socket_mode_at_debug_never_logs_its_key(
+    debug_bot: Harness, caplog: pytest.LogCaptureFixture, key: str
+) -> None:
+    payload = json.loads(parse_qs(connect_submission(key))["payload"][0])
+    envelope = json.dumps(
+        {
+            "envelope_id": "env-1",
+            "type": "interactive",
+            "accepts_response_payload": True,
+            "payload": payload,
+        }
+    )
+    server = OneEnvelopeServer(envelope)
+    handler = socket_mode_handler(debug_bot.app, app_token="xapp-1-test")
+    handler.client.wss_uri = server.url
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+        reply = server.wait_for_reply()
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+        server.close()
+    assert reply["payload"]["response_action"] == "errors"  # the envelope was handled
+    assert "A new session has been established" in caplog.text  # the client did log
+    assert key not in logged(caplog)
+    assert "view_submission" not in logged(caplog)
+
+
+# --- the policy itself -----------------------------------------------------------------------
+
+
+def test_third_party_debug_lines_are_dropped_whatever_the_level(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logger = logging.getLogger("slack_sdk.socket_mode.builtin.client.test_probe")
+    logger.setLevel(logging.DEBUG)
+    protect_logging()
+    assert logger.getEffectiveLevel() >= logging.INFO
+    logger.setLevel(logging.DEBUG)  # lowered again after the policy: the filter still holds
+    logger.debug("on_message invoked: (message: secret envelope)")
+    assert "secret envelope" not in caplog.text
+
+
+def test_a_third_party_line_keeps_its_words_up_to_the_body() -> None:
+    line = "Invalid request signature detected (signature: v0=ab, timestamp: 1, body: a=b&c=d)"
+    assert safe_message(line, third_party=True) == (
+        "Invalid request signature detected (signature: v0=ab, timestamp: 1, body: [withheld]"
+    )
+    line = "Unhandled request ({'type': 'block_suggestion', 'value': 'typed text'})"
+    assert "typed text" not in safe_message(line, third_party=True)
+
+
+def test_our_lines_are_kept_but_keys_are_redacted_and_length_is_capped() -> None:
+    key = "crsr_" + "a" * 40
+    assert safe_message(f"connected with {key}", third_party=False) == ("connected with [redacted]")
+    assert safe_message("sync of connection 3: 12 events", third_party=False) == (
+        "sync of connection 3: 12 events"
+    )
+    huge = safe_message("x" * 1_000_000, third_party=False)
+    assert len(huge) < MAX_MESSAGE_CHARS + 100 and huge.endswith("characters withheld]")
+
+
+def test_a_record_with_bad_arguments_is_left_for_the_handler_to_report() -> None:
+    record = logging.LogRecord("bot.x", logging.INFO, __file__, 1, "%d", ("nan",), None)
+    assert LogSafetyFilter().filter(record)
+    assert record.args == ("nan",)
