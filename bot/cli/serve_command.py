@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from typing import Annotated
 
@@ -65,11 +67,11 @@ def serve(
         evaluate_all=AlertNotifier(services, lambda _team: app.client).run,
     )
     services.jobs = scheduler
-    scheduler.start()
     # `docker stop` and process managers send SIGTERM: leave through the clean-up below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     code = 0
     try:
+        scheduler.start()
         if http:
             serve_http(app, host=host, port=port)
         else:
@@ -81,8 +83,18 @@ def serve(
         logger.error("could not serve on %s:%s: %s", host, port, exc.strerror or exc)
         code = 1
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
         stop_gracefully(services, scheduler)
-        services.chart_pool.shutdown(cancel_futures=True)
+        stop_chart_workers(services.chart_pool)
         logging.shutdown()
         # Threads still waiting on Slack or Cursor must not keep a stopping process alive.
         os._exit(code)
+
+
+def stop_chart_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued charts and end the drawing processes now (one may be mid-chart)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in multiprocessing.active_children():
+        child.terminate()
+    for child in multiprocessing.active_children():
+        child.join(timeout=2)
