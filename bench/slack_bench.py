@@ -98,7 +98,9 @@ def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team
         token="xoxb-bench",
         token_verification_enabled=False,
     )
-    server = waitress.server.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=32)
+    server = waitress.server.create_server(
+        wsgi_app(app, signing_secret="bench-secret"), host="127.0.0.1", port=0, threads=32
+    )
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}/slack/events"  # type: ignore[union-attr]
     syncing = threading.Thread(

@@ -85,7 +85,19 @@ class LogSafetyFilter(logging.Filter):
         safe = safe_message(message, third_party=third_party)
         if safe != message:
             record.msg, record.args = safe, ()
+        if record.exc_info and not record.exc_text:  # formatted here, once, then redacted
+            record.exc_text = safe_traceback(_FORMATTER.formatException(record.exc_info))
         return True
+
+
+_FORMATTER: Final = logging.Formatter()
+#: PostgreSQL's DETAIL names the values of the row that failed (a duplicate key's email).
+_DETAIL: Final = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+
+
+def safe_traceback(text: str) -> str:
+    """A traceback as it may be logged: secrets redacted, database row details withheld."""
+    return redact_secrets(_DETAIL.sub(r"\1 " + WITHHELD, text))
 
 
 _FILTER: Final = LogSafetyFilter()

@@ -41,6 +41,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.log_safety import protect_logging
 
@@ -167,6 +168,16 @@ class ReplayGuard:
         return len(self._seen)
 
 
+class _Clock(Clock):
+    """The edge's clock, as slack_sdk's verifier asks for it."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
 def _json_response(
     start_response: StartResponse, status: str, payload: dict[str, Any]
 ) -> list[bytes]:
@@ -224,12 +235,17 @@ def _fresh_timestamp(environ: dict[str, Any], now: float) -> int | None:
 
 
 def wsgi_app(
-    app: App, *, replays: ReplayGuard | None = None, clock: Callable[[], float] = time.time
+    app: App,
+    *,
+    signing_secret: str,
+    replays: ReplayGuard | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> WsgiApp:
     """Bolt behind the edge checks above, plus a health check for load balancers."""
     protect_logging()
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     guard = replays if replays is not None else ReplayGuard(clock=clock)
+    verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         length = _declared_length(environ)
@@ -249,7 +265,13 @@ def wsgi_app(
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return _json_response(start_response, "400 Bad Request", {"error": "not utf-8"})
-        key = ReplayGuard.key(str(timestamp), environ["HTTP_X_SLACK_SIGNATURE"], raw)
+        signature = environ["HTTP_X_SLACK_SIGNATURE"]
+        if not verifier.is_valid(body=raw, timestamp=str(timestamp), signature=signature):
+            # Checked here, before the replay guard takes a place: requests Bolt would let
+            # through unsigned (ssl_check) could otherwise push real ones out of it.
+            logger.info("refused a request whose signature does not match (401)")
+            return _json_response(start_response, "401 Unauthorized", {"error": "invalid request"})
+        key = ReplayGuard.key(str(timestamp), signature, raw)
         if not guard.claim(key, timestamp):
             start_response("200 OK", [("Content-Length", "0")])
             return [b""]
@@ -277,11 +299,12 @@ def wsgi_app(
     return application
 
 
-def serve_http(app: App, *, host: str, port: int, threads: int = 32) -> None:
+def serve_http(app: App, *, signing_secret: str, host: str, port: int, threads: int = 32) -> None:
+    """Serve until SIGTERM or Ctrl-C; the listening socket is closed on the way out, so a
+    load balancer sees refusals (not time-outs) while the process finishes stopping."""
     protect_logging()
-    logger.info("serving Slack requests on http://%s:%s%s", host, port, EVENTS_PATH)
-    waitress.serve(
-        wsgi_app(app),
+    server = waitress.create_server(
+        wsgi_app(app, signing_secret=signing_secret),
         host=host,
         port=port,
         threads=threads,
@@ -289,6 +312,11 @@ def serve_http(app: App, *, host: str, port: int, threads: int = 32) -> None:
         # waitress refuses a body of this size or more (>=), so one byte over ours.
         max_request_body_size=MAX_BODY_BYTES + 1,
     )
+    logger.info("serving Slack requests on http://%s:%s%s", host, port, EVENTS_PATH)
+    try:
+        server.run()  # returns after SIGTERM or Ctrl-C, requests in progress finished
+    finally:
+        server.close()
 
 
 def socket_mode_handler(app: App, *, app_token: str) -> SocketModeHandler:

@@ -153,13 +153,16 @@ class SyncLeaseHandle:
                 insert.on_conflict_do_update(
                     index_elements=["connection_id"],
                     set_={k: insert.excluded[k] for k in values if k != "connection_id"},
-                    where=LEASES.c.expires_at < now,
+                    where=LEASES.c.expires_at <= now,  # expired: the same rule as current_holder
                 )
             )
-            holder = current_holder(session, self.connection_id, now)
-            assert holder is not None
-            if holder.owner != self.owner:
-                raise SyncAlreadyRunning(self.connection_id, holder.acquired_at, holder.trigger)
+            row = session.execute(
+                select(LEASES.c.owner, LEASES.c.trigger, LEASES.c.acquired_at).where(
+                    LEASES.c.connection_id == self.connection_id
+                )
+            ).one()
+            if row.owner != self.owner:
+                raise SyncAlreadyRunning(self.connection_id, row.acquired_at, row.trigger)
             # Any run still "running" now was left by a sync whose lease expired.
             session.execute(
                 update(RUNS)

@@ -363,6 +363,16 @@ class ConnectionSync:
         run.events_revised = outcome.events.revised
 
     def _finish(self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus) -> None:
+        """Record the end of the run and the connection's health, if the lease is still ours
+        (a sync that lost it while Cursor was answering ends as stopped instead)."""
+        try:
+            self._record_end(outcome, error=error, status=status)
+        except LeaseLost as lost:
+            self._stopped(outcome, str(lost))
+
+    def _record_end(
+        self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus
+    ) -> None:
         outcome.status = SyncStatus.FAILED if error else SyncStatus.OK
         outcome.error = error
         if error:

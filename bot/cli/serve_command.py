@@ -73,7 +73,12 @@ def serve(
     try:
         scheduler.start()
         if http:
-            serve_http(app, host=host, port=port)
+            serve_http(
+                app,
+                signing_secret=settings.slack_signing_secret.get_secret_value(),
+                host=host,
+                port=port,
+            )
         else:
             assert settings.slack_app_token is not None
             serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())

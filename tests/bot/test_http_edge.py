@@ -19,6 +19,7 @@ from bot import ids
 from bot.serve import MAX_BODY_BYTES, EdgeRequest, ReplayGuard, wsgi_app
 from tests.bot.harness import ADMIN, Harness, build_harness
 from tests.fakes.signing import (
+    SIGNING_SECRET,
     block_actions_body,
     signed_headers,
     slash_command_body,
@@ -62,7 +63,8 @@ def dispatches(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> Dispatches:
 @pytest.fixture
 def edge(bot: Harness, dispatches: Dispatches) -> Iterator[httpx.Client]:
     with httpx.Client(
-        transport=httpx.WSGITransport(app=wsgi_app(bot.app)), base_url="http://edge.test"
+        transport=httpx.WSGITransport(app=wsgi_app(bot.app, signing_secret=SIGNING_SECRET)),
+        base_url="http://edge.test",
     ) as client:
         yield client
 
@@ -123,7 +125,9 @@ def test_a_body_over_one_mib_is_refused_413_by_its_length_without_being_read(
 ) -> None:
     stream = CountingStream(50 * 1024 * 1024)
     headers = signed_headers("x")  # the headers do not matter: size is checked first
-    status, _ = call(wsgi_app(bot.app), post_environ(stream, headers, stream.size))
+    status, _ = call(
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET), post_environ(stream, headers, stream.size)
+    )
     assert status.startswith("413")
     assert stream.read_bytes == 0
     assert dispatches.requests == []
@@ -133,7 +137,10 @@ def test_a_body_without_a_length_is_read_no_further_than_one_mib_and_refused_413
     bot: Harness, dispatches: Dispatches
 ) -> None:
     stream = CountingStream(50 * 1024 * 1024)
-    status, _ = call(wsgi_app(bot.app), post_environ(stream, signed_headers("x"), None))
+    status, _ = call(
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET),
+        post_environ(stream, signed_headers("x"), None),
+    )
     assert status.startswith("413")
     assert stream.read_bytes == MAX_BODY_BYTES + 1
     assert dispatches.requests == []
@@ -165,7 +172,9 @@ def test_a_request_without_signature_headers_is_refused_401_before_its_body_is_r
         if drop in (name, "both"):
             del headers[name]
     stream = CountingStream(len(body))
-    status, answer = call(wsgi_app(bot.app), post_environ(stream, headers, len(body)))
+    status, answer = call(
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET), post_environ(stream, headers, len(body))
+    )
     assert status.startswith("401")
     assert json.loads(answer) == {"error": "invalid request"}
     assert stream.read_bytes == 0
@@ -181,7 +190,9 @@ def test_a_request_signed_outside_the_five_minute_window_is_refused_401_before_i
     if skew is None:
         headers["x-slack-request-timestamp"] = "soon"
     stream = CountingStream(len(body))
-    status, _ = call(wsgi_app(bot.app), post_environ(stream, headers, len(body)))
+    status, _ = call(
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET), post_environ(stream, headers, len(body))
+    )
     assert status.startswith("401")
     assert stream.read_bytes == 0
     assert dispatches.requests == []
@@ -215,6 +226,27 @@ def test_a_signed_request_replayed_inside_the_window_is_dispatched_once(
     assert len(replies(bot, "replayed")) == 1
 
 
+def test_unsigned_requests_cannot_push_a_real_one_out_of_the_replay_guard(
+    bot: Harness, dispatches: Dispatches
+) -> None:
+    """Bolt answers an `ssl_check` body without checking its signature: the edge checks it
+    first, so a flood of them never takes a place in the guard."""
+    guard = ReplayGuard(capacity=5)
+    app = wsgi_app(bot.app, signing_secret=SIGNING_SECRET, replays=guard)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://e") as edge:
+        body = command_body(bot, "help", "real")
+        headers = signed_headers(body)
+        assert edge.post("/slack/events", content=body, headers=headers).status_code == 200
+        for n in range(20):
+            flood = f"ssl_check=1&token=x{n}"
+            forged = {**signed_headers(flood), "X-Slack-Signature": "v0=" + "0" * 64}
+            assert edge.post("/slack/events", content=flood, headers=forged).status_code == 401
+        assert len(guard) == 1
+        again = edge.post("/slack/events", content=body, headers=headers)
+    assert again.status_code == 200 and again.content == b""
+    assert len(dispatches.requests) == 1
+
+
 def test_the_same_request_signed_again_by_slack_is_a_new_request(
     bot: Harness, edge: httpx.Client, dispatches: Dispatches
 ) -> None:
@@ -238,7 +270,7 @@ def test_a_forgery_copying_a_real_signature_neither_runs_nor_blocks_the_real_req
     genuine = edge.post("/slack/events", content=body, headers=headers)
     assert genuine.status_code == 200
     assert len(bot.replies("genuine")) == 1
-    assert len(dispatches.requests) == 2
+    assert len(dispatches.requests) == 1  # the forgery was refused at the edge
 
 
 def test_a_request_refused_by_bolt_is_forgotten_by_the_replay_guard() -> None:

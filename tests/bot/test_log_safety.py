@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import logging
 import socket
@@ -29,7 +30,7 @@ from bot.log_safety import (
 )
 from bot.serve import socket_mode_handler, wsgi_app
 from tests.bot.harness import ADMIN, Harness, build_harness
-from tests.fakes.signing import bolt_request, signed_headers, view_submission_body
+from tests.fakes.signing import SIGNING_SECRET, bolt_request, signed_headers, view_submission_body
 from tests.fakes.slack import FakeSlack
 
 #: Keys no pattern would recognise, and one shaped like Cursor's.
@@ -83,7 +84,8 @@ def test_a_connect_submission_failing_the_signature_check_logs_neither_key_nor_b
     # Straight to Bolt (its own check logs the failure), then through the HTTP edge.
     assert debug_bot.app.dispatch(bolt_request(body, secret="rotated-secret")).status == 401
     edge = httpx.Client(
-        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app)), base_url="http://edge.test"
+        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app, signing_secret=SIGNING_SECRET)),
+        base_url="http://edge.test",
     )
     for headers in (
         signed_headers(body, secret="rotated-secret"),
@@ -102,7 +104,8 @@ def test_a_connect_submission_over_http_at_debug_never_logs_its_key(
 ) -> None:
     body = connect_submission(key)
     edge = httpx.Client(
-        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app)), base_url="http://edge.test"
+        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app, signing_secret=SIGNING_SECRET)),
+        base_url="http://edge.test",
     )
     response = edge.post("/slack/events", content=body, headers=signed_headers(body))
     assert response.json()["response_action"] == "errors"  # Cursor refused the key
@@ -278,3 +281,24 @@ def test_a_record_with_bad_arguments_is_left_for_the_handler_to_report() -> None
     record = logging.LogRecord("bot.x", logging.INFO, __file__, 1, "%d", ("nan",), None)
     assert LogSafetyFilter().filter(record)
     assert record.args == ("nan",)
+
+
+def test_a_logged_traceback_carries_no_key_and_no_database_row_detail() -> None:
+    """Exception text is formatted after a filter runs: the filter formats and cleans it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(LogSafetyFilter())
+    log = logging.getLogger("stackspend.test.traceback")
+    log.addHandler(handler)
+    key = "crsr_" + "7" * 64
+    try:
+        raise RuntimeError(
+            f"duplicate key with {key}\nDETAIL:  Key (email)=(someone@example.com) already exists."
+        )
+    except RuntimeError:
+        log.exception("the sync failed")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "the sync failed" in text and "RuntimeError" in text
+    assert key not in text and "someone@example.com" not in text

@@ -240,6 +240,6 @@ def test_a_failed_signature_connect_submission_never_puts_key_or_body_in_the_log
         assert signed.json()["response_action"] == "errors"
         time.sleep(0.5)
         log = server.log_text()
-    assert "Invalid request signature detected" in log
+    assert "refused a request whose signature does not match (401)" in log
     assert key not in log
     assert "view_submission" not in log and "payload=" not in log

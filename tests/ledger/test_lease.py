@@ -18,7 +18,7 @@ from ledger.accounts import set_timezone
 from ledger.db import session_scope
 from ledger.ingest import ROLLUPS, rebuild_rollups
 from ledger.lease import INTERRUPTED, LEASES, SyncAlreadyRunning, wall_clock
-from ledger.models import SyncRun, SyncStatus, Workspace
+from ledger.models import Connection, SyncRun, SyncStatus, Workspace
 from ledger.sync import SyncOutcome
 from tests.ledger.support import NOW, Team, make_team, same_cents
 
@@ -200,3 +200,25 @@ def test_two_processes_syncing_one_connection_run_exactly_one(database_url: str)
     assert [run.status for run in runs(engine)] == ["ok"]
     assert same_cents(team.ledger_total(), team.sim_total())
     engine.dispose()
+
+
+def test_a_sync_that_lost_its_lease_while_cursor_failed_ends_stopped_not_with_an_error(
+    engine: Engine,
+) -> None:
+    """Losing the lease during a Cursor call that then fails must not escape as LeaseLost."""
+    from connectors.errors import UnavailableError
+
+    team = make_team(engine, users=20)
+
+    def steal_then_fail(*_: object) -> None:
+        with session_scope(engine) as session:
+            session.execute(update(LEASES).values(owner="thief:1:x/1"))
+        raise UnavailableError("Cursor did not answer")
+
+    outcome = team.sync(page_size=100, on_page=steal_then_fail)
+    assert outcome.status is SyncStatus.STOPPED and "lost its lease" in (outcome.error or "")
+    (run,) = runs(engine)
+    assert run.status == "stopped"
+    with session_scope(engine) as session:
+        (status,) = session.execute(select(Connection.status)).one()
+    assert status == "active"  # the health of the connection is the new holder's to say
