@@ -180,6 +180,8 @@ class Scheduler:
         return job_id
 
     def sync_connection(self, connection_id: int) -> None:
+        if self.services.stopping.is_set():  # the process is on its way out
+            return
         with session_scope(self.services.engine) as session:
             connection = session.get(Connection, connection_id)
             if connection is None or connection.status in UNSCHEDULED:

@@ -9,7 +9,7 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -19,6 +19,7 @@ from bot.cli.common import clean_errors, configure_logging, fail, settings_or_ex
 from bot.digest_jobs import DigestSender
 from bot.scheduler import Scheduler
 from bot.serve import serve_http, serve_socket_mode
+from bot.services import BotServices
 from bot.shutdown import stop_gracefully
 from bot.wiring import bot_services, chart_pool, ledger_engine
 
@@ -68,7 +69,7 @@ def serve(
     )
     services.jobs = scheduler
     # `docker stop` and process managers send SIGTERM: leave through the clean-up below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: stop_taking_work(services))
     code = 0
     try:
         scheduler.start()
@@ -94,6 +95,12 @@ def serve(
         logging.shutdown()
         # Threads still waiting on Slack or Cursor must not keep a stopping process alive.
         os._exit(code)
+
+
+def stop_taking_work(services: BotServices) -> NoReturn:
+    """SIGTERM: no new sync starts from here on; leave the serving loop."""
+    services.stopping.set()
+    sys.exit(0)
 
 
 def stop_chart_workers(pool: ProcessPoolExecutor) -> None:
