@@ -83,13 +83,14 @@ def serve(
         else:
             assert settings.slack_app_token is not None
             serve_socket_mode(app, app_token=settings.slack_app_token.get_secret_value())
-    except (SystemExit, KeyboardInterrupt):
-        logger.info("stopping: finishing the page in hand, then leaving")
+    except (SystemExit, KeyboardInterrupt):  # Socket Mode; waitress returns instead
+        pass
     except OSError as exc:
         logger.error("could not serve on %s:%s: %s", host, port, exc.strerror or exc)
         code = 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
+        logger.info("stopping: running syncs finish the page in hand, then the process leaves")
         stop_gracefully(services, scheduler)
         stop_chart_workers(services.chart_pool)
         logging.shutdown()
