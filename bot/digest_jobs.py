@@ -15,8 +15,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.budget_view import alert_lines, budget_lines
 from bot.due import Occurrence, last_occurrence
-from bot.operations import sync_one
 from bot.services import BotServices
+from bot.syncs import sync_for_bot
 from digests.blocks import Message
 from digests.chart import chart_description, chart_title, render_chart
 from digests.daily import compose, render_blocks
@@ -224,16 +224,7 @@ class DigestSender:
             return
         if connection.last_success_at is None or now - connection.last_success_at > FRESHNESS:
             try:
-                sync_one(
-                    self.services.engine,
-                    connection_id=connection.id,
-                    access=self.services.cursor_access(),
-                    box=self.services.box,
-                    now=now,
-                    trigger="digest",
-                    options=self.services.sync_options,
-                    stop=self.services.stopping,
-                )
+                sync_for_bot(self.services, connection.id, trigger="digest", now=now)
             except SyncAlreadyRunning as busy:
                 logger.info(
                     "digest for %s sent without its pre-sync: a %s sync has run since %s",

@@ -25,8 +25,8 @@ from sqlmodel import col, func, select
 
 from bot.digest_jobs import DigestSender
 from bot.due import cron_fields
-from bot.operations import sync_one
 from bot.services import BotServices
+from bot.syncs import sync_for_bot
 from digests.chart import warm_up
 from ledger import schedules
 from ledger.db import session_scope
@@ -188,16 +188,7 @@ class Scheduler:
                 return
             workspace_id = connection.workspace_id
         try:
-            outcome = sync_one(
-                self.services.engine,
-                connection_id=connection_id,
-                access=self.services.cursor_access(),
-                box=self.services.box,
-                now=self.services.clock(),
-                trigger="schedule",
-                options=self.services.sync_options,
-                stop=self.services.stopping,
-            )
+            outcome = sync_for_bot(self.services, connection_id, trigger="schedule")
         except SyncAlreadyRunning as exc:
             logger.info(
                 "scheduled sync of connection %s skipped: a %s sync has run since %s",

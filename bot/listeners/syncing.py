@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.operations import sync_one
 from bot.services import BotServices
+from bot.syncs import sync_for_bot
 from digests.format import escape, local_time
 from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning
@@ -54,16 +54,8 @@ def run_sync_and_report(
     """Sync now and tell the person; None (and they are told why) if a sync already runs."""
     now = services.clock()
     try:
-        outcome = sync_one(
-            services.engine,
-            connection_id=connection_id,
-            access=services.cursor_access(),
-            box=services.box,
-            now=now,
-            trigger=trigger,
-            options=services.sync_options,
-            stop=services.stopping,
-            on_started=services.jobs.reconcile,
+        outcome = sync_for_bot(
+            services, connection_id, trigger=trigger, now=now, on_started=services.jobs.reconcile
         )
     except SyncAlreadyRunning as busy:
         services.jobs.reconcile()

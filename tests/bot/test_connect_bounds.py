@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-
-import pytest
-from sqlalchemy import Engine
 
 from bot import ids
 from bot.settings import load_settings
@@ -15,17 +11,8 @@ from bot.wiring import bot_services
 from connectors.cursor.sim_team import DEMO_API_KEY
 from connectors.cursor.simulator import running_server
 from ledger.secrets import generate_secret_key
-from tests.bot.harness import Harness, build_harness
+from tests.bot.harness import Harness
 from tests.bot.test_slack_app import submit_key
-from tests.fakes.slack import FakeSlack
-
-
-@pytest.fixture
-def bot(sqlite_engine: Engine) -> Iterator[Harness]:
-    with FakeSlack() as slack:
-        harness = build_harness(sqlite_engine, slack)
-        yield harness
-        harness.close()
 
 
 def test_a_dripping_cursor_cannot_hold_the_connect_modal_past_three_seconds(

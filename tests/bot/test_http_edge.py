@@ -13,11 +13,10 @@ import httpx
 import pytest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import Engine
 
 from bot import ids
 from bot.serve import MAX_BODY_BYTES, EdgeRequest, ReplayGuard, wsgi_app
-from tests.bot.harness import ADMIN, Harness, build_harness
+from tests.bot.harness import ADMIN, Harness
 from tests.fakes.signing import (
     SIGNING_SECRET,
     block_actions_body,
@@ -25,20 +24,6 @@ from tests.fakes.signing import (
     slash_command_body,
     view_submission_body,
 )
-from tests.fakes.slack import FakeSlack
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(sqlite_engine: Engine, slack: FakeSlack) -> Iterator[Harness]:
-    harness = build_harness(sqlite_engine, slack)
-    yield harness
-    harness.close()
 
 
 class Dispatches:

@@ -213,14 +213,7 @@ def test_sigterm_during_a_sync_exits_within_ten_seconds_and_loses_nothing(tmp_pa
             text=True,
             timeout=300,
         )
-    assert rerun.returncode == 0, rerun.stderr
-    assert rerun.stdout.startswith("T1: synced "), rerun.stdout
-    assert same_cents(ledger.total(), ledger.truth())
-    assert ledger.events() == ledger.wire_events()
-    resumed = ledger.runs()[-1]
-    assert resumed.status == SyncStatus.OK.value
-    assert resumed.events_seen < ledger.wire_events(), "the rerun started over instead of resuming"
-    ledger.engine.dispose()
+    assert_resumed_exactly(ledger, rerun)
 
 
 def test_sigterm_during_stackspend_sync_stops_after_the_page_and_the_rerun_completes_exactly(
@@ -263,7 +256,12 @@ def test_sigterm_during_stackspend_sync_stops_after_the_page_and_the_rerun_compl
 
         ledger.sim.faults.delay_seconds = 0
         rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr  # at once: no lease to wait for
+    assert_resumed_exactly(ledger, rerun)  # at once: no lease to wait for
+
+
+def assert_resumed_exactly(ledger: Ledger, rerun: subprocess.CompletedProcess[str]) -> None:
+    """The rerun resumed where the stopped sync left off and ends with Cursor's totals."""
+    assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.startswith("T1: synced "), rerun.stdout
     assert same_cents(ledger.total(), ledger.truth())
     assert ledger.events() == ledger.wire_events()

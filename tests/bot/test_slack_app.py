@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -23,7 +22,7 @@ from digests.format import dollars
 from ledger.db import session_scope
 from ledger.models import Connection
 from ledger.queries import ROLLUPS
-from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness, build_harness
+from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness
 from tests.fakes.signing import (
     app_home_opened_body,
     block_actions_body,
@@ -31,20 +30,6 @@ from tests.fakes.signing import (
     slash_command_body,
     view_submission_body,
 )
-from tests.fakes.slack import FakeSlack
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(sqlite_engine: Engine, slack: FakeSlack) -> Iterator[Harness]:
-    harness = build_harness(sqlite_engine, slack)
-    yield harness
-    harness.close()
 
 
 @pytest.fixture

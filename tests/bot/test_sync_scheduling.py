@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from bot import ids
 from bot.digest_jobs import DigestSender
@@ -20,18 +20,9 @@ from ledger.db import session_scope
 from ledger.lease import LEASES, wall_clock
 from ledger.models import Connection, SyncRun
 from ledger.schedules import add_schedule
-from tests.bot.harness import ADMIN, Harness, build_harness
+from tests.bot.harness import ADMIN, Harness
 from tests.bot.test_slack_app import submit_key
 from tests.fakes.signing import block_actions_body, bolt_request
-from tests.fakes.slack import FakeSlack
-
-
-@pytest.fixture
-def bot(sqlite_engine: Engine) -> Iterator[Harness]:
-    with FakeSlack() as slack:
-        harness = build_harness(sqlite_engine, slack)
-        yield harness
-        harness.close()
 
 
 @pytest.fixture
