@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -128,43 +128,53 @@ def _dispatch(
     command: grammar.Command,
     respond: Respond,
 ) -> Reply | None:
-    if isinstance(command, grammar.SpendQuery):
-        return handlers.handle_query(services, client, caller, command)
-    if isinstance(command, grammar.Status):
-        return handlers.handle_status(services, caller, client)
-    if isinstance(command, grammar.Disconnect):
-        handlers.workspace_for(services, caller)
-        return handlers.disconnect_prompt()
-    if isinstance(command, grammar.SyncNow):
-        connection_id, refusal = handlers.sync_allowed(services, caller)
-        if connection_id is None:
-            return handlers.text_reply(refusal or "A sync cannot start now.")
-        respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
-        run_sync_and_report(services, connection_id, trigger="slack", respond=respond)
-        return None
-    if isinstance(command, grammar.SetTimezone | grammar.SetVisibility):
-        return handlers.handle_settings(services, command, caller)
-    if isinstance(command, grammar.LinkPerson):
-        return handlers.handle_link(services, command, caller)
-    if isinstance(command, grammar.ShowSettings):
-        return handlers.handle_show_settings(services, caller)
-    if isinstance(command, grammar.DigestAdd):
-        return digest_commands.add(services, client, caller, command)
-    if isinstance(command, grammar.DigestList):
-        return digest_commands.list_all(services, caller)
-    if isinstance(command, grammar.DigestRemove):
-        return digest_commands.remove(services, caller, command)
-    if isinstance(command, grammar.DigestPreview):
-        return digest_commands.preview(services, caller)
-    if isinstance(command, grammar.DigestSend):
-        sender = DigestSender(services, lambda _team: client)
-        return digest_commands.send_now(services, sender, caller, command)
-    if isinstance(command, grammar.BudgetSet):
-        return budget_commands.set_budget(services, client, caller, command)
-    if isinstance(command, grammar.BudgetList):
-        return budget_commands.list_all(services, client, caller)
-    if isinstance(command, grammar.BudgetRemove):
-        return budget_commands.remove(services, caller, command)
-    if isinstance(command, grammar.AlertsList):
-        return budget_commands.list_alerts(services, client, caller)
-    return handlers.text_reply(grammar.HELP_TEXT)
+    """Every parsed command has its arm: mypy proves it through ``assert_never``."""
+    match command:
+        case grammar.SpendQuery():
+            return handlers.handle_query(services, client, caller, command)
+        case grammar.Status():
+            return handlers.handle_status(services, caller, client)
+        case grammar.Disconnect():
+            handlers.workspace_for(services, caller)
+            return handlers.disconnect_prompt()
+        case grammar.SyncNow():
+            return _sync_now(services, caller, respond)
+        case grammar.SetTimezone() | grammar.SetVisibility():
+            return handlers.handle_settings(services, command, caller)
+        case grammar.LinkPerson():
+            return handlers.handle_link(services, command, caller)
+        case grammar.ShowSettings():
+            return handlers.handle_show_settings(services, caller)
+        case grammar.DigestAdd():
+            return digest_commands.add(services, client, caller, command)
+        case grammar.DigestList():
+            return digest_commands.list_all(services, caller)
+        case grammar.DigestRemove():
+            return digest_commands.remove(services, caller, command)
+        case grammar.DigestPreview():
+            return digest_commands.preview(services, caller)
+        case grammar.DigestSend():
+            sender = DigestSender(services, lambda _team: client)
+            return digest_commands.send_now(services, sender, caller, command)
+        case grammar.BudgetSet():
+            return budget_commands.set_budget(services, client, caller, command)
+        case grammar.BudgetList():
+            return budget_commands.list_all(services, client, caller)
+        case grammar.BudgetRemove():
+            return budget_commands.remove(services, caller, command)
+        case grammar.AlertsList():
+            return budget_commands.list_alerts(services, client, caller)
+        case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
+            # Answered with the acknowledgement, or by the connect modal.
+            return immediate_answer(command)
+        case _:
+            assert_never(command)
+
+
+def _sync_now(services: BotServices, caller: Caller, respond: Respond) -> Reply | None:
+    connection_id, refusal = handlers.sync_allowed(services, caller)
+    if connection_id is None:
+        return handlers.text_reply(refusal or "A sync cannot start now.")
+    respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
+    run_sync_and_report(services, connection_id, trigger="slack", respond=respond)
+    return None
