@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -21,6 +20,7 @@ from bot.cli.common import (
     print_json,
     settings_or_exit,
 )
+from bot.settings import Settings
 from bot.wiring import cursor_access, ledger_engine, sync_options
 from connectors.cursor.source import EventPage
 from digests.reports import report_json, report_text
@@ -61,8 +61,9 @@ def db_reencrypt() -> None:
     typer.echo(f"re-encrypted {changed} key(s)")
 
 
-def _read_api_key(api_key_file: Path | None) -> str:
-    """The key from --api-key-file or STACKSPEND_CURSOR_API_KEY: one line, no inner spaces.
+def _read_api_key(api_key_file: Path | None, settings: Settings) -> str:
+    """The key from --api-key-file or STACKSPEND_CURSOR_API_KEY (the environment or `.env`):
+    one line, no inner spaces.
 
     Checked before anything is sent to Cursor; the message never repeats the file's text.
     """
@@ -75,7 +76,8 @@ def _read_api_key(api_key_file: Path | None) -> str:
         except UnicodeDecodeError:
             fail(f"{where} is not a text file: put the Cursor Admin API key in it, on one line.")
         return _one_key(text, where)
-    text = os.environ.get("STACKSPEND_CURSOR_API_KEY", "")
+    secret = settings.cursor_api_key
+    text = secret.get_secret_value() if secret is not None else ""
     if not text.strip():
         fail(
             "No Cursor Admin API key: set STACKSPEND_CURSOR_API_KEY or pass --api-key-file PATH "
@@ -113,7 +115,7 @@ def connect_cursor(
 ) -> None:
     """Check a Cursor Admin API key with one live call and store it encrypted."""
     settings = settings_or_exit()
-    api_key = _read_api_key(api_key_file)
+    api_key = _read_api_key(api_key_file, settings)
     with clean_errors():
         engine = ledger_engine(settings)
         connected = operations.connect_cursor(

@@ -199,6 +199,17 @@ def test_connect_reads_the_key_from_a_file(env: dict[str, str], tmp_path: Path) 
     assert code == 0 and "connected Cursor to T1" in out
 
 
+def test_connect_reads_the_key_from_the_dot_env_file_like_every_setting(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(env, "db", "upgrade")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"STACKSPEND_CURSOR_API_KEY={DEMO_API_KEY}\n")
+    without = {k: v for k, v in env.items() if k != "STACKSPEND_CURSOR_API_KEY"}
+    code, out, err = run(without, "connect", "cursor", "-w", "T1")
+    assert code == 0 and "connected Cursor to T1" in out, err
+
+
 def test_a_missing_secret_key_names_the_setting(env: dict[str, str]) -> None:
     run(env, "db", "upgrade")
     code, _, err = run({**env, "STACKSPEND_SECRET_KEY": ""}, "connect", "cursor", "-w", "T1")
