@@ -56,7 +56,3 @@ class SlackDirectory:
             name=profile.get("real_name") or user.get("real_name") or user.get("name") or user_id,
             tz=user.get("tz"),
         )
-
-    def forget(self, team_id: str, user_id: str) -> None:
-        with self._lock:
-            self._cache.pop((team_id, user_id), None)

@@ -12,6 +12,3 @@ CONNECT_KEY_INPUT: Final = "cursor_key_input"
 
 DISCONNECT_CONFIRM: Final = "cursor_disconnect_confirm"
 DISCONNECT_CANCEL: Final = "cursor_disconnect_cancel"
-
-#: Buttons that ask a common question; their value is the `/spend` text they stand for.
-QUICK_ACTIONS: Final = ("quick_me_cycle", "quick_team_user", "quick_team_model", "quick_team_day")

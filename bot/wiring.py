@@ -18,7 +18,6 @@ from connectors.cursor.source import CursorSource
 from ledger import migrate
 from ledger.alerting import AlertSettings
 from ledger.db import DatabaseUrlError, make_engine
-from ledger.secrets import SecretBox
 from ledger.sync import SourceFactory, SyncOptions
 
 
@@ -82,10 +81,6 @@ def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine
             "The database is not migrated to the current schema: run `stackspend db upgrade` first."
         )
     return engine
-
-
-def secret_box(settings: Settings) -> SecretBox:
-    return settings.secret_box()
 
 
 def chart_pool() -> ProcessPoolExecutor:

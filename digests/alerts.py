@@ -14,7 +14,6 @@ ACK = "alert_ack"
 SNOOZE_DAY = "alert_snooze_1d"
 SNOOZE_WEEK = "alert_snooze_7d"
 BREAKDOWN = "alert_breakdown"
-ALERT_ACTIONS = (ACK, SNOOZE_DAY, SNOOZE_WEEK, BREAKDOWN)
 #: Each alert takes three blocks; beyond this many, the rest are counted.
 MAX_ALERTS_PER_MESSAGE = 15
 

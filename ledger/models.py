@@ -1,4 +1,4 @@
-"""The ledger's tables (design section 4). Every row belongs to a workspace.
+"""The ledger's tables. Every row belongs to a workspace.
 
 Money columns are ``Money`` (exact cents, see ``ledger.types``); instants are
 ``UTCDateTime``; days are local calendar days in the workspace's timezone.

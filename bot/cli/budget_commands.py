@@ -110,7 +110,7 @@ def list_command(
 
 @budget_app.command("remove")
 def remove_command(workspace: WorkspaceOption, budget_id: int) -> None:
-    """Remove a budget (its past alerts stay in the history)."""
+    """Remove a budget, and the alerts it raised with it."""
     settings = settings_or_exit()
     with clean_errors():
         engine = ledger_engine(settings)

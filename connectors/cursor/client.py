@@ -3,7 +3,7 @@
 One method per endpoint; each returns the tolerant wire model of one response.
 Paging, windows and the transform to neutral records live in ``source.py``.
 
-Every call is bounded (design section 5, "every outbound call has a total deadline"):
+Every call is bounded (every outbound call has a total deadline):
 
 - an attempt (headers and the whole body) must finish within ``deadline_seconds``, however
   slowly the server drips its bytes (``deadline.py`` caps every socket operation at the time

@@ -101,7 +101,6 @@ MODELS: tuple[Model, ...] = (
     Model("gemini-2.5-pro", 125, 1000, 0, 31, 0.08, 0.05),
     Model("grok-code-fast-1", 20, 150, 0, 2, 0.10, 0.0),
 )
-MODELS_BY_NAME = {m.name: m for m in MODELS}
 
 FIRST_NAMES = (
     "Priya", "Tomás", "Aisha", "Ben", "Chloé", "Daniel", "Elena", "Farid", "Grace", "Hiro",
