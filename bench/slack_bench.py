@@ -102,7 +102,7 @@ def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team
         wsgi_app(app, signing_secret="bench-secret"), host="127.0.0.1", port=0, threads=32
     )
     threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}/slack/events"  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{server.effective_port}/slack/events"
     syncing = threading.Thread(
         target=sync_one,
         args=(engine,),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from bot import ids
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK
@@ -43,9 +44,10 @@ def raise_alert(bot: Harness, budget: str) -> Alert:
     assert "Budget set" in bot.reply_text(key)
     bot.slack.wait_for("chat.postMessage")
     with session_scope(bot.engine) as session:
-        found = session.execute(select(Alert).where(Alert.kind == "threshold")).scalars().all()
+        found = session.execute(select(Alert).where(col(Alert.kind) == "threshold")).scalars().all()
     assert len(found) == 1, found
-    return found[0]
+    alert: Alert = found[0]
+    return alert
 
 
 def press(bot: Harness, action_id: str, value: str, user: str, key: str) -> list[Call]:

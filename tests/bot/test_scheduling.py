@@ -178,7 +178,7 @@ def test_a_crash_after_posting_and_before_completing_does_not_post_again(bot: Ha
     def crash(*_: object) -> None:
         raise SystemExit("killed between post and complete")
 
-    digests._complete = crash  # type: ignore[method-assign]
+    digests._complete = crash  # type: ignore[method-assign,assignment]
     with pytest.raises(SystemExit):
         digests.deliver_due(schedule_id, now=at_local(day, 9, 0))
     digests._complete = original  # type: ignore[method-assign]

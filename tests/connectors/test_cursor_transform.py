@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from connectors.cursor import transform, wire
-from connectors.records import UNKNOWN_USER, KindClass
+from connectors.records import UNKNOWN_USER, KindClass, UsageEvent
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cursor"
 
@@ -19,12 +19,12 @@ def load(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def events_from(name: str) -> list[transform.UsageEvent]:
+def events_from(name: str) -> list[UsageEvent]:
     page = wire.read_usage_events_page(load(name))
     return list(transform.to_usage_events(page.events, transform.EventKeyer()))
 
 
-def read_one(raw: dict[str, object]) -> transform.UsageEvent:
+def read_one(raw: dict[str, object]) -> UsageEvent:
     return transform.to_usage_event(raw, "k")
 
 

@@ -333,9 +333,9 @@ def assert_slack_accepts(blocks: list[dict[str, Any]]) -> None:
     assert 0 < len(blocks) <= MAX_BLOCKS
     for block in Block.parse_all(blocks):
         block.validate_json()
-    for block in blocks:
-        if block["type"] == "section" and "text" in block:
-            assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
+    for raw in blocks:
+        if raw["type"] == "section" and "text" in raw:
+            assert len(raw["text"]["text"]) <= MAX_SECTION_CHARS
 
 
 def test_blocks_pass_slack_validation_within_the_limits() -> None:

@@ -234,6 +234,7 @@ def signed_headers(
     if content_type is None:
         content_type = JSON if body.lstrip().startswith("{") else FORM
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
     return {
         "content-type": content_type,
         "x-slack-request-timestamp": ts,

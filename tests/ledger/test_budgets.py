@@ -223,7 +223,7 @@ class Ledger:
 
     def alerts(self) -> list[Alert]:
         with session_scope(self.engine) as session:
-            query = select(Alert).where(Alert.workspace_id == self.workspace_id)
+            query = select(Alert).where(col(Alert.workspace_id) == self.workspace_id)
             return list(session.scalars(query.order_by(col(Alert.id))).all())
 
 
@@ -351,7 +351,7 @@ def test_removing_a_budget_removes_its_alerts_and_their_messages(ledger: Ledger)
     budget = ledger.budget(amount_cents=1000, period="day")
     ledger.spend(TODAY, 1500)
     [*alerts] = ledger.evaluate()
-    assert len(alerts) == 3
+    assert len(alerts) == 3 and alerts[0].id is not None
     with session_scope(ledger.engine) as session:
         session.add(
             AlertMessage(
@@ -705,7 +705,7 @@ class _Run:
 
     def alerts(self) -> list[Alert]:
         with session_scope(self.team.engine) as session:
-            query = select(Alert).where(Alert.workspace_id == self.workspace_id)
+            query = select(Alert).where(col(Alert.workspace_id) == self.workspace_id)
             return list(session.scalars(query.order_by(col(Alert.id))).all())
 
     def act(self, pick: int) -> None:
@@ -727,7 +727,7 @@ class _Run:
         with session_scope(self.team.engine) as session:
             due = due_notifications(session, now=self.now, workspace_id=self.workspace_id)
             due_ids = {a.id for a in due}
-            statuses = {a.id: a.status for a in self.alerts()}
+            statuses = {a.id: a.status for a in self.alerts() if a.id is not None}
             live = {i for i, status in statuses.items() if status != "resolved"}
             for alert_id in live:
                 told = self.told.setdefault(alert_id, _Told())
@@ -737,9 +737,9 @@ class _Run:
                 assert (alert_id in due_ids) == told.due(self.now), (alert_id, told, self.now)
             assert due_ids <= live
             mark_notified(session, [i for i in due_ids if i is not None], self.now)
-        for alert_id in due_ids:
-            assert alert_id is not None
-            self.told[alert_id].last_notified = self.now
+        for due_id in due_ids:
+            assert due_id is not None
+            self.told[due_id].last_notified = self.now
 
     def restart(self) -> None:
         self.team.engine.dispose()
@@ -768,7 +768,7 @@ def test_each_threshold_fires_once_per_period_and_snoozes_hold(
     assert team.sync().ok
     with session_scope(engine) as session:
         workspace = session.scalars(
-            select(Workspace).join(Connection).where(Connection.id == team.connection_id)
+            select(Workspace).join(Connection).where(col(Connection.id) == team.connection_id)
         ).one()
         top = (
             session.execute(

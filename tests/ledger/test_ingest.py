@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import sqlite
+from sqlmodel import col
 
 from connectors.records import UNKNOWN_USER, KindClass, UsageEvent
 from ledger.db import session_scope
@@ -65,7 +66,7 @@ def ingest(engine: Engine, connection_id: int, events: list[UsageEvent]) -> Inge
         return ingest_events(session, connection_id=connection_id, tz=PARIS, events=events)
 
 
-def rollups(engine: Engine, connection_id: int) -> dict[tuple[object, ...], tuple[object, ...]]:
+def rollups(engine: Engine, connection_id: int) -> dict[tuple[object, ...], tuple[int, Decimal]]:
     """(day, user, model, kind class) -> (events, charged cents) of the non-empty rollups."""
     query = select(ROLLUPS).where(ROLLUPS.c.connection_id == connection_id)
     with session_scope(engine) as session:
@@ -81,7 +82,7 @@ def rollups(engine: Engine, connection_id: int) -> dict[tuple[object, ...], tupl
 
 
 def stored_events(engine: Engine, connection_id: int) -> dict[str, UsageEventRow]:
-    query = select(UsageEventRow).where(UsageEventRow.connection_id == connection_id)
+    query = select(UsageEventRow).where(col(UsageEventRow.connection_id) == connection_id)
     with session_scope(engine) as session:
         return {row.natural_key: row for row in session.scalars(query)}
 
@@ -107,7 +108,7 @@ def test_native_money_keeps_eight_places_rounded_half_to_even(amount: Decimal) -
 @given(moment=st.datetimes(timezones=st.timezones()))
 def test_sqlite_instants_are_stored_exactly_as_sqlalchemy_stores_them(moment: datetime) -> None:
     utc = moment.astimezone(UTC)
-    written_by_sqlalchemy = sqlite.DATETIME().bind_processor(sqlite.dialect())
+    written_by_sqlalchemy = sqlite.DATETIME().bind_processor(sqlite.dialect())  # type: ignore[no-untyped-call]
     assert written_by_sqlalchemy is not None
     assert datetime_to_sqlite(moment) == written_by_sqlalchemy(utc.replace(tzinfo=None))
     assert datetime_from_sqlite(datetime_to_sqlite(moment)) == utc

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, select, update
 
 from connectors.cursor.simulator import running_server
 from ledger.accounts import set_timezone
@@ -22,6 +22,8 @@ from ledger.models import Connection, SyncRun, SyncStatus, Workspace
 from ledger.sync import SyncOutcome
 from tests.ledger.support import NOW, Team, make_team, same_cents
 
+WORKSPACES: Table = Workspace.__table__  # type: ignore[attr-defined]
+CONNECTIONS: Table = Connection.__table__  # type: ignore[attr-defined]
 ZONES = ("Asia/Kolkata", "America/Los_Angeles", "Pacific/Kiritimati", "UTC")
 
 
@@ -39,7 +41,7 @@ def clean_rebuild(engine: Engine, connection_id: int) -> list[tuple[Any, ...]]:
     from zoneinfo import ZoneInfo
 
     with session_scope(engine) as session:
-        zone = session.execute(select(Workspace.timezone)).scalar_one()
+        zone = session.execute(select(WORKSPACES.c.timezone)).scalar_one()
         rebuild_rollups(session, connection_id=connection_id, tz=ZoneInfo(zone))
     return rollup_rows(engine, connection_id)
 
@@ -220,5 +222,5 @@ def test_a_sync_that_lost_its_lease_while_cursor_failed_ends_stopped_not_with_an
     (run,) = runs(engine)
     assert run.status == "stopped"
     with session_scope(engine) as session:
-        (status,) = session.execute(select(Connection.status)).one()
+        (status,) = session.execute(select(CONNECTIONS.c.status)).one()
     assert status == "active"  # the health of the connection is the new holder's to say

@@ -176,7 +176,7 @@ def _wait_for_pages(engine: Engine, *, at_least: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with session_scope(engine) as session:
-            pages = session.execute(select(func.max(SyncRun.pages))).scalar()  # type: ignore[arg-type]
+            pages = session.execute(select(func.max(SyncRun.pages))).scalar()
         if (pages or 0) >= at_least:
             return
         time.sleep(0.05)
