@@ -278,12 +278,20 @@ def test_forged_and_stale_requests_are_rejected(bot: Harness) -> None:
     assert bot.app.dispatch(bolt_request(body, timestamp=stale)).status == 401
 
 
-def test_ack_is_fast_even_when_cursor_is_slow(synced_bot: Harness) -> None:
-    synced_bot.sim.faults.delay_seconds = 10
-    started = time.monotonic()
-    response, _ = synced_bot.command("cursor sync")
-    assert time.monotonic() - started < 0.3
+def test_the_acknowledgement_does_not_wait_for_a_slow_cursor(synced_bot: Harness) -> None:
+    """The ack comes back while Cursor is still answering (its latency is a bench figure:
+    `python -m bench slack_bench`)."""
+    synced_bot.sim.faults.delay_seconds = 2
+    response, key = synced_bot.command("cursor sync")
     assert response.status == 200
+    answered = [
+        c
+        for c in synced_bot.slack.calls_to("response_url")
+        if c.params.get("_key") == key and "synced" in c.all_text()
+    ]
+    assert answered == []  # the sync's result is still to come
+    synced_bot.sim.faults.delay_seconds = 0
+    assert "synced" in synced_bot.replies(key, count=2, timeout=60)[1].all_text()
 
 
 SLACK_MARKUP = st.sampled_from(
