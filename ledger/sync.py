@@ -161,7 +161,10 @@ class ConnectionSync:
     def _run(self) -> SyncOutcome:
         outcome = self._start()
         if self.on_started is not None:
-            self.on_started()
+            try:
+                self.on_started()
+            except Exception as exc:  # the caller's bookkeeping must not fail the sync
+                logger.warning("on_started of a sync failed: %s", type(exc).__name__)
         try:
             source = self._open()
             self._check_running()
