@@ -77,12 +77,6 @@ def test_the_last_occurrence_is_the_latest_due_time_not_after_now() -> None:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def bot(sqlite_engine: Engine, slack: FakeSlack) -> Iterator[Harness]:
     harness = build_harness(sqlite_engine, slack)
     harness.connect_and_sync()
