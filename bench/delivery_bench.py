@@ -19,10 +19,10 @@ from datetime import time as time_of_day
 from decimal import Decimal
 
 from bench.ledger_bench import line
-from bot.app import slack_client
-from bot.digest_jobs import DigestSender
-from bot.services import BotServices
-from bot.wiring import CursorAccess, chart_pool
+from bot.assembly import assemble, chart_pool, core_services
+from bot.settings import Settings
+from bot.slack.client import slack_client
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from ledger import migrate
 from ledger.db import make_engine, session_scope
@@ -34,7 +34,7 @@ from ledger.models import (
     UsageRollup,
     Workspace,
 )
-from ledger.secrets import SecretBox, generate_secret_key
+from ledger.secrets import generate_secret_key
 from tests.fakes.slack import FakeSlack
 
 WORKSPACES = 1000
@@ -129,16 +129,17 @@ def main() -> None:
             return CursorAccess(ClientOptions(base_url="http://127.0.0.1:9", rate_limits={}))
 
         charts_pool = chart_pool()
-        services = BotServices(
-            engine=engine,
-            box=SecretBox([generate_secret_key()]),
-            cursor_access=no_cursor,
-            cursor_check_access=no_cursor,
+        settings = Settings(_env_file=None, secret_key=generate_secret_key())
+        core = core_services(
+            settings,
+            engine,
+            cursor=no_cursor,
+            cursor_check=no_cursor,
             clock=lambda: now,
-            chart_pool=charts_pool,
+            charts=charts_pool,
         )
-        client = slack_client("xoxb-bench", slack.base_url)
-        sender = DigestSender(services, lambda _team: client)
+        sender = assemble(settings, core, slack=slack_client("xoxb-bench", slack.base_url)).sender
+        services = core
         started = time.perf_counter()
         with ThreadPoolExecutor(WORKERS) as pool:
             outcomes = Counter(pool.map(lambda sid: sender.deliver_due(sid, now=now), schedule_ids))

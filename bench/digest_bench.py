@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.ledger_bench import TEAM_ID, add_connection
-from bot.wiring import CursorAccess
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
@@ -83,7 +83,7 @@ def synced_inputs(url: str) -> tuple[Callable[[], DigestInputs], int]:
         outcome = sync_connection(
             engine,
             connection_id=connection_id,
-            source_for_key=access.source_factory(),
+            source_for_key=access.source,
             box=box,
             now=NOW,
             trigger="bench",

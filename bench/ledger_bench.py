@@ -20,8 +20,8 @@
    ``tracemalloc`` (set ``BENCH_TRACEMALLOC=1`` to always do so) and the largest allocation
    sites at the traced peak are printed.
 3. report latency: a year of rollups for 1,000 users (no API involved: rows inserted directly,
-   day by day as a sync creates them), then ``bot.operations.report_for`` timed as the bot runs
-   it, without its report cache, a fresh session each time: the cycle by user, 30 days by
+   day by day as a sync creates them), then ``bot.usecases.operations.report_for`` timed as the bot
+   runs it, without its report cache, a fresh session each time: the cycle by user, 30 days by
    model, one person's month by day. p50/p95 over ``BENCH_QUERY_RUNS`` (default 60) runs after
    a warm-up. Target p95 < 50 ms, SQLite and PostgreSQL (ANALYZEd after loading; SQLite is left
    as the app leaves it, never ANALYZEd). A report that misses gets its query plans printed
@@ -58,8 +58,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy
 from sqlalchemy import Engine, Table, event, func, select
 
-from bot.operations import report_for
-from bot.wiring import CursorAccess
+from bot.usecases.operations import report_for
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
@@ -553,7 +553,7 @@ def sync_child(url: str, db_path: str, trace: bool) -> None:
         outcome = sync_connection(
             engine,
             connection_id=connection_id,
-            source_for_key=access.source_factory(),
+            source_for_key=access.source,
             box=box,
             now=NOW,
             trigger="bench",

@@ -22,12 +22,14 @@ import waitress.server
 from sqlalchemy import Engine
 
 from bench.ledger_bench import NOW, TEAM_ID, build_ledger, line
-from bot.app import create_app, slack_client
-from bot.operations import connect_cursor, sync_one
-from bot.report_cache import ReportCache
-from bot.serve import wsgi_app
-from bot.services import BotServices
-from bot.wiring import CursorAccess
+from bot.assembly import assemble, core_services
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.client import slack_client
+from bot.slack.serve import wsgi_app
+from bot.usecases.operations import connect_cursor, sync_one
+from bot.usecases.report_cache import ReportCache
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
@@ -65,7 +67,7 @@ class Burst:
     misses: int
 
 
-def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team: str) -> Burst:
+def burst(engine: Engine, key: str, slack: FakeSlack, *, cache: bool, team: str) -> Burst:
     """Rounds of concurrent commands over HTTP while another workspace syncs."""
     simulator = CursorSimulator(SimulatorConfig(users=100, days=20, rate_limiting=False))
     simulator.faults.delay_seconds = 0.05  # a slow Cursor: the sync runs throughout
@@ -74,14 +76,17 @@ def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team
         options = ClientOptions(base_url="http://cursor.test", rate_limits={})
         return CursorAccess(options, simulator.transport())
 
-    services = BotServices(
-        engine=engine,
-        box=box,
-        cursor_access=access,
-        cursor_check_access=access,
+    settings = Settings(_env_file=None, secret_key=key)
+    core = core_services(
+        settings,
+        engine,
+        cursor=access,
+        cursor_check=access,
         clock=lambda: NOW,
         reports=ReportCache() if cache else ReportCache(size=0),
     )
+    bot = assemble(settings, core, slack=slack_client("xoxb-bench", slack.base_url))
+    box = bot.services.box
     connected = connect_cursor(
         engine,
         access=access(),
@@ -92,11 +97,7 @@ def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team
         now=NOW,
     )
     app = create_app(
-        services,
-        signing_secret="bench-secret",
-        client=slack_client("xoxb-bench", slack.base_url),
-        token="xoxb-bench",
-        token_verification_enabled=False,
+        bot.services, bot.slack, signing_secret="bench-secret", token_verification_enabled=False
     )
     server = waitress.server.create_server(
         wsgi_app(app, signing_secret="bench-secret"), host="127.0.0.1", port=0, threads=32
@@ -145,8 +146,10 @@ def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team
     still_syncing = syncing.is_alive()
     syncing.join(timeout=120)
     server.close()
-    services.workers.shutdown(wait=True)
-    return Burst(acks, replies, still_syncing, services.reports.hits, services.reports.misses)
+    bot.services.workers.shutdown(wait=True)
+    return Burst(
+        acks, replies, still_syncing, bot.services.reports.hits, bot.services.reports.misses
+    )
 
 
 def report(label: str, run: Burst) -> None:
@@ -174,7 +177,8 @@ def main() -> None:
         url = f"sqlite:///{folder}/slack-bench.db"
         migrate.upgrade(url)
         engine = make_engine(url)
-        box = SecretBox([generate_secret_key()])
+        key = generate_secret_key()
+        box = SecretBox([key])
         started = time.perf_counter()
         rows = build_ledger(engine, box)
         elapsed = time.perf_counter() - started
@@ -185,6 +189,6 @@ def main() -> None:
         slack.add_user(
             SlackUser(id="UADMIN", team_id=TEAM_ID, email="user0001@acme.test", is_admin=True)
         )
-        report("cached", burst(engine, box, slack, cache=True, team="TSYNC1"))
-        report("no cache", burst(engine, box, slack, cache=False, team="TSYNC2"))
+        report("cached", burst(engine, key, slack, cache=True, team="TSYNC1"))
+        report("no cache", burst(engine, key, slack, cache=False, team="TSYNC2"))
         engine.dispose()

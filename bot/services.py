@@ -1,24 +1,22 @@
-"""What listeners need, built once at start-up and passed to every listener."""
+"""What listeners, use cases and jobs share, built once at start-up by ``bot.assembly``."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import Engine
 
-from bot.directory import SlackDirectory
-from bot.report_cache import ReportCache
+from bot.slack.directory import SlackDirectory
+from bot.usecases.report_cache import ReportCache
+from connectors.cursor.access import CursorAccess
 from ledger.alerting import AlertSettings
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
-
-if TYPE_CHECKING:  # wiring builds the services, so it imports this module
-    from bot.wiring import CursorAccess
 
 
 def utc_now() -> datetime:
@@ -59,8 +57,20 @@ class NoScheduler:
         return None
 
 
-@dataclass
-class BotServices:
+class AlertRunner(Protocol):
+    """Evaluates budgets and anomalies and sends what they raise (one workspace, or all)."""
+
+    def run(self, *, workspace_id: int | None = None) -> object: ...
+
+
+@dataclass(kw_only=True)
+class CoreServices:
+    """What every part of the bot shares: the ledger, Cursor, the clock, caches and pools.
+
+    Built by ``bot.assembly`` alone. The parts that act on a schedule (digest sender, alert
+    notifier, scheduler) take these; listeners and use cases take ``BotServices``.
+    """
+
     engine: Engine
     box: SecretBox
     #: A fresh way to reach Cursor for each use (clients are closed after it).
@@ -80,9 +90,24 @@ class BotServices:
     reports: ReportCache = field(default_factory=ReportCache)
     #: Where answers are computed once a request has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=work_pool)
-    #: The scheduler: told after every change to connections, schedules or settings.
-    jobs: JobControl = field(default_factory=NoScheduler)
     #: Set when the process is stopping: syncs end after the page they are committing.
     stopping: threading.Event = field(default_factory=threading.Event)
-    #: Evaluate budgets and send alerts for a workspace (after a sync or a budget change).
-    evaluate_alerts: Callable[[int], None] = lambda _workspace_id: None
+
+
+@dataclass(kw_only=True)
+class BotServices(CoreServices):
+    """The core, with the scheduler and the alert sender that listeners and use cases tell."""
+
+    #: The scheduler (``NoScheduler`` in a process without one): told after every change to
+    #: connections, schedules or settings.
+    jobs: JobControl
+    #: Evaluates budgets and sends alerts (after a sync or a budget change).
+    alerts: AlertRunner
+
+    @classmethod
+    def around(cls, core: CoreServices, *, jobs: JobControl, alerts: AlertRunner) -> BotServices:
+        shared = {spec.name: getattr(core, spec.name) for spec in fields(CoreServices)}
+        return cls(**shared, jobs=jobs, alerts=alerts)
+
+    def evaluate_alerts(self, workspace_id: int) -> None:
+        self.alerts.run(workspace_id=workspace_id)

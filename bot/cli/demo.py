@@ -10,10 +10,11 @@ from typing import Annotated
 
 import typer
 
-from bot import operations
 from bot.cli.common import clean_errors
+from bot.ledger_setup import ledger_engine
 from bot.settings import load_settings
-from bot.wiring import CursorAccess, ledger_engine
+from bot.usecases import operations
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import DEMO_API_KEY, CursorSimulator, running_server

@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from bot import operations
 from bot.cli.common import (
     OutputFormat,
     clean_errors,
@@ -20,8 +19,9 @@ from bot.cli.common import (
     print_json,
     settings_or_exit,
 )
+from bot.ledger_setup import cursor_access, ledger_engine, sync_options
 from bot.settings import Settings
-from bot.wiring import cursor_access, ledger_engine, sync_options
+from bot.usecases import operations
 from connectors.cursor.source import EventPage
 from digests.reports import report_json, report_text
 from ledger import migrate

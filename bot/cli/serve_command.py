@@ -8,20 +8,17 @@ import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
 from typing import Annotated, NoReturn
 
 import typer
 
-from bot.alert_jobs import AlertNotifier
-from bot.app import create_app
+from bot.assembly import assemble, chart_pool, core_services
 from bot.cli.common import clean_errors, configure_logging, fail, settings_or_exit
-from bot.digest_jobs import DigestSender
-from bot.scheduler import Scheduler
-from bot.serve import serve_http, serve_socket_mode
-from bot.services import BotServices
-from bot.shutdown import stop_gracefully
-from bot.wiring import bot_services, chart_pool, ledger_engine
+from bot.jobs.shutdown import stop_gracefully
+from bot.ledger_setup import ledger_engine
+from bot.services import CoreServices
+from bot.slack.app import create_app
+from bot.slack.serve import serve_http, serve_socket_mode
 
 logger = logging.getLogger(__name__)
 
@@ -51,23 +48,13 @@ def serve(
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     with clean_errors():
         engine = ledger_engine(settings)
-        services = bot_services(settings, engine)
-        services.chart_pool = chart_pool()
+        pool = chart_pool()
+        bot = assemble(settings, core_services(settings, engine, charts=pool), with_scheduler=True)
         app = create_app(
-            services,
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
-            token=settings.slack_bot_token.get_secret_value(),
-            slack_api_url=settings.slack_api_url,
+            bot.services, bot.slack, signing_secret=settings.slack_signing_secret.get_secret_value()
         )
-    scheduler = Scheduler(
-        services,
-        DigestSender(
-            services, lambda _team: app.client, grace=timedelta(hours=settings.digest_grace_hours)
-        ),
-        sync_interval=timedelta(hours=settings.sync_interval_hours),
-        evaluate_all=AlertNotifier(services, lambda _team: app.client).run,
-    )
-    services.jobs = scheduler
+    services, scheduler = bot.services, bot.scheduler
+    assert scheduler is not None
     # `docker stop` and process managers send SIGTERM: leave through the clean-up below.
     signal.signal(signal.SIGTERM, lambda *_: stop_taking_work(services))
     code = 0
@@ -92,13 +79,13 @@ def serve(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
         logger.info("stopping: running syncs finish the page in hand, then the process leaves")
         stop_gracefully(services, scheduler)
-        stop_chart_workers(services.chart_pool)
+        stop_chart_workers(pool)
         logging.shutdown()
         # Threads still waiting on Slack or Cursor must not keep a stopping process alive.
         os._exit(code)
 
 
-def stop_taking_work(services: BotServices) -> NoReturn:
+def stop_taking_work(services: CoreServices) -> NoReturn:
     """SIGTERM: no new sync starts from here on; leave the serving loop."""
     services.stopping.set()
     sys.exit(0)

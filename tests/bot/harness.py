@@ -11,16 +11,19 @@ from slack_bolt import App
 from slack_bolt.response import BoltResponse
 from sqlalchemy import Engine
 
-from bot.app import create_app, slack_client
-from bot.operations import connect_cursor, sync_one
+from bot.assembly import assemble, core_services
 from bot.services import BotServices
-from bot.wiring import CursorAccess
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.client import slack_client
+from bot.usecases.operations import connect_cursor, sync_one
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
 from ledger.accounts import find_connection, find_workspace
 from ledger.db import session_scope
-from ledger.secrets import SecretBox, generate_secret_key
+from ledger.secrets import generate_secret_key
 from tests.fakes.signing import SIGNING_SECRET, bolt_request, slash_command_body
 from tests.fakes.slack import Call, FakeSlack, SlackUser
 from tests.ledger.support import Clock
@@ -117,20 +120,26 @@ def build_harness(engine: Engine, slack: FakeSlack, **sim_config: Any) -> Harnes
     slack.add_user(SlackUser(id=STRANGER, email="nobody@elsewhere.test", name="Sam Stranger"))
     slack.add_user(SlackUser(id="UB", team_id="T2", email=emails[2], is_admin=True))
     slack.add_channel("C1", "general")
-    services = BotServices(
-        engine=engine,
-        box=SecretBox([generate_secret_key()]),
-        cursor_access=lambda: sim_access(sim),
-        cursor_check_access=lambda: sim_access(sim, timeout_seconds=2.0, max_attempts=1),
+    core = core_services(
+        test_settings(),
+        engine,
+        cursor=lambda: sim_access(sim),
+        cursor_check=lambda: sim_access(sim, timeout_seconds=2.0, max_attempts=1),
         clock=lambda: clock.now,
     )
+    services = assemble(test_settings(), core, slack=slack_client("xoxb-test", slack.base_url))
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="test-listener")
     app = create_app(
-        services,
+        services.services,
+        services.slack,
         signing_secret=SIGNING_SECRET,
-        token="xoxb-test",
-        client=slack_client("xoxb-test", slack.base_url),
         token_verification_enabled=False,
         listener_executor=executor,
     )
-    return Harness(engine, slack, sim, clock, services, app, executor, emails)
+    return Harness(engine, slack, sim, clock, services.services, app, executor, emails)
+
+
+def test_settings(**values: Any) -> Settings:
+    """Settings from these values alone (no environment, no ``.env``)."""
+    values.setdefault("secret_key", generate_secret_key())
+    return Settings(_env_file=None, **values)

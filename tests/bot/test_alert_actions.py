@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from bot import ids
+from bot.slack import ids
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK
 from ledger.db import session_scope
 from ledger.models import Alert, Budget, Connection

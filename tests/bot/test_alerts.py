@@ -9,7 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.operations import report_for
+from bot.usecases.operations import report_for
 from connectors.cursor.windows import settled_end
 from digests.alerts import SNOOZE_DAY
 from ledger.db import session_scope

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine, select
 
-from bot.operations import report_for
+from bot.usecases.operations import report_for
 from digests.format import dollars
 from ledger.db import session_scope
 from ledger.models import DigestSchedule

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import (
+from bot.slack.grammar import (
     HELP_TEXT,
     USAGE,
     AlertsList,

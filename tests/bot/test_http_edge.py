@@ -1,4 +1,4 @@
-"""The HTTP edge in front of Bolt (bot.serve.wsgi_app): size cap, signature pre-check,
+"""The HTTP edge in front of Bolt (bot.slack.serve.wsgi_app): size cap, signature pre-check,
 replays answered once, and form bodies parsed by their fields. Requests go through the WSGI
 app in-process to the real Bolt app of the harness (real ledger, fake Slack)."""
 
@@ -14,8 +14,8 @@ import pytest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot import ids
-from bot.serve import MAX_BODY_BYTES, EdgeRequest, ReplayGuard, wsgi_app
+from bot.slack import ids
+from bot.slack.serve import MAX_BODY_BYTES, EdgeRequest, ReplayGuard, wsgi_app
 from tests.bot.harness import ADMIN, Harness
 from tests.fakes.signing import (
     SIGNING_SECRET,
@@ -111,7 +111,8 @@ def test_a_body_over_one_mib_is_refused_413_by_its_length_without_being_read(
     stream = CountingStream(50 * 1024 * 1024)
     headers = signed_headers("x")  # the headers do not matter: size is checked first
     status, _ = call(
-        wsgi_app(bot.app, signing_secret=SIGNING_SECRET), post_environ(stream, headers, stream.size)
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET),
+        post_environ(stream, headers, stream.size),
     )
     assert status.startswith("413")
     assert stream.read_bytes == 0
@@ -158,7 +159,8 @@ def test_a_request_without_signature_headers_is_refused_401_before_its_body_is_r
             del headers[name]
     stream = CountingStream(len(body))
     status, answer = call(
-        wsgi_app(bot.app, signing_secret=SIGNING_SECRET), post_environ(stream, headers, len(body))
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET),
+        post_environ(stream, headers, len(body)),
     )
     assert status.startswith("401")
     assert json.loads(answer) == {"error": "invalid request"}
@@ -176,7 +178,8 @@ def test_a_request_signed_outside_the_five_minute_window_is_refused_401_before_i
         headers["x-slack-request-timestamp"] = "soon"
     stream = CountingStream(len(body))
     status, _ = call(
-        wsgi_app(bot.app, signing_secret=SIGNING_SECRET), post_environ(stream, headers, len(body))
+        wsgi_app(bot.app, signing_secret=SIGNING_SECRET),
+        post_environ(stream, headers, len(body)),
     )
     assert status.startswith("401")
     assert stream.read_bytes == 0

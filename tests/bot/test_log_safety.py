@@ -21,14 +21,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from bot import ids
 from bot.log_safety import (
     MAX_MESSAGE_CHARS,
     LogSafetyFilter,
     protect_logging,
     safe_message,
 )
-from bot.serve import socket_mode_handler, wsgi_app
+from bot.slack import ids
+from bot.slack.serve import socket_mode_handler, wsgi_app
 from tests.bot.harness import ADMIN, Harness, build_harness
 from tests.fakes.signing import SIGNING_SECRET, bolt_request, signed_headers, view_submission_body
 from tests.fakes.slack import FakeSlack

@@ -10,9 +10,9 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select
 
-from bot.digest_jobs import DigestSender
-from bot.due import due_at, last_occurrence, runs_on
-from bot.scheduler import Scheduler, digest_trigger
+from bot.jobs.digest_sender import DigestSender
+from bot.jobs.due import due_at, last_occurrence, runs_on
+from bot.jobs.scheduler import Scheduler, digest_trigger
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.models import Delivery, DigestSchedule
@@ -207,7 +207,12 @@ def test_the_scheduler_builds_one_job_per_schedule_and_connection_from_the_datab
 ) -> None:
     first = add_digest(bot)
     second = add_digest(bot, at=time(17, 30), cadence="fri")
-    scheduler = Scheduler(bot.services, sender(bot), scheduler=BackgroundScheduler(timezone=UTC))
+    scheduler = Scheduler(
+        bot.services,
+        sender(bot),
+        alerts=bot.services.alerts,
+        scheduler=BackgroundScheduler(timezone=UTC),
+    )
     scheduler.reconcile()
     ids = {job.id for job in scheduler.apscheduler.get_jobs()}
     assert {f"digest:{first}", f"digest:{second}"} <= ids

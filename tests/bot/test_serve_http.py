@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import ids
+from bot.slack import ids
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
 from ledger import migrate

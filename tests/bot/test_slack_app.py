@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from bot import ids
-from bot.errors import SORRY
-from bot.wiring import KEY_CHECK_TIMEOUT_SECONDS, CursorAccess
+from bot.slack import ids
+from bot.slack.errors import SORRY
+from connectors.cursor.access import KEY_CHECK_TIMEOUT_SECONDS, CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY
 from connectors.cursor.simulator import running_server

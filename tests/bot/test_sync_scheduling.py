@@ -9,10 +9,10 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from bot import ids
-from bot.digest_jobs import DigestSender
-from bot.errors import SORRY
-from bot.scheduler import Scheduler
+from bot.jobs.digest_sender import DigestSender
+from bot.jobs.scheduler import Scheduler
+from bot.slack import ids
+from bot.slack.errors import SORRY
 from connectors.cursor.sim_team import DEMO_API_KEY
 from digests.format import local_time
 from ledger.accounts import find_connection, find_workspace
@@ -32,6 +32,7 @@ def scheduler(bot: Harness) -> Iterator[Scheduler]:
     scheduler = Scheduler(
         bot.services,
         DigestSender(bot.services, lambda _team: client),
+        alerts=bot.services.alerts,
         scheduler=BackgroundScheduler(timezone=UTC),
     )
     scheduler.apscheduler.start(paused=True)

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.wiring import CursorAccess
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import MIB, ClientOptions, CursorAdminClient
 from connectors.cursor.endpoints import SPEND, USAGE_EVENTS
 from connectors.cursor.sim_faults import Faults, apply_fault_settings
@@ -377,7 +377,7 @@ def sync_over_http(
         return sync_connection(
             team.engine,
             connection_id=team.connection_id,
-            source_for_key=access.source_factory(),
+            source_for_key=access.source,
             box=team.box,
             now=team.clock.now,
             trigger="test",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
-from bot.wiring import CursorAccess
+from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
@@ -71,7 +71,7 @@ class Team:
             outcome = sync_connection(
                 self.engine,
                 connection_id=self.connection_id,
-                source_for_key=access.source_factory(),
+                source_for_key=access.source,
                 box=self.box,
                 now=self.clock.now,
                 trigger="test",

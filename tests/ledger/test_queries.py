@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from bot.operations import report_for
+from bot.usecases.operations import report_for
 from ledger.accounts import LedgerError
 from ledger.periods import PeriodError
 from tests.ledger.support import Clock, Team, make_team, same_cents

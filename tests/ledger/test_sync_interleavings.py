@@ -34,8 +34,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bot.errors import SORRY
-from bot.operations import connect_cursor, sync_one
+from bot.slack.errors import SORRY
+from bot.usecases.operations import connect_cursor, sync_one
 from connectors.cursor.sim_team import DEMO_API_KEY
 from connectors.cursor.simulator import running_server
 from connectors.cursor.windows import settled_end

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.budget_view import alert_lines, budget_lines
-from bot.due import Occurrence, last_occurrence
-from bot.services import BotServices
-from bot.syncs import sync_for_bot
+from bot.jobs.due import Occurrence, last_occurrence
+from bot.services import CoreServices
+from bot.usecases.budget_view import alert_lines, budget_lines
+from bot.usecases.syncs import sync_for_bot
 from digests.blocks import Message
 from digests.chart import chart_description, chart_title, render_chart
 from digests.daily import compose, render_blocks
@@ -48,7 +48,7 @@ class Rendered:
 
 
 def render_digest(
-    services: BotServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
+    services: CoreServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
 ) -> Rendered:
     now = services.clock()
     # A digest goes to a channel: team figures, and people's only where the policy says all.
@@ -94,7 +94,7 @@ class DigestSender:
 
     def __init__(
         self,
-        services: BotServices,
+        services: CoreServices,
         client_for: Callable[[str], WebClient],
         *,
         grace: timedelta = timedelta(hours=3),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,10 +22,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import col, func, select
 
-from bot.digest_jobs import DigestSender
-from bot.due import cron_fields
-from bot.services import BotServices
-from bot.syncs import sync_for_bot
+from bot.jobs.digest_sender import DigestSender
+from bot.jobs.due import cron_fields
+from bot.services import AlertRunner, CoreServices
+from bot.usecases.syncs import sync_for_bot
 from digests.chart import warm_up
 from ledger import schedules
 from ledger.db import session_scope
@@ -55,16 +54,16 @@ def digest_trigger(schedule: DigestSchedule, timezone: str) -> CronTrigger:
 class Scheduler:
     def __init__(
         self,
-        services: BotServices,
+        services: CoreServices,
         sender: DigestSender,
         *,
+        alerts: AlertRunner,
         sync_interval: timedelta = timedelta(hours=24),
         scheduler: BackgroundScheduler | None = None,
-        evaluate_all: Callable[[], object] = lambda: None,
     ) -> None:
         self.services = services
         self.sender = sender
-        self.evaluate_all = evaluate_all
+        self.alerts = alerts
         self.sync_interval = max(sync_interval, MIN_SYNC_INTERVAL)
         self.apscheduler = scheduler or BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
@@ -90,7 +89,7 @@ class Scheduler:
         now = self.services.clock()
         for job_id, job, every in (
             ("digests:catch-up", self.sender.catch_up, CATCH_UP_EVERY),
-            ("alerts:evaluate", self.evaluate_all, timedelta(hours=1)),
+            ("alerts:evaluate", self.alerts.run, timedelta(hours=1)),
             ("jobs:reconcile", self.reconcile, RECONCILE_EVERY),
         ):
             self.apscheduler.add_job(
@@ -199,4 +198,4 @@ class Scheduler:
             return
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())
         if outcome.ok:
-            self.services.evaluate_alerts(workspace_id)
+            self.alerts.run(workspace_id=workspace_id)

@@ -10,11 +10,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import handlers, ids
-from bot.handlers import Caller
-from bot.listeners.syncing import run_sync_and_report
-from bot.operations import check_cursor_key, store_cursor_key
 from bot.services import BotServices
+from bot.slack import ids
+from bot.slack.listeners.syncing import run_sync_and_report
+from bot.usecases import answers
+from bot.usecases.answers import Caller
+from bot.usecases.operations import check_cursor_key, store_cursor_key
 from connectors.errors import AuthError, ConnectorError, PlanError, UnavailableError
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def register(app: App, services: BotServices) -> None:
         )
         value = view["state"]["values"][ids.CONNECT_KEY_BLOCK][ids.CONNECT_KEY_INPUT]["value"]
         api_key = (value or "").strip()
-        if not handlers.is_admin(services, client, caller):
+        if not answers.is_admin(services, client, caller):
             ack(
                 response_action="errors", errors={ids.CONNECT_KEY_BLOCK: "Only admins can connect."}
             )

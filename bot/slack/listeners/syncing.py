@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.services import BotServices
-from bot.syncs import sync_for_bot
+from bot.usecases.syncs import sync_for_bot
 from digests.format import escape, local_time
 from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning

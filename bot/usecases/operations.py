@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.report_cache import ReportCache
-from bot.wiring import CursorAccess
+from bot.usecases.report_cache import ReportCache
+from connectors.cursor.access import CursorAccess
 from ledger.accounts import (
     LedgerError,
     find_workspace,
@@ -155,7 +155,7 @@ def sync_one(
         return sync_connection(
             engine,
             connection_id=connection_id,
-            source_for_key=access.source_factory(),
+            source_for_key=access.source,
             box=box,
             now=now,
             trigger=trigger,

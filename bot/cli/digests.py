@@ -8,10 +8,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.app import slack_client
+from bot.assembly import assemble, core_services
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
-from bot.digest_jobs import DigestSender
-from bot.wiring import bot_services, ledger_engine
+from bot.ledger_setup import ledger_engine
 from digests.chart import render_chart
 from digests.daily import compose, render_json, render_text
 from ledger import schedules
@@ -69,9 +68,7 @@ def send(
     moment = parse_now(now)
     with clean_errors():
         engine = ledger_engine(settings)
-        services = bot_services(settings, engine)
-        client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        sender = DigestSender(services, lambda _team: client)
+        sender = assemble(settings, core_services(settings, engine)).sender
         with session_scope(engine) as session:
             found = find_workspace(session, workspace)
             targets = [

@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import handlers
-from bot.budget_view import budget_lines
-from bot.handlers import Caller
-from bot.operations import report_for
 from bot.services import BotServices
+from bot.usecases import answers
+from bot.usecases.answers import Caller
+from bot.usecases.budget_view import budget_lines
+from bot.usecases.operations import report_for
 from digests.blocks import context, divider, header, section
 from digests.format import dollars, escape, local_time
 from digests.slack_reports import quick_actions
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[str, Any]:
-    workspace = handlers.workspace_for(services, caller)
+    workspace = answers.workspace_for(services, caller)
     with session_scope(services.engine) as session:
         connection = find_connection(session, workspace, "cursor", required=False)
     blocks = [header("StackSpend: AI coding spend")]
@@ -36,7 +36,7 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
         )
         return {"type": "home", "blocks": blocks}
     now = services.clock()
-    viewer = handlers.viewer_for(services, client, caller, workspace)
+    viewer = answers.viewer_for(services, client, caller, workspace)
     email = viewer.email
     team = report_for(
         services.engine,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.operations import sync_one
-from bot.services import BotServices
+from bot.services import CoreServices
+from bot.usecases.operations import sync_one
 from ledger.sync import SyncOutcome
 
 
 def sync_for_bot(
-    services: BotServices,
+    services: CoreServices,
     connection_id: int,
     *,
     trigger: str,

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
-from bot.services import BotServices
+from bot.services import CoreServices
 from digests.alerts import AlertView, alerts_message
 from ledger import deliveries
 from ledger.alerting import AlertSettings, due_notifications, evaluate, mark_notified
@@ -87,7 +87,7 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
 class AlertNotifier:
     def __init__(
         self,
-        services: BotServices,
+        services: CoreServices,
         client_for: Callable[[str], WebClient],
         *,
         settings: AlertSettings | None = None,

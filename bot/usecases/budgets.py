@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from slack_sdk import WebClient
 
-from bot import grammar
-from bot.alert_jobs import view_of
-from bot.budget_view import visible_open_alerts
-from bot.handlers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
+from bot.jobs.alert_notifier import view_of
 from bot.services import BotServices
+from bot.slack import grammar
+from bot.usecases.answers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
+from bot.usecases.budget_view import visible_open_alerts
 from digests.alerts import alerts_list
 from digests.format import dollars, escape
 from ledger.budgets import add_budget, list_budgets, remove_budget

@@ -12,10 +12,10 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from sqlmodel import col, select
 
-from bot import grammar, ids
-from bot.budget_view import alert_lines, budget_lines
-from bot.operations import report_for
 from bot.services import BotServices
+from bot.slack import grammar, ids
+from bot.usecases.budget_view import alert_lines, budget_lines
+from bot.usecases.operations import report_for
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.slack_reports import report_csv, report_message

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select
 
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
 from bot.services import BotServices
 from ledger.db import session_scope
 from ledger.lease import LEASES, PROCESS_OWNER, release_owned_by_this_process

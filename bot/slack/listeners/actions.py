@@ -8,11 +8,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import grammar, handlers, ids
-from bot.handlers import ADMIN_ONLY, Caller
-from bot.listeners.commands import answer, in_background
-from bot.listeners.delivery import deliver
 from bot.services import BotServices
+from bot.slack import grammar, ids
+from bot.slack.listeners.commands import answer, in_background
+from bot.slack.listeners.delivery import deliver
+from bot.usecases import answers
+from bot.usecases.answers import ADMIN_ONLY, Caller
 from ledger.accounts import disconnect, find_connection
 from ledger.db import session_scope
 
@@ -31,10 +32,10 @@ def register(app: App, services: BotServices) -> None:
     def on_disconnect(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         caller = caller_from_action(body)
-        if not handlers.is_admin(services, client, caller):
+        if not answers.is_admin(services, client, caller):
             respond(text=ADMIN_ONLY.format(what="disconnect Cursor"), replace_original=False)
             return
-        workspace = handlers.workspace_for(services, caller)
+        workspace = answers.workspace_for(services, caller)
         with session_scope(services.engine) as session:
             connection = find_connection(session, workspace, "cursor", required=False)
             if connection is not None:

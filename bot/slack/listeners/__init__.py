@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, alerts, commands, connect, home
 from bot.services import BotServices
+from bot.slack.listeners import actions, alerts, commands, connect, home
 
 
 def register_listeners(app: App, services: BotServices) -> None:

@@ -9,14 +9,15 @@ from typing import Any, assert_never
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import budget_commands, digest_commands, grammar, handlers, ids
-from bot.digest_jobs import DigestSender
-from bot.errors import SORRY
-from bot.handlers import ADMIN_ONLY, Caller, Reply
-from bot.listeners.connect import open_connect_modal
-from bot.listeners.delivery import deliver
-from bot.listeners.syncing import run_sync_and_report
+from bot.jobs.digest_sender import DigestSender
 from bot.services import BotServices
+from bot.slack import grammar, ids
+from bot.slack.errors import SORRY
+from bot.slack.listeners.connect import open_connect_modal
+from bot.slack.listeners.delivery import deliver
+from bot.slack.listeners.syncing import run_sync_and_report
+from bot.usecases import answers, budgets, schedules
+from bot.usecases.answers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from ledger.accounts import LedgerError
 
@@ -58,7 +59,7 @@ def register(app: App, services: BotServices) -> None:
         ack()
         if isinstance(command, grammar.Connect):
             # The trigger expires three seconds after the command: open the modal at once.
-            if not handlers.is_admin(services, client, caller):
+            if not answers.is_admin(services, client, caller):
                 respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
                 return
             open_connect_modal(client, body["trigger_id"], caller)
@@ -94,7 +95,7 @@ def immediate_answer(command: grammar.Command) -> Reply | None:
     if isinstance(command, grammar.SecretRefused) or (
         isinstance(command, grammar.Connect) and command.pasted_secret
     ):
-        return handlers.text_reply(f":warning: {grammar.SECRET_ADVICE}")
+        return answers.text_reply(f":warning: {grammar.SECRET_ADVICE}")
     if isinstance(command, grammar.Invalid):
         hint = f" Did you mean `/spend {command.suggestion}`?" if command.suggestion else ""
         text = f"{command.message}{hint}\n{command.usage}"
@@ -113,12 +114,12 @@ def answer(
     respond: Respond,
 ) -> Reply | None:
     """The reply to a parsed command; None when the command answers on its own."""
-    if isinstance(command, ADMIN_COMMANDS) and not handlers.is_admin(services, client, caller):
-        return handlers.text_reply(ADMIN_ONLY.format(what="change the bot's settings or sync"))
+    if isinstance(command, ADMIN_COMMANDS) and not answers.is_admin(services, client, caller):
+        return answers.text_reply(ADMIN_ONLY.format(what="change the bot's settings or sync"))
     try:
         return _dispatch(services, client, caller, command, respond)
     except LedgerError as exc:
-        return handlers.text_reply(str(exc))
+        return answers.text_reply(str(exc))
 
 
 def _dispatch(
@@ -131,39 +132,39 @@ def _dispatch(
     """Every parsed command has its arm: mypy proves it through ``assert_never``."""
     match command:
         case grammar.SpendQuery():
-            return handlers.handle_query(services, client, caller, command)
+            return answers.handle_query(services, client, caller, command)
         case grammar.Status():
-            return handlers.handle_status(services, caller, client)
+            return answers.handle_status(services, caller, client)
         case grammar.Disconnect():
-            handlers.workspace_for(services, caller)
-            return handlers.disconnect_prompt()
+            answers.workspace_for(services, caller)
+            return answers.disconnect_prompt()
         case grammar.SyncNow():
             return _sync_now(services, caller, respond)
         case grammar.SetTimezone() | grammar.SetVisibility():
-            return handlers.handle_settings(services, command, caller)
+            return answers.handle_settings(services, command, caller)
         case grammar.LinkPerson():
-            return handlers.handle_link(services, command, caller)
+            return answers.handle_link(services, command, caller)
         case grammar.ShowSettings():
-            return handlers.handle_show_settings(services, caller)
+            return answers.handle_show_settings(services, caller)
         case grammar.DigestAdd():
-            return digest_commands.add(services, client, caller, command)
+            return schedules.add(services, client, caller, command)
         case grammar.DigestList():
-            return digest_commands.list_all(services, caller)
+            return schedules.list_all(services, caller)
         case grammar.DigestRemove():
-            return digest_commands.remove(services, caller, command)
+            return schedules.remove(services, caller, command)
         case grammar.DigestPreview():
-            return digest_commands.preview(services, caller)
+            return schedules.preview(services, caller)
         case grammar.DigestSend():
             sender = DigestSender(services, lambda _team: client)
-            return digest_commands.send_now(services, sender, caller, command)
+            return schedules.send_now(services, sender, caller, command)
         case grammar.BudgetSet():
-            return budget_commands.set_budget(services, client, caller, command)
+            return budgets.set_budget(services, client, caller, command)
         case grammar.BudgetList():
-            return budget_commands.list_all(services, client, caller)
+            return budgets.list_all(services, client, caller)
         case grammar.BudgetRemove():
-            return budget_commands.remove(services, caller, command)
+            return budgets.remove(services, caller, command)
         case grammar.AlertsList():
-            return budget_commands.list_alerts(services, client, caller)
+            return budgets.list_alerts(services, client, caller)
         case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
             # Answered with the acknowledgement, or by the connect modal.
             return immediate_answer(command)
@@ -172,9 +173,9 @@ def _dispatch(
 
 
 def _sync_now(services: BotServices, caller: Caller, respond: Respond) -> Reply | None:
-    connection_id, refusal = handlers.sync_allowed(services, caller)
+    connection_id, refusal = answers.sync_allowed(services, caller)
     if connection_id is None:
-        return handlers.text_reply(refusal or "A sync cannot start now.")
+        return answers.text_reply(refusal or "A sync cannot start now.")
     respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
     run_sync_and_report(services, connection_id, trigger="slack", respond=respond)
     return None

@@ -11,13 +11,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot import grammar, handlers
-from bot.alert_jobs import is_slack_user, recipients_of, view_of
-from bot.handlers import Caller
-from bot.listeners.actions import caller_from_action
-from bot.listeners.commands import in_background
-from bot.listeners.delivery import deliver
+from bot.jobs.alert_notifier import is_slack_user, recipients_of, view_of
 from bot.services import BotServices
+from bot.slack import grammar
+from bot.slack.listeners.actions import caller_from_action
+from bot.slack.listeners.commands import in_background
+from bot.slack.listeners.delivery import deliver
+from bot.usecases import answers
+from bot.usecases.answers import Caller
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK, alerts_message
 from ledger.accounts import LedgerError
 from ledger.alerting import act
@@ -72,7 +73,7 @@ def _alert_id(value: object) -> int | None:
 
 
 def _owned_alert(services: BotServices, caller: Caller, alert_id: int) -> Alert:
-    workspace = handlers.workspace_for(services, caller)
+    workspace = answers.workspace_for(services, caller)
     with session_scope(services.engine) as session:
         alert = session.get(Alert, alert_id)
         if alert is None or alert.workspace_id != workspace.id:
@@ -95,7 +96,7 @@ def may_act_on(services: BotServices, client: WebClient, caller: Caller, alert: 
     """Acknowledging or snoozing acts for everyone: the alert's recipients and admins only."""
     if caller.user_id in alert_recipients(services, alert):
         return True
-    return handlers.is_admin(services, client, caller)
+    return answers.is_admin(services, client, caller)
 
 
 def _tell(respond: Respond, text: str) -> None:
@@ -104,7 +105,7 @@ def _tell(respond: Respond, text: str) -> None:
 
 
 def workspace_tz(services: BotServices, caller: Caller) -> str:
-    return handlers.workspace_for(services, caller).timezone
+    return answers.workspace_for(services, caller).timezone
 
 
 def register(app: App, services: BotServices) -> None:
@@ -165,7 +166,7 @@ def register(app: App, services: BotServices) -> None:
             elif alert.kind == "anomaly_user":
                 subject = alert.subject
             query = grammar.SpendQuery(period=period, by="model", email=subject)
-            reply = handlers.handle_query(services, client, caller, query)
+            reply = answers.handle_query(services, client, caller, query)
             reply.replace_original = False
             deliver(client, respond, caller, reply)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
-from bot.wiring import ledger_engine
+from bot.ledger_setup import ledger_engine
 from digests.format import dollars, json_cents
 from ledger.accounts import find_workspace
 from ledger.alerting import open_alerts

@@ -1,0 +1,119 @@
+"""Builds the bot once, from settings: the one place where its parts are put together.
+
+``core_services`` holds the shared parts (the database, the cipher, Cursor, the clock);
+``assemble`` adds the Slack client, the digest sender, the alert notifier and, for
+``stackspend serve``, the scheduler, in an order that needs no field set afterwards.
+Tests and benchmarks call the same two functions, replacing only the network edges
+(Cursor's transport, Slack's URL) and the clock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.jobs.alert_notifier import AlertNotifier
+from bot.jobs.digest_sender import DigestSender
+from bot.jobs.scheduler import Scheduler
+from bot.ledger_setup import alert_settings, cursor_access, sync_options
+from bot.services import BotServices, CoreServices, NoScheduler, utc_now
+from bot.settings import Settings
+from bot.slack.client import slack_client
+from bot.slack.directory import SlackDirectory
+from bot.usecases.report_cache import ReportCache
+from connectors.cursor.access import CursorAccess
+
+
+def chart_pool() -> ProcessPoolExecutor:
+    """Processes for drawing charts, so that a burst of digests uses every core.
+
+    Started with ``spawn``: forking a process that already runs threads is unsafe.
+    """
+    from digests.chart import warm_up  # matplotlib: loaded only by processes that draw
+
+    workers = max(1, os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(warm_up)
+    return pool
+
+
+def core_services(
+    settings: Settings,
+    engine: Engine,
+    *,
+    cursor: Callable[[], CursorAccess] | None = None,
+    cursor_check: Callable[[], CursorAccess] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    charts: Executor | None = None,
+    reports: ReportCache | None = None,
+) -> CoreServices:
+    """The shared parts; ``cursor``/``cursor_check`` replace how Cursor is reached (tests)."""
+    return CoreServices(
+        engine=engine,
+        box=settings.secret_box(),
+        cursor_access=cursor or (lambda: cursor_access(settings)),
+        cursor_check_access=cursor_check
+        or (lambda: CursorAccess.for_key_check(settings.cursor_base_url)),
+        admin_user_ids=frozenset(settings.admin_user_ids),
+        sync_options=sync_options(settings),
+        directory=SlackDirectory(),
+        clock=clock,
+        alert_settings=alert_settings(settings),
+        chart_pool=charts,
+        reports=reports or ReportCache(),
+    )
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The bot's parts, each built once."""
+
+    services: BotServices
+    slack: WebClient
+    sender: DigestSender
+    notifier: AlertNotifier
+    #: Only in a process that runs the clock (``stackspend serve``).
+    scheduler: Scheduler | None
+
+
+def assemble(
+    settings: Settings,
+    core: CoreServices,
+    *,
+    slack: WebClient | None = None,
+    with_scheduler: bool = False,
+) -> Assembly:
+    """Everything that talks to Slack, on ``core``: the sender, the notifier, the scheduler.
+
+    ``slack`` defaults to a client for the configured bot token and Slack API URL.
+    """
+    if slack is None:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        slack = slack_client(token, settings.slack_api_url)
+    client = slack
+    notifier = AlertNotifier(core, lambda _team: client)
+    sender = DigestSender(
+        core, lambda _team: client, grace=timedelta(hours=settings.digest_grace_hours)
+    )
+    scheduler = (
+        Scheduler(
+            core,
+            sender,
+            sync_interval=timedelta(hours=settings.sync_interval_hours),
+            alerts=notifier,
+        )
+        if with_scheduler
+        else None
+    )
+    services = BotServices.around(
+        core, jobs=scheduler if scheduler is not None else NoScheduler(), alerts=notifier
+    )
+    return Assembly(services, client, sender, notifier, scheduler)
