@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy import ColumnElement, Engine, Table, delete, func, select, update
 from sqlmodel import Session
 
 from ledger.accounts import LedgerError
@@ -207,10 +207,21 @@ class SyncLeaseHandle:
                 )
 
 
+def _owned_by_this_process() -> ColumnElement[bool]:
+    return LEASES.c.owner.startswith(PROCESS_OWNER + "/", autoescape=True)
+
+
+def leases_held_by_this_process(engine: Engine) -> int:
+    """How many sync leases this process holds now (a sync is running in it)."""
+    with session_scope(engine) as session:
+        held = session.execute(
+            select(func.count()).select_from(LEASES).where(_owned_by_this_process())
+        )
+        return int(held.scalar_one())
+
+
 def release_owned_by_this_process(engine: Engine) -> int:
     """Drop every lease this process holds (clean shutdown); returns how many."""
     with session_scope(engine) as session:
-        result = session.execute(
-            delete(LEASES).where(LEASES.c.owner.startswith(PROCESS_OWNER + "/", autoescape=True))
-        )
+        result = session.execute(delete(LEASES).where(_owned_by_this_process()))
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from bot.cli.common import clean_errors
 from bot.ledger_setup import ledger_engine
 from bot.settings import load_settings
 from bot.usecases import operations
+from bot.usecases.digest_preview import digest_inputs_for
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
@@ -22,10 +23,6 @@ from digests.chart import render_chart
 from digests.daily import compose, render_text
 from digests.reports import report_text
 from ledger import migrate
-from ledger.accounts import find_workspace
-from ledger.db import session_scope
-from ledger.digest_data import digest_inputs
-from ledger.queries import scope_for
 from ledger.secrets import generate_secret_key
 
 DEMO_TEAM = "T0DEMO"
@@ -87,9 +84,7 @@ def demo(
             typer.echo("")
             typer.echo(report_text(report, limit=10))
         chart_path = directory / "digest-chart.png"
-        with session_scope(engine) as session:
-            scope = scope_for(session, find_workspace(session, DEMO_TEAM))
-            inputs = digest_inputs(session, scope, today=now.date(), now=now)
+        inputs = digest_inputs_for(engine, DEMO_TEAM, now=now)
         typer.echo("\n" + render_text(compose(inputs)))
         chart_path.write_bytes(render_chart(inputs))
         engine.dispose()

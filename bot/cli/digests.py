@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
 from bot.assembly import assemble, core_services
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
 from bot.ledger_setup import ledger_engine
+from bot.usecases.digest_preview import digest_inputs_for, schedules_of
 from digests.chart import render_chart
 from digests.daily import compose, render_json, render_text
-from ledger import schedules
-from ledger.accounts import find_workspace
-from ledger.db import session_scope
-from ledger.digest_data import digest_inputs
-from ledger.queries import scope_for
 
 digest_app = typer.Typer(help="Daily digests.", no_args_is_help=True)
 
@@ -39,10 +34,7 @@ def preview(
     moment = parse_now(now)
     with clean_errors():
         engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            scope = scope_for(session, find_workspace(session, workspace))
-            today = moment.astimezone(ZoneInfo(scope.workspace.timezone)).date()
-            inputs = digest_inputs(session, scope, today=today, top=top, now=moment)
+        inputs = digest_inputs_for(engine, workspace, now=moment, top=top)
     digest = compose(inputs)
     if output is OutputFormat.JSON:
         print_json(render_json(digest))
@@ -69,11 +61,7 @@ def send(
     with clean_errors():
         engine = ledger_engine(settings)
         sender = assemble(settings, core_services(settings, engine)).sender
-        with session_scope(engine) as session:
-            found = find_workspace(session, workspace)
-            targets = [
-                s for s in schedules.list_schedules(session, found) if schedule in (None, s.id)
-            ]
+        found, targets = schedules_of(engine, workspace, schedule)
         if not targets:
             fail(f"No digest to send in {workspace}: add one with `/spend digest add`.")
         failures = 0

@@ -22,13 +22,12 @@ from bot.cli.common import (
 from bot.ledger_setup import cursor_access, ledger_engine, sync_options
 from bot.settings import Settings
 from bot.usecases import operations
+from bot.usecases.connections import reencrypt_keys
 from connectors.cursor.source import EventPage
 from digests.reports import report_json, report_text
 from ledger import migrate
-from ledger.db import session_scope
 from ledger.ingest import IngestResult
 from ledger.lease import SyncAlreadyRunning
-from ledger.secrets import reencrypt_connections
 from ledger.sync import PageCallback
 
 db_app = typer.Typer(help="Database schema and stored secrets.", no_args_is_help=True)
@@ -55,9 +54,7 @@ def db_reencrypt() -> None:
     settings = settings_or_exit()
     with clean_errors():
         engine = ledger_engine(settings)
-        box = settings.secret_box()
-        with session_scope(engine) as session:
-            changed = reencrypt_connections(session, box)
+        changed = reencrypt_keys(engine, settings.secret_box())
     typer.echo(f"re-encrypted {changed} key(s)")
 
 

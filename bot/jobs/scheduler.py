@@ -20,25 +20,21 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlmodel import col, func, select
 
 from bot.jobs.digest_sender import DigestSender
 from bot.jobs.due import cron_fields
 from bot.services import AlertRunner, CoreServices
-from bot.usecases.syncs import sync_for_bot
+from bot.usecases.digest_preview import enabled_digests
+from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
-from ledger import schedules
-from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import Connection, ConnectionStatus, DigestSchedule, SyncRun
+from ledger.models import DigestSchedule
 
 logger = logging.getLogger(__name__)
 
 CATCH_UP_EVERY = timedelta(minutes=5)
 RECONCILE_EVERY = timedelta(minutes=5)
 MIN_SYNC_INTERVAL = timedelta(hours=1)
-#: Connections in these states have no sync job (a revoked key needs a new one first).
-UNSCHEDULED = (ConnectionStatus.DISCONNECTED.value, ConnectionStatus.REVOKED.value)
 FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile")
 
 
@@ -110,25 +106,15 @@ class Scheduler:
         Jobs whose definition is unchanged keep their next run time; new sync jobs run
         one interval after the connection's latest sync started (at once if it never did).
         """
-        with self._lock, session_scope(self.services.engine) as session:
-            enabled = schedules.all_enabled(session)
-            connections = session.exec(
-                select(Connection).where(col(Connection.status).not_in(UNSCHEDULED))
-            ).all()
-            latest_runs = dict(
-                session.exec(
-                    select(SyncRun.connection_id, func.max(SyncRun.started_at)).group_by(
-                        col(SyncRun.connection_id)
-                    )
-                ).all()
-            )
+        with self._lock:
+            enabled = enabled_digests(self.services.engine)
+            connections = syncable_connections(self.services.engine)
             wanted = set(FIXED_JOBS)
-            for schedule, workspace in enabled:
-                wanted.add(self._ensure_digest_job(schedule, workspace.timezone))
+            for schedule, timezone in enabled:
+                wanted.add(self._ensure_digest_job(schedule, timezone))
             now = self.services.clock()
-            for connection in connections:
-                assert connection.id is not None
-                wanted.add(self._ensure_sync_job(connection, latest_runs.get(connection.id), now))
+            for connection_id, latest_run in connections.items():
+                wanted.add(self._ensure_sync_job(connection_id, latest_run, now))
             for job in self.apscheduler.get_jobs():
                 if job.id not in wanted:
                     job.remove()
@@ -159,9 +145,9 @@ class Scheduler:
         return job_id
 
     def _ensure_sync_job(
-        self, connection: Connection, latest_run: datetime | None, now: datetime
+        self, connection_id: int, latest_run: datetime | None, now: datetime
     ) -> str:
-        job_id = f"sync:{connection.id}"
+        job_id = f"sync:{connection_id}"
         if self.apscheduler.get_job(job_id) is None:
             first = now if latest_run is None else max(now, latest_run + self.sync_interval)
             self.apscheduler.add_job(
@@ -171,9 +157,9 @@ class Scheduler:
                     start_date=first,
                     timezone=ZoneInfo("UTC"),
                 ),
-                args=[connection.id],
+                args=[connection_id],
                 id=job_id,
-                name=f"sync connection {connection.id}",
+                name=f"sync connection {connection_id}",
                 next_run_time=first,
             )
         return job_id
@@ -181,11 +167,9 @@ class Scheduler:
     def sync_connection(self, connection_id: int) -> None:
         if self.services.stopping.is_set():  # the process is on its way out
             return
-        with session_scope(self.services.engine) as session:
-            connection = session.get(Connection, connection_id)
-            if connection is None or connection.status in UNSCHEDULED:
-                return
-            workspace_id = connection.workspace_id
+        workspace_id = workspace_of(self.services.engine, connection_id, syncable=True)
+        if workspace_id is None:
+            return
         try:
             outcome = sync_for_bot(self.services, connection_id, trigger="schedule")
         except SyncAlreadyRunning as exc:

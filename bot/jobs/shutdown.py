@@ -6,29 +6,15 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, select
-
 from bot.jobs.scheduler import Scheduler
 from bot.services import BotServices
-from ledger.db import session_scope
-from ledger.lease import LEASES, PROCESS_OWNER, release_owned_by_this_process
+from ledger.lease import leases_held_by_this_process, release_owned_by_this_process
 
 logger = logging.getLogger(__name__)
 
 #: How long running syncs get to commit the page in hand before the process leaves anyway
 #: (a page commits in well under a second; a Cursor request in flight is abandoned).
 SHUTDOWN_GRACE = timedelta(seconds=6)
-
-
-def leases_held(engine: Engine) -> int:
-    with session_scope(engine) as session:
-        return int(
-            session.execute(
-                select(func.count())
-                .select_from(LEASES)
-                .where(LEASES.c.owner.startswith(PROCESS_OWNER + "/", autoescape=True))
-            ).scalar_one()
-        )
 
 
 def stop_gracefully(
@@ -39,7 +25,7 @@ def stop_gracefully(
     scheduler.shutdown()
     deadline = time.monotonic() + grace.total_seconds()
     try:
-        while leases_held(services.engine) and time.monotonic() < deadline:
+        while leases_held_by_this_process(services.engine) and time.monotonic() < deadline:
             time.sleep(0.1)
         released = release_owned_by_this_process(services.engine)
     except Exception as exc:  # the database is gone: the leases expire on their own

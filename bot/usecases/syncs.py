@@ -1,13 +1,22 @@
-"""A sync on the bot's behalf (scheduled, asked for in Slack, before a digest), one way."""
+"""Syncs on the bot's behalf (scheduled, asked for in Slack, before a digest), and what the
+scheduler and listeners need to know about connections that sync."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Engine
+from sqlmodel import col, func, select
+
 from bot.services import CoreServices
 from bot.usecases.operations import sync_one
+from ledger.db import session_scope
+from ledger.models import Connection, ConnectionStatus, SyncRun, Workspace
 from ledger.sync import SyncOutcome
+
+#: Connections in these states have no sync job (a revoked key needs a new one first).
+UNSCHEDULED = (ConnectionStatus.DISCONNECTED.value, ConnectionStatus.REVOKED.value)
 
 
 def sync_for_bot(
@@ -34,3 +43,38 @@ def sync_for_bot(
         stop=services.stopping,
         on_started=on_started,
     )
+
+
+def syncable_connections(engine: Engine) -> dict[int, datetime | None]:
+    """Each connection that can sync (not disconnected, key not revoked), with the start of
+    its latest sync (None if it never ran): what the scheduler makes sync jobs from."""
+    with session_scope(engine) as session:
+        ids = session.exec(
+            select(Connection.id).where(col(Connection.status).not_in(UNSCHEDULED))
+        ).all()
+        latest = dict(
+            session.exec(
+                select(SyncRun.connection_id, func.max(SyncRun.started_at)).group_by(
+                    col(SyncRun.connection_id)
+                )
+            ).all()
+        )
+    return {connection_id: latest.get(connection_id) for connection_id in ids if connection_id}
+
+
+def workspace_of(engine: Engine, connection_id: int, *, syncable: bool = False) -> int | None:
+    """The workspace id of a connection; None if there is none (or, with ``syncable``, if it
+    can no longer sync)."""
+    with session_scope(engine) as session:
+        connection = session.get(Connection, connection_id)
+    if connection is None or (syncable and connection.status in UNSCHEDULED):
+        return None
+    return connection.workspace_id
+
+
+def timezone_of(engine: Engine, connection_id: int) -> str:
+    """The reporting timezone of the connection's workspace (UTC if it is gone)."""
+    with session_scope(engine) as session:
+        connection = session.get(Connection, connection_id)
+        workspace = session.get(Workspace, connection.workspace_id) if connection else None
+    return workspace.timezone if workspace else "UTC"

@@ -14,8 +14,7 @@ from bot.slack.listeners.commands import answer, in_background
 from bot.slack.listeners.delivery import deliver
 from bot.usecases import answers
 from bot.usecases.answers import ADMIN_ONLY, Caller
-from ledger.accounts import disconnect, find_connection
-from ledger.db import session_scope
+from bot.usecases.connections import disconnect_cursor
 
 
 def caller_from_action(body: dict[str, Any]) -> Caller:
@@ -36,12 +35,9 @@ def register(app: App, services: BotServices) -> None:
             respond(text=ADMIN_ONLY.format(what="disconnect Cursor"), replace_original=False)
             return
         workspace = answers.workspace_for(services, caller)
-        with session_scope(services.engine) as session:
-            connection = find_connection(session, workspace, "cursor", required=False)
-            if connection is not None:
-                disconnect(connection)
+        disconnected = disconnect_cursor(services.engine, workspace)
         services.jobs.reconcile()  # its sync job goes at once
-        if connection is None:  # never connected, or disconnected already (a second press)
+        if not disconnected:  # never connected, or disconnected already (a second press)
             respond(
                 text="There was nothing to disconnect: Cursor is not connected in this "
                 "workspace. Connect it with `/spend cursor connect`.",

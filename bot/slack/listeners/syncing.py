@@ -7,11 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.services import BotServices
-from bot.usecases.syncs import sync_for_bot
+from bot.usecases.syncs import sync_for_bot, timezone_of, workspace_of
 from digests.format import escape, local_time
-from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import Connection, Workspace
 from ledger.sync import SyncOutcome
 
 logger = logging.getLogger(__name__)
@@ -25,10 +23,7 @@ def history_days(outcome: SyncOutcome, now: datetime) -> int | None:
 
 def already_running_text(services: BotServices, busy: SyncAlreadyRunning) -> str:
     """`A sync has been running since 14:05 …`, in the workspace's reporting timezone."""
-    with session_scope(services.engine) as session:
-        connection = session.get(Connection, busy.connection_id)
-        workspace = session.get(Workspace, connection.workspace_id) if connection else None
-    tz = workspace.timezone if workspace else "UTC"
+    tz = timezone_of(services.engine, busy.connection_id)
     return (
         f":hourglass_flowing_sand: A sync has been running since {local_time(busy.since, tz)} "
         f"({busy.trigger}). Its result will show in `/spend cursor status`; "
@@ -66,9 +61,7 @@ def run_sync_and_report(
         )
         return None
     if outcome.ok:  # alerts first: the reply says the sync, and what it raised, is done
-        with session_scope(services.engine) as session:
-            connection = session.get(Connection, connection_id)
-            workspace_id = connection.workspace_id if connection else None
+        workspace_id = workspace_of(services.engine, connection_id)
         if workspace_id is not None:
             services.evaluate_alerts(workspace_id)
     respond(text=outcome_text(outcome, now), response_type="ephemeral", replace_original=False)
