@@ -22,13 +22,23 @@ from sqlalchemy import Engine
 from bot.jobs.alert_notifier import AlertNotifier
 from bot.jobs.digest_sender import DigestSender
 from bot.jobs.scheduler import Scheduler
-from bot.ledger_setup import alert_settings, cursor_access, sync_options
+from bot.ledger_setup import cursor_access, sync_options
 from bot.services import BotServices, CoreServices, NoScheduler, utc_now
 from bot.settings import Settings
 from bot.slack.client import slack_client
 from bot.slack.directory import SlackDirectory
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
+from ledger.alerting import AlertSettings
+
+
+def alert_settings(settings: Settings) -> AlertSettings:
+    return AlertSettings(
+        anomaly_factor=settings.anomaly_factor,
+        anomaly_floor_cents=settings.anomaly_floor_dollars * 100,
+        failing_hours=settings.failing_alert_hours,
+        retention_days=settings.cursor_retention_days,
+    )
 
 
 def chart_pool() -> ProcessPoolExecutor:

@@ -1,22 +1,24 @@
-"""The ledger side, from settings: the engine, how to reach Cursor, sync and alert options.
+"""The ledger side, from settings: the engine, how to reach Cursor, sync options.
 
 Light on purpose: the CLI's ``connect``, ``sync`` and ``report`` need only this, and start
-without loading Slack's SDK or the scheduler.
+without loading Slack's SDK or the scheduler; the Cursor client (httpx) loads with the
+first verb that reaches Cursor, not with a ``report``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bot.settings import DATABASE_UNREACHABLE, Settings, SettingsError, database_error
-from connectors.cursor.access import CursorAccess
-from connectors.cursor.client import ClientOptions
-from ledger import migrate
-from ledger.alerting import AlertSettings
+from ledger import schema
 from ledger.db import DatabaseUrlError, make_engine
-from ledger.sync import SyncOptions
+
+if TYPE_CHECKING:
+    from connectors.cursor.access import CursorAccess
+    from ledger.sync import SyncOptions
 
 
 def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine:
@@ -32,7 +34,7 @@ def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine
     if not require_current:
         return engine
     try:
-        current = migrate.is_up_to_date(engine)
+        current = schema.is_up_to_date(engine)
     except DATABASE_UNREACHABLE as exc:
         engine.dispose()
         raise database_error(exc, settings.database_url) from None
@@ -45,20 +47,16 @@ def ledger_engine(settings: Settings, *, require_current: bool = True) -> Engine
 
 
 def cursor_access(settings: Settings) -> CursorAccess:
+    from connectors.cursor.access import CursorAccess
+    from connectors.cursor.client import ClientOptions
+
     return CursorAccess(ClientOptions(base_url=settings.cursor_base_url))
 
 
 def sync_options(settings: Settings) -> SyncOptions:
+    from ledger.sync import SyncOptions  # with the Cursor client: see cursor_access
+
     return SyncOptions(
         overlap=timedelta(hours=settings.sync_overlap_hours),
         lease_ttl=timedelta(seconds=settings.sync_lease_seconds),
-    )
-
-
-def alert_settings(settings: Settings) -> AlertSettings:
-    return AlertSettings(
-        anomaly_factor=settings.anomaly_factor,
-        anomaly_floor_cents=settings.anomaly_floor_dollars * 100,
-        failing_hours=settings.failing_alert_hours,
-        retention_days=settings.cursor_retention_days,
     )

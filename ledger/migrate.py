@@ -24,6 +24,7 @@ from sqlmodel import SQLModel
 
 import ledger.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from ledger.db import SQLITE_BUSY_TIMEOUT_SECONDS, normalise_url
+from ledger.schema import SCRIPT_LOCATION
 
 #: Used when neither the caller nor STACKSPEND_DATABASE_URL names a database.
 DEFAULT_DATABASE_URL = "sqlite:///stackspend.db"
@@ -40,7 +41,6 @@ SKIP_LOGGING_CONFIG = "skip_logging_config"
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _INI_PATH = _PROJECT_ROOT / "alembic.ini"
-_SCRIPT_LOCATION = _PROJECT_ROOT / "migrations"
 
 
 class MigrationError(Exception):
@@ -89,7 +89,7 @@ def locked_transaction(engine: Engine) -> Iterator[Connection]:
 def alembic_config(url: str) -> Config:
     """The project's Alembic configuration, pointed at ``url``."""
     config = Config(str(_INI_PATH)) if _INI_PATH.is_file() else Config()
-    config.set_main_option("script_location", str(_SCRIPT_LOCATION))
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
     # ConfigParser interpolates '%': escape it (URL-encoded passwords, options).
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     config.attributes[SKIP_LOGGING_CONFIG] = True
@@ -128,17 +128,10 @@ def head_revision() -> str:
     heads = _script_directory().get_heads()
     if len(heads) != 1:
         raise MigrationError(
-            f"Expected one head revision in {_SCRIPT_LOCATION}, found {len(heads)}: "
+            f"Expected one head revision in {SCRIPT_LOCATION}, found {len(heads)}: "
             "merge the branches with `alembic merge heads`."
         )
     return heads[0]
-
-
-def is_up_to_date(engine: Engine) -> bool:
-    """True when the database is at the head revision."""
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    return current == {head_revision()}
 
 
 def check_no_drift(url: str) -> list[Any]:
@@ -155,5 +148,5 @@ def check_no_drift(url: str) -> list[Any]:
 
 def _script_directory() -> ScriptDirectory:
     config = Config()
-    config.set_main_option("script_location", str(_SCRIPT_LOCATION))
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
     return ScriptDirectory.from_config(config)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from ledger import migrate
+from ledger import migrate, schema
 from ledger.db import make_engine, normalise_url
 
 POSTGRES_URL = os.environ.get(
@@ -106,11 +106,11 @@ def test_downgrade_to_base_leaves_only_the_version_table(
 
 
 def test_is_up_to_date_only_after_upgrade(empty_url: str, empty_engine: Engine) -> None:
-    assert not migrate.is_up_to_date(empty_engine)
+    assert not schema.is_up_to_date(empty_engine)
 
     migrate.upgrade(empty_url)
 
-    assert migrate.is_up_to_date(empty_engine)
+    assert schema.is_up_to_date(empty_engine)
 
 
 def test_drift_is_reported_for_an_empty_database(empty_url: str) -> None:
@@ -137,7 +137,7 @@ def test_concurrent_upgrades_do_not_race(empty_url: str, empty_engine: Engine) -
         errors = [process.communicate(timeout=60)[1] for process in processes]
 
     assert [process.returncode for process in processes] == [0, 0, 0], errors
-    assert migrate.is_up_to_date(empty_engine)
+    assert schema.is_up_to_date(empty_engine)
 
 
 def test_scripts_are_found_from_any_working_directory(
@@ -197,3 +197,7 @@ def test_each_revision_upgrades_and_downgrades_in_turn(
         migrate.downgrade(empty_url, previous)
         expected = None if previous == "base" else previous
         assert migrate.current_revision(empty_engine) == expected
+
+
+def test_the_light_schema_check_finds_the_same_head_as_alembic() -> None:
+    assert schema.script_heads() == {migrate.head_revision()}
