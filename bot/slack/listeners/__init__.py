@@ -1,16 +1,32 @@
-"""Slack listeners, registered on the Bolt app by kind."""
+"""Slack listeners: module-level functions, registered on the Bolt app here.
+
+Each listener names what it needs as arguments: Bolt's own (``ack``, ``body``, ``client``,
+``respond``…) and ``services``, which the middleware below puts in every request's context
+(Bolt passes context entries to listeners by name).
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import re
+from collections.abc import Callable
+
+from slack_bolt import App, BoltContext
 
 from bot.services import BotServices
+from bot.slack import ids
 from bot.slack.listeners import actions, alerts, commands, connect, home
 
 
 def register_listeners(app: App, services: BotServices) -> None:
-    commands.register(app, services)
-    connect.register(app, services)
-    actions.register(app, services)
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    app.use(provide_services)
+    app.command(ids.COMMAND)(commands.on_spend)
+    app.view(ids.CONNECT_VIEW)(connect.on_submit)
+    app.action(ids.DISCONNECT_CONFIRM)(actions.on_disconnect)
+    app.action(ids.DISCONNECT_CANCEL)(actions.on_cancel)
+    app.action(re.compile("^quick_"))(actions.on_quick)
     home.register(app, services)
     alerts.register(app, services)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.services import BotServices
-from bot.slack import grammar, ids
+from bot.slack import grammar
 from bot.slack.listeners.commands import answer, in_background
 from bot.slack.listeners.delivery import deliver
 from bot.usecases import answers
@@ -27,51 +26,55 @@ def caller_from_action(body: dict[str, Any]) -> Caller:
     )
 
 
-def register(app: App, services: BotServices) -> None:
-    def on_disconnect(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        caller = caller_from_action(body)
-        if not answers.is_admin(services, client, caller):
-            respond(text=ADMIN_ONLY.format(what="disconnect Cursor"), replace_original=False)
-            return
-        workspace = answers.workspace_for(services, caller)
-        disconnected = disconnect_cursor(services.engine, workspace)
-        services.jobs.reconcile()  # its sync job goes at once
-        if not disconnected:  # never connected, or disconnected already (a second press)
-            respond(
-                text="There was nothing to disconnect: Cursor is not connected in this "
-                "workspace. Connect it with `/spend cursor connect`.",
-                replace_original=True,
-            )
-            return
+def on_disconnect(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: BotServices
+) -> None:
+    """The disconnect prompt's confirm button (admins only)."""
+    ack()
+    caller = caller_from_action(body)
+    if not answers.is_admin(services, client, caller):
+        respond(text=ADMIN_ONLY.format(what="disconnect Cursor"), replace_original=False)
+        return
+    workspace = answers.workspace_for(services, caller)
+    disconnected = disconnect_cursor(services.engine, workspace)
+    services.jobs.reconcile()  # its sync job goes at once
+    if not disconnected:  # never connected, or disconnected already (a second press)
         respond(
-            text=f"Cursor was disconnected by <@{caller.user_id}>. The key is deleted; "
-            "synced history is kept. Reconnect any time with `/spend cursor connect`.",
+            text="There was nothing to disconnect: Cursor is not connected in this "
+            "workspace. Connect it with `/spend cursor connect`.",
             replace_original=True,
         )
+        return
+    respond(
+        text=f"Cursor was disconnected by <@{caller.user_id}>. The key is deleted; "
+        "synced history is kept. Reconnect any time with `/spend cursor connect`.",
+        replace_original=True,
+    )
 
-    def on_cancel(ack: Ack, respond: Respond) -> None:
-        ack()
-        respond(text="Nothing changed: Cursor stays connected.", replace_original=True)
 
-    def on_quick(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        caller = caller_from_action(body)
-        command = grammar.parse(body["actions"][0].get("value") or "")
+def on_cancel(ack: Ack, respond: Respond) -> None:
+    """The disconnect prompt's cancel button."""
+    ack()
+    respond(text="Nothing changed: Cursor stays connected.", replace_original=True)
 
-        def work() -> None:
-            reply = answer(services, client, caller, command, respond)
-            if reply is None:
-                return
-            if body.get("response_url"):
-                reply.replace_original = False
-                deliver(client, respond, caller, reply)
-            else:  # App Home has no response URL: answer in the app's DM
-                channel = client.conversations_open(users=caller.user_id)["channel"]["id"]
-                client.chat_postMessage(channel=channel, **reply.message.as_kwargs())
 
-        in_background(services, respond, caller, work)
+def on_quick(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: BotServices
+) -> None:
+    """A quick-question button (replies, digests, App Home): answered like the command."""
+    ack()
+    caller = caller_from_action(body)
+    command = grammar.parse(body["actions"][0].get("value") or "")
 
-    app.action(ids.DISCONNECT_CONFIRM)(on_disconnect)
-    app.action(ids.DISCONNECT_CANCEL)(on_cancel)
-    app.action(re.compile("^quick_"))(on_quick)
+    def work() -> None:
+        reply = answer(services, client, caller, command, respond)
+        if reply is None:
+            return
+        if body.get("response_url"):
+            reply.replace_original = False
+            deliver(client, respond, caller, reply)
+        else:  # App Home has no response URL: answer in the app's DM
+            channel = client.conversations_open(users=caller.user_id)["channel"]["id"]
+            client.chat_postMessage(channel=channel, **reply.message.as_kwargs())
+
+    in_background(services, respond, caller, work)

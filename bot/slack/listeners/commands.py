@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, assert_never
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.jobs.digest_sender import DigestSender
 from bot.services import BotServices
-from bot.slack import grammar, ids
+from bot.slack import grammar
 from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
@@ -48,31 +48,31 @@ def caller_from(body: dict[str, Any]) -> Caller:
     )
 
 
-def register(app: App, services: BotServices) -> None:
-    def on_spend(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        command = grammar.parse(body.get("text", ""))
-        caller = caller_from(body)
-        immediate = immediate_answer(command)
-        if immediate is not None:
-            ack(text=immediate.message.text, blocks=immediate.message.blocks)
+def on_spend(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: BotServices
+) -> None:
+    """`/spend …`: parse, acknowledge (with the answer when it needs no lookup), answer."""
+    command = grammar.parse(body.get("text", ""))
+    caller = caller_from(body)
+    immediate = immediate_answer(command)
+    if immediate is not None:
+        ack(text=immediate.message.text, blocks=immediate.message.blocks)
+        return
+    ack()
+    if isinstance(command, grammar.Connect):
+        # The trigger expires three seconds after the command: open the modal at once.
+        if not answers.is_admin(services, client, caller):
+            respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
             return
-        ack()
-        if isinstance(command, grammar.Connect):
-            # The trigger expires three seconds after the command: open the modal at once.
-            if not answers.is_admin(services, client, caller):
-                respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
-                return
-            open_connect_modal(client, body["trigger_id"], caller)
-            return
+        open_connect_modal(client, body["trigger_id"], caller)
+        return
 
-        def work() -> None:
-            reply = answer(services, client, caller, command, respond)
-            if reply is not None:
-                deliver(client, respond, caller, reply)
+    def work() -> None:
+        reply = answer(services, client, caller, command, respond)
+        if reply is not None:
+            deliver(client, respond, caller, reply)
 
-        in_background(services, respond, caller, work)
-
-    app.command(ids.COMMAND)(on_spend)
+    in_background(services, respond, caller, work)
 
 
 def in_background(

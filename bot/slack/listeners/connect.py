@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -74,49 +74,45 @@ def key_problem(services: BotServices, api_key: str) -> tuple[str | None, tuple[
         return f"Cursor refused the check: {exc}"[:150], None
 
 
-def register(app: App, services: BotServices) -> None:
-    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        caller = Caller(
-            team_id=body["team"]["id"],
-            user_id=body["user"]["id"],
-            channel_id=json.loads(view.get("private_metadata") or "{}").get("channel_id"),
-            enterprise_id=(body.get("enterprise") or {}).get("id"),
-        )
-        value = view["state"]["values"][ids.CONNECT_KEY_BLOCK][ids.CONNECT_KEY_INPUT]["value"]
-        api_key = (value or "").strip()
-        if not answers.is_admin(services, client, caller):
-            ack(
-                response_action="errors", errors={ids.CONNECT_KEY_BLOCK: "Only admins can connect."}
-            )
-            return
-        problem, checked = key_problem(services, api_key)
-        if problem is not None or checked is None:
-            ack(response_action="errors", errors={ids.CONNECT_KEY_BLOCK: problem or "Try again."})
-            return
-        ack()
-        key_hint, members = checked
-        _, connection_id = store_cursor_key(
-            services.engine,
-            box=services.box,
-            team_id=caller.team_id,
-            enterprise_id=caller.enterprise_id,
-            api_key=api_key,
-            key_hint=key_hint,
-            connected_by=caller.user_id,
-            now=services.clock(),
-        )
-        tell = notifier(client, caller)
-        tell(
-            text=f":white_check_mark: Cursor connected (key {key_hint}, {members} members). "
-            "The first sync has started; I will tell you how much history Cursor returned."
-        )
-        try:  # the scheduler learns of the connection as soon as this first sync has started
-            run_sync_and_report(services, connection_id, trigger="connect", respond=tell)
-        finally:
-            services.jobs.reconcile()
-
-    app.view(ids.CONNECT_VIEW)(on_submit)
+def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotServices) -> None:
+    """The connect modal's key: check it live, store it encrypted, run the first sync."""
+    view = body["view"]
+    caller = Caller(
+        team_id=body["team"]["id"],
+        user_id=body["user"]["id"],
+        channel_id=json.loads(view.get("private_metadata") or "{}").get("channel_id"),
+        enterprise_id=(body.get("enterprise") or {}).get("id"),
+    )
+    value = view["state"]["values"][ids.CONNECT_KEY_BLOCK][ids.CONNECT_KEY_INPUT]["value"]
+    api_key = (value or "").strip()
+    if not answers.is_admin(services, client, caller):
+        ack(response_action="errors", errors={ids.CONNECT_KEY_BLOCK: "Only admins can connect."})
+        return
+    problem, checked = key_problem(services, api_key)
+    if problem is not None or checked is None:
+        ack(response_action="errors", errors={ids.CONNECT_KEY_BLOCK: problem or "Try again."})
+        return
+    ack()
+    key_hint, members = checked
+    _, connection_id = store_cursor_key(
+        services.engine,
+        box=services.box,
+        team_id=caller.team_id,
+        enterprise_id=caller.enterprise_id,
+        api_key=api_key,
+        key_hint=key_hint,
+        connected_by=caller.user_id,
+        now=services.clock(),
+    )
+    tell = notifier(client, caller)
+    tell(
+        text=f":white_check_mark: Cursor connected (key {key_hint}, {members} members). "
+        "The first sync has started; I will tell you how much history Cursor returned."
+    )
+    try:  # the scheduler learns of the connection as soon as this first sync has started
+        run_sync_and_report(services, connection_id, trigger="connect", respond=tell)
+    finally:
+        services.jobs.reconcile()
 
 
 def notifier(client: WebClient, caller: Caller) -> Any:
