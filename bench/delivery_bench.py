@@ -22,6 +22,7 @@ from bench.ledger_bench import line
 from bot.app import slack_client
 from bot.digest_jobs import DigestSender
 from bot.services import BotServices
+from bot.testing.fake_slack import FakeSlack
 from bot.wiring import CursorAccess, chart_pool
 from connectors.cursor.client import ClientOptions
 from ledger import migrate
@@ -35,7 +36,6 @@ from ledger.models import (
     Workspace,
 )
 from ledger.secrets import SecretBox, generate_secret_key
-from tests.fakes.slack import FakeSlack
 
 WORKSPACES = 1000
 PEOPLE = 5

@@ -27,6 +27,8 @@ from bot.operations import connect_cursor, sync_one
 from bot.report_cache import ReportCache
 from bot.serve import wsgi_app
 from bot.services import BotServices
+from bot.testing.fake_slack import FakeSlack, SlackUser
+from bot.testing.signed_requests import signed_headers, slash_command_body
 from bot.wiring import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
@@ -34,8 +36,6 @@ from connectors.cursor.simulator import CursorSimulator
 from ledger import migrate
 from ledger.db import make_engine
 from ledger.secrets import SecretBox, generate_secret_key
-from tests.fakes.signing import signed_headers, slash_command_body
-from tests.fakes.slack import FakeSlack, SlackUser
 
 CONCURRENT = 20
 #: What a morning burst asks: the same few questions, in different orders.

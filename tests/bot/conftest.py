@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from bot.testing.fake_slack import FakeSlack
 from tests.bot.harness import Harness, build_harness
-from tests.fakes.slack import FakeSlack
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from bot.app import create_app, slack_client
 from bot.operations import connect_cursor, sync_one
 from bot.services import BotServices
+from bot.testing.fake_slack import Call, FakeSlack, SlackUser
+from bot.testing.signed_requests import SIGNING_SECRET, bolt_request, slash_command_body
 from bot.wiring import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
@@ -21,8 +23,6 @@ from connectors.cursor.simulator import CursorSimulator
 from ledger.accounts import find_connection, find_workspace
 from ledger.db import session_scope
 from ledger.secrets import SecretBox, generate_secret_key
-from tests.fakes.signing import SIGNING_SECRET, bolt_request, slash_command_body
-from tests.fakes.slack import Call, FakeSlack, SlackUser
 from tests.ledger.support import Clock
 
 ADMIN = "UADMIN"

@@ -9,12 +9,12 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from bot import ids
+from bot.testing.fake_slack import Call, FakeSlack, SlackUser
+from bot.testing.signed_requests import block_actions_body, bolt_request
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK
 from ledger.db import session_scope
 from ledger.models import Alert, Budget, Connection
 from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness, build_harness
-from tests.fakes.signing import block_actions_body, bolt_request
-from tests.fakes.slack import Call, FakeSlack, SlackUser
 
 OTHER_ADMIN = "UOTHERADMIN"
 

@@ -18,17 +18,17 @@ import httpx
 import pytest
 
 from bot import ids
-from connectors.cursor.sim_team import SimulatorConfig
-from connectors.cursor.simulator import CursorSimulator, running_server
-from ledger import migrate
-from ledger.secrets import generate_secret_key
-from tests.fakes.signing import (
+from bot.testing.fake_slack import FakeSlack, SlackUser
+from bot.testing.signed_requests import (
     SIGNING_SECRET,
     signed_headers,
     slash_command_body,
     view_submission_body,
 )
-from tests.fakes.slack import FakeSlack, SlackUser
+from connectors.cursor.sim_team import SimulatorConfig
+from connectors.cursor.simulator import CursorSimulator, running_server
+from ledger import migrate
+from ledger.secrets import generate_secret_key
 
 
 def free_port() -> int:

@@ -14,6 +14,13 @@ from sqlalchemy import Engine, select
 
 from bot import ids
 from bot.errors import SORRY
+from bot.testing.signed_requests import (
+    app_home_opened_body,
+    block_actions_body,
+    bolt_request,
+    slash_command_body,
+    view_submission_body,
+)
 from bot.wiring import KEY_CHECK_TIMEOUT_SECONDS, CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY
@@ -23,13 +30,6 @@ from ledger.db import session_scope
 from ledger.models import Connection
 from ledger.queries import ROLLUPS
 from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness
-from tests.fakes.signing import (
-    app_home_opened_body,
-    block_actions_body,
-    bolt_request,
-    slash_command_body,
-    view_submission_body,
-)
 
 
 @pytest.fixture
