@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import json
 import keyword
 import re
@@ -105,7 +106,7 @@ def duplicated_blocks(files: dict[str, str]) -> list[tuple[Place, Place]]:
     candidates = sorted(
         (first.module, second.module, second.line - first.line, first.line)
         for places in seen.values()
-        for first, second in zip(places, places[1:], strict=False)
+        for first, second in itertools.pairwise(places)
         if first.module != second.module or second.line - first.line >= WINDOW
     )
     pairs: list[tuple[Place, Place]] = []
