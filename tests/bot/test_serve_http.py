@@ -30,6 +30,9 @@ from connectors.cursor.simulator import CursorSimulator, running_server
 from ledger import migrate
 from ledger.secrets import generate_secret_key
 
+#: Each test starts a real `stackspend` process.
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -185,7 +188,7 @@ def test_serve_names_missing_settings(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PATIENCE_SECONDS,
     )
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
