@@ -19,6 +19,7 @@ BENCHMARKS: list[str] = [
     "slack_bench",
     "delivery_bench",
     "budget_bench",
+    "bounds_bench",
     "startup_bench",
 ]
 

@@ -22,6 +22,7 @@ from bench.ledger_bench import line
 from bot.assembly import assemble, chart_pool, core_services
 from bot.settings import Settings
 from bot.slack.client import slack_client
+from bot.testing.fake_slack import FakeSlack
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from ledger import migrate
@@ -35,7 +36,6 @@ from ledger.models import (
     Workspace,
 )
 from ledger.secrets import generate_secret_key
-from tests.fakes.slack import FakeSlack
 
 WORKSPACES = 1000
 PEOPLE = 5

@@ -27,6 +27,8 @@ from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.client import slack_client
 from bot.slack.serve import wsgi_app
+from bot.testing.fake_slack import FakeSlack, SlackUser
+from bot.testing.signed_requests import signed_headers, slash_command_body
 from bot.usecases.operations import connect_cursor, sync_one
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
@@ -36,8 +38,6 @@ from connectors.cursor.simulator import CursorSimulator
 from ledger import migrate
 from ledger.db import make_engine
 from ledger.secrets import SecretBox, generate_secret_key
-from tests.fakes.signing import signed_headers, slash_command_body
-from tests.fakes.slack import FakeSlack, SlackUser
 
 CONCURRENT = 20
 #: What a morning burst asks: the same few questions, in different orders.

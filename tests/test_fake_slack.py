@@ -17,7 +17,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.signing import (
+from bot.testing.fake_slack import FakeSlack, SlackUser
+from bot.testing.signed_requests import (
     SIGNING_SECRET,
     app_home_opened_body,
     block_actions_body,
@@ -26,7 +27,6 @@ from tests.fakes.signing import (
     slash_command_body,
     view_submission_body,
 )
-from tests.fakes.slack import FakeSlack, SlackUser
 
 
 @pytest.fixture

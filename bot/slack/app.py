@@ -29,7 +29,6 @@ def create_app(
 ) -> App:
     """The Bolt app on ``client`` (the assembly's one Slack client, with its bot token)."""
     app = App(
-        token=client.token,
         signing_secret=signing_secret,
         client=client,
         listener_executor=listener_executor

@@ -16,6 +16,8 @@ from bot.services import BotServices
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.client import slack_client
+from bot.testing.fake_slack import Call, FakeSlack, SlackUser
+from bot.testing.signed_requests import SIGNING_SECRET, bolt_request, slash_command_body
 from bot.usecases.operations import connect_cursor, sync_one
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
@@ -24,8 +26,6 @@ from connectors.cursor.simulator import CursorSimulator
 from ledger.accounts import find_connection, find_workspace
 from ledger.db import session_scope
 from ledger.secrets import generate_secret_key
-from tests.fakes.signing import SIGNING_SECRET, bolt_request, slash_command_body
-from tests.fakes.slack import Call, FakeSlack, SlackUser
 from tests.ledger.support import Clock
 
 ADMIN = "UADMIN"

@@ -9,12 +9,12 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from bot.slack import ids
+from bot.testing.fake_slack import Call, FakeSlack, SlackUser
+from bot.testing.signed_requests import block_actions_body, bolt_request
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK
 from ledger.db import session_scope
 from ledger.models import Alert, Budget, Connection
 from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness, build_harness
-from tests.fakes.signing import block_actions_body, bolt_request
-from tests.fakes.slack import Call, FakeSlack, SlackUser
 
 OTHER_ADMIN = "UOTHERADMIN"
 
@@ -170,3 +170,26 @@ def test_confirming_a_disconnect_twice_says_the_second_time_there_was_nothing(
         answers.append(bot.reply_text(key))
     assert f"disconnected by <@{ADMIN}>" in answers[0]
     assert answers[1].startswith("There was nothing to disconnect")
+
+
+@pytest.mark.parametrize("subject", ["cursor", f"<@{MEMBER}>"])
+def test_show_breakdown_answers_the_presser_with_the_alert_period_by_model(
+    bot: Harness, subject: str
+) -> None:
+    alert = raise_alert(bot, subject)
+    assert alert.id is not None
+    (reply,) = press(bot, BREAKDOWN, str(alert.id), ADMIN, key="breakdown")
+    assert reply.params["response_type"] == "ephemeral"
+    assert reply.params["replace_original"] is False
+    text = reply.all_text()
+    assert alert.period_start is not None
+    period = f"{alert.period_start.isoformat()} to {bot.clock.now.date().isoformat()}"
+    assert text.startswith("Cursor spend")
+    assert period in text.splitlines()[0]
+    assert "By model" in text
+    if subject == "cursor":
+        assert "Cursor spend: " in text  # the team's spend
+    else:
+        assert f"Cursor spend for {bot.emails[1]}: " in text  # the person's budget, their spend
+    assert bot.slack.calls_to("chat.update") == []  # the alert itself is unchanged
+    assert status_of(bot, alert.id) == ("open", None)

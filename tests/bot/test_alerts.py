@@ -9,14 +9,14 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 from sqlalchemy import Engine, select
 
+from bot.testing.fake_slack import Call, FakeSlack
+from bot.testing.signed_requests import block_actions_body, bolt_request
 from bot.usecases.operations import report_for
 from connectors.cursor.windows import settled_end
 from digests.alerts import SNOOZE_DAY
 from ledger.db import session_scope
 from ledger.models import Alert, Budget
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
-from tests.fakes.signing import block_actions_body, bolt_request
-from tests.fakes.slack import Call, FakeSlack
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
-from bot.cli import app
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
 from ledger.secrets import generate_secret_key
-
-runner = CliRunner()
+from tests.bot.cli_support import run
 
 REPORT_FIELDS = {
     "provider",
@@ -37,23 +34,6 @@ REPORT_FIELDS = {
 }
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    simulator = CursorSimulator(SimulatorConfig(users=6, days=12, rate_limiting=False))
-    with running_server(simulator) as base_url:
-        yield {
-            "STACKSPEND_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-            "STACKSPEND_SECRET_KEY": generate_secret_key(),
-            "STACKSPEND_CURSOR_BASE_URL": base_url,
-            "STACKSPEND_CURSOR_API_KEY": DEMO_API_KEY,
-        }
-
-
-def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env=env)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def row_counts(env: dict[str, str]) -> dict[str, int]:
     engine = create_engine(env["STACKSPEND_DATABASE_URL"])
     with engine.connect() as connection:
@@ -70,18 +50,6 @@ def row_counts(env: dict[str, str]) -> dict[str, int]:
         }
     engine.dispose()
     return counts
-
-
-@pytest.fixture
-def synced(env: dict[str, str]) -> dict[str, str]:
-    assert run(env, "db", "upgrade")[0] == 0
-    code, out, err = run(env, "connect", "cursor", "--workspace", "T1", "--name", "Acme")
-    assert code == 0, err
-    assert "key …0000" in out and DEMO_API_KEY not in out
-    code, out, err = run(env, "sync")
-    assert code == 0, err
-    assert out.startswith("T1: synced") and "events seen" in out
-    return env
 
 
 def test_report_json_is_the_documented_contract(synced: dict[str, str]) -> None:

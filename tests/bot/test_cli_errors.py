@@ -17,6 +17,9 @@ import pytest
 from bot.settings import SettingsError, load_settings
 from ledger.secrets import generate_secret_key
 
+#: Each test starts real `stackspend` processes.
+pytestmark = pytest.mark.slow
+
 PASSWORD = "s3cr3t-Pa55word"
 
 

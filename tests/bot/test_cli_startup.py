@@ -38,6 +38,7 @@ def loaded_by(args: list[str], env: dict[str, str]) -> list[str]:
     [["--help"], ["sync"], ["report", "cursor", "--workspace", "T1"], ["report", "--help"]],
     ids=["help", "sync", "report", "report-help"],
 )
+@pytest.mark.slow
 def test_help_sync_and_report_import_neither_matplotlib_nor_slack_bolt(
     args: list[str], tmp_path: Path
 ) -> None:

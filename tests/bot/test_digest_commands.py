@@ -9,12 +9,12 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine, select
 
+from bot.testing.fake_slack import FakeSlack
 from bot.usecases.operations import report_for
 from digests.format import dollars
 from ledger.db import session_scope
 from ledger.models import DigestSchedule
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
-from tests.fakes.slack import FakeSlack
 
 
 class RecordingJobs:

@@ -436,6 +436,7 @@ fuzz_text = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(fuzz_text)
 def test_parse_never_raises_and_returns_a_command(text: str) -> None:

@@ -16,14 +16,14 @@ from slack_bolt.response import BoltResponse
 
 from bot.slack import ids
 from bot.slack.serve import MAX_BODY_BYTES, EdgeRequest, ReplayGuard, wsgi_app
-from tests.bot.harness import ADMIN, Harness
-from tests.fakes.signing import (
+from bot.testing.signed_requests import (
     SIGNING_SECRET,
     block_actions_body,
     signed_headers,
     slash_command_body,
     view_submission_body,
 )
+from tests.bot.harness import ADMIN, Harness
 
 
 class Dispatches:

@@ -29,9 +29,14 @@ from bot.log_safety import (
 )
 from bot.slack import ids
 from bot.slack.serve import socket_mode_handler, wsgi_app
+from bot.testing.fake_slack import FakeSlack
+from bot.testing.signed_requests import (
+    SIGNING_SECRET,
+    bolt_request,
+    signed_headers,
+    view_submission_body,
+)
 from tests.bot.harness import ADMIN, Harness, build_harness
-from tests.fakes.signing import SIGNING_SECRET, bolt_request, signed_headers, view_submission_body
-from tests.fakes.slack import FakeSlack
 
 #: Keys no pattern would recognise, and one shaped like Cursor's.
 KEYS = [

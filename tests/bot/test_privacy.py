@@ -18,13 +18,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, select
 
+from bot.testing.fake_slack import FakeSlack
+from bot.testing.signed_requests import app_home_opened_body, bolt_request
 from ledger.accounts import find_workspace
 from ledger.alerting import AlertSettings, evaluate
 from ledger.db import session_scope
 from ledger.models import Alert
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
-from tests.fakes.signing import app_home_opened_body, bolt_request
-from tests.fakes.slack import FakeSlack
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 #: Every person with any spend yesterday has an "unusual" day (and so does the team).

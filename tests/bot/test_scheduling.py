@@ -13,12 +13,12 @@ from sqlalchemy import Engine, select
 from bot.jobs.digest_sender import DigestSender
 from bot.jobs.due import due_at, last_occurrence, runs_on
 from bot.jobs.scheduler import Scheduler, digest_trigger
+from bot.testing.fake_slack import FakeSlack
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.models import Delivery, DigestSchedule
 from ledger.schedules import add_schedule
 from tests.bot.harness import ADMIN, Harness, build_harness
-from tests.fakes.slack import FakeSlack
 
 NINE = time(9, 0)
 

@@ -18,17 +18,20 @@ import httpx
 import pytest
 
 from bot.slack import ids
-from connectors.cursor.sim_team import SimulatorConfig
-from connectors.cursor.simulator import CursorSimulator, running_server
-from ledger import migrate
-from ledger.secrets import generate_secret_key
-from tests.fakes.signing import (
+from bot.testing.fake_slack import FakeSlack, SlackUser
+from bot.testing.signed_requests import (
     SIGNING_SECRET,
     signed_headers,
     slash_command_body,
     view_submission_body,
 )
-from tests.fakes.slack import FakeSlack, SlackUser
+from connectors.cursor.sim_team import SimulatorConfig
+from connectors.cursor.simulator import CursorSimulator, running_server
+from ledger import migrate
+from ledger.secrets import generate_secret_key
+
+#: Each test starts a real `stackspend` process.
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:
@@ -37,8 +40,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Safety nets only: every wait below ends on its condition (the port answers, the process
+#: has exited, the log has the line), however long a loaded machine makes that take.
+PATIENCE_SECONDS = 180.0
+
+
 def wait_until_up(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = PATIENCE_SECONDS
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -50,6 +58,30 @@ def wait_until_up(
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError("serve did not come up")
+
+
+def stop_serving(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then wait for the process to exit (its clean-up, the coverage data of a
+    measured run included, is written on the way out); SIGKILL only past the safety net,
+    and to whatever of its process group is left."""
+    process.terminate()
+    try:
+        process.wait(timeout=PATIENCE_SECONDS)
+    except subprocess.TimeoutExpired:  # shutdown is not what these tests are about
+        process.kill()
+        process.wait()
+    with suppress(ProcessLookupError):  # no worker of a pool outlives the test
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for_log(served: Served, line: str) -> str:
+    """The log once it holds ``line`` (written by a request already answered)."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while line not in (text := served.log_text()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {line!r} in the log: {text[-2000:]}")
+        time.sleep(0.05)
+    return text
 
 
 @dataclass
@@ -115,14 +147,7 @@ def serving(tmp_path: Path, *, log_level: str = "INFO") -> Iterator[Served]:
             wait_until_up(f"{base}/healthz", process, log)
             yield Served(base, slack, process, log)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # shutdown is not what these tests are about
-                process.kill()
-                process.wait(timeout=10)
-            with suppress(ProcessLookupError):  # no worker of a pool outlives the test
-                os.killpg(process.pid, signal.SIGKILL)
+            stop_serving(process)
 
 
 @pytest.fixture
@@ -138,7 +163,7 @@ def test_serve_http_answers_a_signed_command_and_replies_on_the_response_url(
     body = slash_command_body("cursor 7d", user_id="U1", response_url=slack.response_url("http"))
     response = httpx.post(f"{base}/slack/events", content=body, headers=signed_headers(body))
     assert response.status_code == 200
-    (reply,) = slack.wait_for("response_url", timeout=10)
+    (reply,) = slack.wait_for("response_url", timeout=PATIENCE_SECONDS)
     assert "no cursor connection yet" in reply.all_text()
 
 
@@ -163,7 +188,7 @@ def test_serve_names_missing_settings(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PATIENCE_SECONDS,
     )
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
@@ -184,7 +209,7 @@ def test_an_unsigned_50_mb_post_is_refused_413_without_growing_memory_or_the_log
         )
         warm = httpx.post(f"{server.base}/slack/events", content=body, headers=signed_headers(body))
         assert warm.status_code == 200
-        server.slack.wait_for("response_url", timeout=10)
+        server.slack.wait_for("response_url", timeout=PATIENCE_SECONDS)
         time.sleep(0.5)
         rss_before, peak_before = server.memory_bytes(), server.memory_bytes("VmHWM")
         log_before = server.log.stat().st_size
@@ -238,8 +263,7 @@ def test_a_failed_signature_connect_submission_never_puts_key_or_body_in_the_log
         )
         assert forged.status_code == 401
         assert signed.json()["response_action"] == "errors"
-        time.sleep(0.5)
-        log = server.log_text()
+        log = wait_for_log(server, "refused a request whose signature does not match (401)")
     assert "refused a request whose signature does not match (401)" in log
     assert key not in log
     assert "view_submission" not in log and "payload=" not in log

@@ -24,6 +24,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
+from bot.testing.fake_slack import FakeSlack
+from bot.testing.signed_requests import SIGNING_SECRET
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
 from ledger import migrate
@@ -32,8 +34,6 @@ from ledger.ingest import ROLLUPS
 from ledger.lease import LEASES
 from ledger.models import SyncRun, SyncStatus, UsageEventRow
 from tests.bot.test_serve_http import free_port, wait_until_up
-from tests.fakes.signing import SIGNING_SECRET
-from tests.fakes.slack import FakeSlack
 from tests.ledger.support import NOW, Clock, make_team, same_cents
 
 #: Real processes on a small, busy machine: slow, and given time.

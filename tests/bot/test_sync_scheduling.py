@@ -13,6 +13,7 @@ from bot.jobs.digest_sender import DigestSender
 from bot.jobs.scheduler import Scheduler
 from bot.slack import ids
 from bot.slack.errors import SORRY
+from bot.testing.signed_requests import block_actions_body, bolt_request
 from connectors.cursor.sim_team import DEMO_API_KEY
 from digests.format import local_time
 from ledger.accounts import find_connection, find_workspace
@@ -22,7 +23,6 @@ from ledger.models import Connection, SyncRun
 from ledger.schedules import add_schedule
 from tests.bot.harness import ADMIN, Harness
 from tests.bot.test_slack_app import submit_key
-from tests.fakes.signing import block_actions_body, bolt_request
 
 
 @pytest.fixture

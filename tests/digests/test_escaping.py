@@ -14,6 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
+from bot.testing.fake_slack import Call, FakeSlack, SlackUser
+from bot.testing.signed_requests import app_home_opened_body, bolt_request
 from digests.alerts import AlertView, alerts_list, alerts_message
 from digests.blocks import code_lines
 from digests.chart import render_chart
@@ -24,8 +26,6 @@ from ledger.periods import Cycle, Period
 from ledger.queries import Breakdown, Report, Row, Totals
 from tests.bot.harness import ADMIN, Harness, build_harness
 from tests.digests.test_daily import make_inputs
-from tests.fakes.signing import app_home_opened_body, bolt_request
-from tests.fakes.slack import Call, FakeSlack, SlackUser
 
 #: A model name that mentions everyone in Slack and is a formula in a spreadsheet.
 HOSTILE = '<!channel> =HYPERLINK("http://x")'

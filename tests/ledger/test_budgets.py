@@ -747,6 +747,7 @@ class _Run:
         self.config = AlertSettings()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

@@ -142,6 +142,7 @@ def test_a_timezone_change_between_pages_leaves_rollups_equal_to_a_clean_rebuild
     assert same_cents(team.ledger_total(), team.sim_total())
 
 
+@pytest.mark.slow
 def test_timezone_changes_racing_a_sync_leave_rollups_equal_to_a_clean_rebuild(
     engine: Engine,
 ) -> None:
@@ -179,6 +180,7 @@ def _cli_env(database_url: str, team: Team, base_url: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_two_processes_syncing_one_connection_run_exactly_one(database_url: str) -> None:
     """Two real `stackspend sync` processes at once: one syncs, the other is refused in a line."""
     from ledger.db import make_engine

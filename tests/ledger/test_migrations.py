@@ -120,6 +120,7 @@ def test_drift_is_reported_for_an_empty_database(empty_url: str) -> None:
     assert added == LEDGER_TABLES
 
 
+@pytest.mark.slow
 def test_concurrent_upgrades_do_not_race(empty_url: str, empty_engine: Engine) -> None:
     script = "import sys; from ledger.migrate import upgrade; upgrade(sys.argv[1])"
     with ExitStack() as stack:

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bot.slack.errors import SORRY
+from bot.testing.fake_slack import FakeSlack
 from bot.usecases.operations import connect_cursor, sync_one
 from connectors.cursor.sim_team import DEMO_API_KEY
 from connectors.cursor.simulator import running_server
@@ -47,7 +48,6 @@ from ledger.models import SyncRun, SyncStatus, Workspace
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import SyncOptions
 from tests.bot.harness import ADMIN, Harness, build_harness
-from tests.fakes.slack import FakeSlack
 from tests.ledger.support import same_cents
 
 #: Short, so that a killed process's lease expires within the test.

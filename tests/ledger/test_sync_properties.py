@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
@@ -39,6 +40,7 @@ SYNC_STEPS = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=SYNC_STEPS)
 def test_any_sequence_of_syncs_gives_the_providers_totals(
@@ -116,6 +118,7 @@ def _rollup_total(engine: Engine) -> object:
         return session.execute(select(func.sum(ROLLUPS.c.charged_cents))).scalar()
 
 
+@pytest.mark.slow
 def test_a_sync_killed_mid_run_then_rerun_gives_the_uninterrupted_totals(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +32,6 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-import pytest
 from slack_sdk import WebClient
 
 # Form fields that slack_sdk (or a caller) may send as JSON strings; decoded into Call.params.
@@ -838,10 +837,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = _serve
     do_GET = _serve
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    """A running FakeSlack, closed afterwards. Import it into a test module or conftest."""
-    with FakeSlack() as fake:
-        yield fake
