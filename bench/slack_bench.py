@@ -33,6 +33,7 @@ from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
 from ledger import migrate
 from ledger.db import make_engine
+from ledger.models import SyncTrigger
 from ledger.secrets import SecretBox, generate_secret_key
 from tests.fakes.signing import signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack, SlackUser
@@ -111,7 +112,7 @@ def burst(engine: Engine, box: SecretBox, slack: FakeSlack, *, cache: bool, team
             "access": access(),
             "box": box,
             "now": NOW,
-            "trigger": "bench",
+            "trigger": SyncTrigger.MANUAL,
         },
         daemon=True,
     )

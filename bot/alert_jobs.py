@@ -64,7 +64,7 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
     if alert.budget_id is not None:
         budget = session.get(Budget, alert.budget_id)
         if budget is not None:
-            users = list(budget.notify_list) or [budget.created_by]
+            users = list(budget.notify_user_ids) or [budget.created_by]
             if budget.dm_subject and budget.subject_user_id:
                 users.append(budget.subject_user_id)
             return Recipients(

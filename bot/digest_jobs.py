@@ -26,7 +26,7 @@ from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.digest_data import digest_inputs
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import DigestSchedule, ScheduleStatus, Workspace
+from ledger.models import DigestSchedule, ScheduleStatus, SyncTrigger, Workspace
 from ledger.queries import scope_for
 from ledger.visibility import Viewer
 
@@ -224,7 +224,7 @@ class DigestSender:
             return
         if connection.last_success_at is None or now - connection.last_success_at > FRESHNESS:
             try:
-                sync_for_bot(self.services, connection.id, trigger="digest", now=now)
+                sync_for_bot(self.services, connection.id, trigger=SyncTrigger.DIGEST, now=now)
             except SyncAlreadyRunning as busy:
                 logger.info(
                     "digest for %s sent without its pre-sync: a %s sync has run since %s",

@@ -31,7 +31,7 @@ from digests.chart import warm_up
 from ledger import schedules
 from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import Connection, ConnectionStatus, DigestSchedule, SyncRun
+from ledger.models import Connection, ConnectionStatus, DigestSchedule, SyncRun, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class Scheduler:
                 return
             workspace_id = connection.workspace_id
         try:
-            outcome = sync_for_bot(self.services, connection_id, trigger="schedule")
+            outcome = sync_for_bot(self.services, connection_id, trigger=SyncTrigger.SCHEDULE)
         except SyncAlreadyRunning as exc:
             logger.info(
                 "scheduled sync of connection %s skipped: a %s sync has run since %s",

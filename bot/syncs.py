@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.operations import sync_one
 from bot.services import BotServices
+from ledger.models import SyncTrigger
 from ledger.sync import SyncOutcome
 
 
@@ -14,7 +15,7 @@ def sync_for_bot(
     services: BotServices,
     connection_id: int,
     *,
-    trigger: str,
+    trigger: SyncTrigger,
     now: datetime | None = None,
     on_started: Callable[[], None] | None = None,
 ) -> SyncOutcome:

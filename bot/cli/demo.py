@@ -24,6 +24,7 @@ from ledger import migrate
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.digest_data import digest_inputs
+from ledger.models import SyncTrigger
 from ledger.queries import scope_for
 from ledger.secrets import generate_secret_key
 
@@ -76,7 +77,7 @@ def demo(
             access=access,
             box=settings.secret_box(),
             now=now,
-            trigger="demo",
+            trigger=SyncTrigger.DEMO,
         )
         typer.echo(outcome.summary())
         for by in ("user", "model"):

@@ -28,6 +28,7 @@ from ledger import migrate
 from ledger.db import session_scope
 from ledger.ingest import IngestResult
 from ledger.lease import SyncAlreadyRunning
+from ledger.models import SyncTrigger
 from ledger.secrets import reencrypt_connections
 from ledger.sync import PageCallback
 
@@ -167,7 +168,7 @@ def sync(
                         access=cursor_access(settings),
                         box=box,
                         now=moment,
-                        trigger="cli",
+                        trigger=SyncTrigger.CLI,
                         options=sync_options(settings),
                         on_page=on_page,
                         stop=stop,

@@ -19,6 +19,7 @@ from bot.listeners.syncing import run_sync_and_report
 from bot.services import BotServices
 from digests.blocks import Message, section
 from ledger.accounts import LedgerError
+from ledger.models import SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -176,5 +177,5 @@ def _sync_now(services: BotServices, caller: Caller, respond: Respond) -> Reply 
     if connection_id is None:
         return handlers.text_reply(refusal or "A sync cannot start now.")
     respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
-    run_sync_and_report(services, connection_id, trigger="slack", respond=respond)
+    run_sync_and_report(services, connection_id, trigger=SyncTrigger.SLACK, respond=respond)
     return None

@@ -16,6 +16,7 @@ from bot.listeners.syncing import run_sync_and_report
 from bot.operations import check_cursor_key, store_cursor_key
 from bot.services import BotServices
 from connectors.errors import AuthError, ConnectorError, PlanError, UnavailableError
+from ledger.models import SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def register(app: App, services: BotServices) -> None:
             "The first sync has started; I will tell you how much history Cursor returned."
         )
         try:  # the scheduler learns of the connection as soon as this first sync has started
-            run_sync_and_report(services, connection_id, trigger="connect", respond=tell)
+            run_sync_and_report(services, connection_id, trigger=SyncTrigger.CONNECT, respond=tell)
         finally:
             services.jobs.reconcile()
 

@@ -11,7 +11,7 @@ from bot.syncs import sync_for_bot
 from digests.format import escape, local_time
 from ledger.db import session_scope
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import Connection, Workspace
+from ledger.models import Connection, SyncTrigger, Workspace
 from ledger.sync import SyncOutcome
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def run_sync_and_report(
     services: BotServices,
     connection_id: int,
     *,
-    trigger: str,
+    trigger: SyncTrigger,
     respond: Callable[..., object],
 ) -> SyncOutcome | None:
     """Sync now and tell the person; None (and they are told why) if a sync already runs."""
