@@ -28,7 +28,16 @@ from ledger.accounts import (
 )
 from ledger.db import session_scope
 from ledger.lease import current_holder, wall_clock
-from ledger.models import Connection, ConnectionStatus, Member, SyncRun, SyncState, Workspace
+from ledger.models import (
+    Connection,
+    ConnectionStatus,
+    Member,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+    Visibility,
+    Workspace,
+)
 from ledger.visibility import Viewer, may_see_person
 
 
@@ -181,7 +190,7 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
         lines.append(
             f"*Syncing now:* since {local_time(running.acquired_at, tz)} ({running.trigger})"
         )
-    if last_run is not None and last_run.status == "failed":
+    if last_run is not None and last_run.status is SyncStatus.FAILED:
         lines.append(f"*Last run failed:* {escape(last_run.error)}")
     if unsynced is not None and unsynced > timedelta(days=2):
         lines.append(
@@ -258,7 +267,9 @@ def handle_settings(
             )
         set_visibility(stored, command.policy)
         who = (
-            "everyone's spend" if stored.visibility == "all" else "their own spend and team totals"
+            "everyone's spend"
+            if stored.visibility is Visibility.ALL
+            else "their own spend and team totals"
         )
         return text_reply(f"Members now see {who}.")
 

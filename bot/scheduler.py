@@ -39,7 +39,7 @@ CATCH_UP_EVERY = timedelta(minutes=5)
 RECONCILE_EVERY = timedelta(minutes=5)
 MIN_SYNC_INTERVAL = timedelta(hours=1)
 #: Connections in these states have no sync job (a revoked key needs a new one first).
-UNSCHEDULED = (ConnectionStatus.DISCONNECTED.value, ConnectionStatus.REVOKED.value)
+UNSCHEDULED = (ConnectionStatus.DISCONNECTED, ConnectionStatus.REVOKED)
 FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile")
 
 

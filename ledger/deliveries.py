@@ -16,7 +16,7 @@ from sqlalchemy import Table, select, update
 from sqlmodel import Session
 
 from ledger.ingest import dialect_insert
-from ledger.models import Delivery, DeliveryStatus
+from ledger.models import Delivery, DeliveryKind, DeliveryStatus
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -42,7 +42,7 @@ def claim(
     *,
     workspace_id: int,
     key: str,
-    kind: str,
+    kind: DeliveryKind,
     channel_id: str | None,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
@@ -101,7 +101,13 @@ def fail(session: Session, delivery_id: int, *, error: str) -> None:
 
 
 def skip(
-    session: Session, *, workspace_id: int, key: str, kind: str, now: datetime, reason: str
+    session: Session,
+    *,
+    workspace_id: int,
+    key: str,
+    kind: DeliveryKind,
+    now: datetime,
+    reason: str,
 ) -> bool:
     """Record that ``key`` will not be sent (too late); False if it was claimed already."""
     insert = dialect_insert(session)(DELIVERIES).values(

@@ -166,7 +166,9 @@ class SyncLeaseHandle:
             # Any run still "running" now was left by a sync whose lease expired.
             session.execute(
                 update(RUNS)
-                .where(RUNS.c.connection_id == self.connection_id, RUNS.c.status == "running")
+                .where(
+                    RUNS.c.connection_id == self.connection_id, RUNS.c.status == SyncStatus.RUNNING
+                )
                 .values(status=SyncStatus.STOPPED, finished_at=now, error=INTERRUPTED)
             )
         self._heartbeat = threading.Thread(

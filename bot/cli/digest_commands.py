@@ -10,7 +10,7 @@ import typer
 
 from bot.app import slack_client
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
-from bot.digest_jobs import DigestSender
+from bot.digest_jobs import DeliveryOutcome, DigestSender
 from bot.wiring import bot_services, ledger_engine
 from digests.chart import render_chart
 from digests.daily import compose, render_json, render_text
@@ -83,6 +83,6 @@ def send(
         for target in targets:
             outcome = sender.send_now(target, found, now=moment)
             typer.echo(f"digest {target.id} to {target.channel_id}: {outcome}")
-            failures += outcome != "sent"
+            failures += outcome is not DeliveryOutcome.SENT
     if failures:
         raise typer.Exit(1)
