@@ -28,6 +28,7 @@ from connectors.cursor.client import ClientOptions
 from ledger import migrate
 from ledger.db import make_engine, session_scope
 from ledger.models import (
+    Cadence,
     Connection,
     DigestSchedule,
     SpendSnapshot,
@@ -81,7 +82,7 @@ def build(engine_url: str) -> list[int]:
                 workspace_id=workspace.id,
                 channel_id=f"C{index:05d}",
                 local_time=time_of_day(9, 0),
-                cadence="daily",
+                cadence=Cadence.DAILY,
                 created_by="U1",
             )
             session.add(schedule)

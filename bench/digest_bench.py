@@ -34,6 +34,7 @@ from ledger import migrate
 from ledger.accounts import find_workspace
 from ledger.db import make_engine, session_scope
 from ledger.digest_data import DigestInputs, digest_inputs
+from ledger.models import SyncTrigger
 from ledger.queries import scope_for
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import sync_connection
@@ -86,7 +87,7 @@ def synced_inputs(url: str) -> tuple[Callable[[], DigestInputs], int]:
             source_for_key=access.source,
             box=box,
             now=NOW,
-            trigger="bench",
+            trigger=SyncTrigger.MANUAL,
         )
     finally:
         access.close()

@@ -74,7 +74,7 @@ from ledger.accounts import (
 )
 from ledger.db import make_engine, session_scope
 from ledger.ingest import IngestResult, RollupDeltas, event_insert, ingest_events, stored_rows
-from ledger.models import SpendSnapshot, SyncState, UsageRollup
+from ledger.models import SpendSnapshot, SyncState, SyncTrigger, UsageRollup
 from ledger.periods import parse_period
 from ledger.queries import Breakdown, Row, Totals, current_cycle, freshness, scope_for
 from ledger.secrets import SecretBox, generate_secret_key
@@ -556,7 +556,7 @@ def sync_child(url: str, db_path: str, trace: bool) -> None:
             source_for_key=access.source,
             box=box,
             now=NOW,
-            trigger="bench",
+            trigger=SyncTrigger.MANUAL,
             on_page=watch.on_page,
         )
     finally:

@@ -37,6 +37,7 @@ from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
 from ledger import migrate
 from ledger.db import make_engine
+from ledger.models import SyncTrigger
 from ledger.secrets import SecretBox, generate_secret_key
 
 CONCURRENT = 20
@@ -112,7 +113,7 @@ def burst(engine: Engine, key: str, slack: FakeSlack, *, cache: bool, team: str)
             "access": access(),
             "box": box,
             "now": NOW,
-            "trigger": "bench",
+            "trigger": SyncTrigger.MANUAL,
         },
         daemon=True,
     )

@@ -102,7 +102,7 @@ def store_connection(
         session.add(connection)
     connection.encrypted_key = box.encrypt(api_key)
     connection.key_hint = key_hint
-    connection.status = ConnectionStatus.ACTIVE.value
+    connection.status = ConnectionStatus.ACTIVE
     connection.connected_by = connected_by
     connection.connected_at = now
     connection.last_error = None
@@ -113,7 +113,7 @@ def store_connection(
 
 def disconnect(connection: Connection) -> None:
     """Forget the key; keep every row of history."""
-    connection.status = ConnectionStatus.DISCONNECTED.value
+    connection.status = ConnectionStatus.DISCONNECTED
     connection.encrypted_key = ""
     connection.key_hint = ""
 
@@ -140,7 +140,7 @@ def set_timezone(session: Session, workspace: Workspace, name: str) -> int:
 
 def set_visibility(workspace: Workspace, policy: str) -> None:
     try:
-        workspace.visibility = Visibility(policy.lower()).value
+        workspace.visibility = Visibility(policy.lower())
     except ValueError:
         raise LedgerError("Visibility is `own` (members see their own spend) or `all`.") from None
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -217,11 +217,6 @@ def _cycle(session: Session, scope: Scope | None, today: date) -> Cycle:
     return current_cycle(session, scope, today) if scope is not None else calendar_cycle(today)
 
 
-@lru_cache(maxsize=1024)
-def _thresholds(text: str) -> tuple[int, ...]:
-    return tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
-
-
 # --- evaluating ----------------------------------------------------------------------------
 
 _Row = dict[str, Any]
@@ -262,7 +257,7 @@ class _BudgetRow:
     subject_email: str | None
     amount_cents: int
     period: str
-    thresholds: str
+    thresholds: list[int]
 
 
 class _Evaluation:
@@ -321,7 +316,7 @@ class _Evaluation:
     def _budget(self, budget: _BudgetRow, spend: _Spend, start: date, end: date) -> None:
         subject = budget.subject_email
         spent = spend.spent(subject, start)
-        for pct in crossed(budget.amount_cents, spent, _thresholds(budget.thresholds)):
+        for pct in crossed(budget.amount_cents, spent, budget.thresholds):
             key = f"threshold:{budget.id}:{start.isoformat()}:{pct}"
             self.add(key, partial(self._threshold_row, key, budget, start, end, pct, spent))
         if spent >= budget.amount_cents:
@@ -698,10 +693,10 @@ def act(
         return alert
     snooze = ACTIONS[action]
     if snooze is None:
-        alert.status = AlertStatus.ACKNOWLEDGED.value
+        alert.status = AlertStatus.ACKNOWLEDGED
         alert.snoozed_until = None
     else:
-        alert.status = AlertStatus.SNOOZED.value
+        alert.status = AlertStatus.SNOOZED
         alert.snoozed_until = now + snooze
     alert.acted_by = user_id
     alert.acted_at = now

@@ -15,8 +15,15 @@ from sqlalchemy import String, Table, cast, update
 from sqlmodel import Session, col, func, select
 
 from ledger.accounts import LedgerError
-from ledger.budget_rules import PERIODS
-from ledger.models import Alert, AlertKind, AlertStatus, Budget, Workspace
+from ledger.models import (
+    DEFAULT_THRESHOLDS,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Budget,
+    BudgetPeriod,
+    Workspace,
+)
 
 ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
 
@@ -26,7 +33,6 @@ MAX_NOTIFY = 20
 #: $10,000,000: far above any bill, below any overflow.
 MAX_AMOUNT_CENTS = 1_000_000_000
 PROVIDERS = ("cursor",)
-DEFAULT_THRESHOLDS = (50, 80, 100)
 #: Appended (with the alert id) to the key of an alert whose budget amount changed.
 SUPERSEDED = ":superseded:"
 
@@ -52,14 +58,14 @@ def _check_amount(amount_cents: int) -> int:
     return amount_cents
 
 
-def _check_period(period: str) -> str:
-    word = period.strip().lower()
-    if word not in PERIODS:
+def _check_period(period: str) -> BudgetPeriod:
+    try:
+        return BudgetPeriod(period.strip().lower())
+    except ValueError:
         raise LedgerError(
             f"A budget is per cycle (the billing cycle, the default), month, week or day, "
             f"not {period!r}: e.g. `/spend budget set cursor $1000 week`."
-        )
-    return word
+        ) from None
 
 
 def _check_thresholds(thresholds: Iterable[int]) -> tuple[int, ...]:
@@ -105,7 +111,11 @@ def _check_subject(email: str | None, user_id: str | None) -> str | None:
 
 
 def _find(
-    session: Session, workspace: Workspace, provider: str, email: str | None, period: str
+    session: Session,
+    workspace: Workspace,
+    provider: str,
+    email: str | None,
+    period: BudgetPeriod,
 ) -> Budget | None:
     query = select(Budget).where(
         Budget.workspace_id == workspace.id,
@@ -126,13 +136,13 @@ def _supersede_alerts(session: Session, budget_id: int) -> None:
     alert = ALERTS.c
     mine = [
         alert.budget_id == budget_id,
-        alert.kind.in_((AlertKind.THRESHOLD.value, AlertKind.FORECAST.value)),
+        alert.kind.in_((AlertKind.THRESHOLD, AlertKind.FORECAST)),
         ~alert.dedupe_key.contains(SUPERSEDED),
     ]
     session.execute(
         update(ALERTS)
-        .where(*mine, alert.status.in_((AlertStatus.OPEN.value, AlertStatus.SNOOZED.value)))
-        .values(status=AlertStatus.RESOLVED.value)
+        .where(*mine, alert.status.in_((AlertStatus.OPEN, AlertStatus.SNOOZED)))
+        .values(status=AlertStatus.RESOLVED)
     )
     session.execute(
         update(ALERTS)
@@ -149,7 +159,7 @@ def add_budget(
     subject_email: str | None = None,
     subject_user_id: str | None = None,
     amount_cents: int,
-    period: str = "cycle",
+    period: str = BudgetPeriod.CYCLE,
     thresholds: Iterable[int] = DEFAULT_THRESHOLDS,
     notify_user_ids: Iterable[str] = (),
     notify_channel_id: str | None = None,
@@ -197,8 +207,8 @@ def add_budget(
             assert budget.id is not None
             _supersede_alerts(session, budget.id)
     budget.amount_cents = amount_cents
-    budget.thresholds = ",".join(str(p) for p in pcts)
-    budget.notify_user_ids = ",".join(notify)
+    budget.thresholds = list(pcts)
+    budget.notify_user_ids = list(notify)
     budget.notify_channel_id = notify_channel_id or None
     budget.subject_user_id = (subject_user_id or None) if personal else None
     budget.dm_subject = dm

@@ -16,7 +16,7 @@ from sqlalchemy import Table, select, update
 from sqlmodel import Session
 
 from ledger.ingest import dialect_insert
-from ledger.models import Delivery, DeliveryStatus
+from ledger.models import Delivery, DeliveryKind, DeliveryStatus
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -42,7 +42,7 @@ def claim(
     *,
     workspace_id: int,
     key: str,
-    kind: str,
+    kind: DeliveryKind,
     channel_id: str | None,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
@@ -53,7 +53,7 @@ def claim(
         dedupe_key=key,
         kind=kind,
         channel_id=channel_id,
-        status=DeliveryStatus.CLAIMED.value,
+        status=DeliveryStatus.CLAIMED,
         claimed_at=now,
         attempts=1,
     )
@@ -71,7 +71,7 @@ def claim(
         update(DELIVERIES)
         .where(DELIVERIES.c.id == row["id"], DELIVERIES.c.claimed_at == row["claimed_at"])
         .values(
-            status=DeliveryStatus.CLAIMED.value,
+            status=DeliveryStatus.CLAIMED,
             claimed_at=now,
             attempts=DELIVERIES.c.attempts + 1,
         )
@@ -88,7 +88,7 @@ def complete(session: Session, delivery_id: int, *, now: datetime, message_ts: s
     session.execute(
         update(DELIVERIES)
         .where(DELIVERIES.c.id == delivery_id)
-        .values(status=DeliveryStatus.SENT.value, sent_at=now, message_ts=message_ts, error=None)
+        .values(status=DeliveryStatus.SENT, sent_at=now, message_ts=message_ts, error=None)
     )
 
 
@@ -96,19 +96,25 @@ def fail(session: Session, delivery_id: int, *, error: str) -> None:
     session.execute(
         update(DELIVERIES)
         .where(DELIVERIES.c.id == delivery_id)
-        .values(status=DeliveryStatus.FAILED.value, error=error)
+        .values(status=DeliveryStatus.FAILED, error=error)
     )
 
 
 def skip(
-    session: Session, *, workspace_id: int, key: str, kind: str, now: datetime, reason: str
+    session: Session,
+    *,
+    workspace_id: int,
+    key: str,
+    kind: DeliveryKind,
+    now: datetime,
+    reason: str,
 ) -> bool:
     """Record that ``key`` will not be sent (too late); False if it was claimed already."""
     insert = dialect_insert(session)(DELIVERIES).values(
         workspace_id=workspace_id,
         dedupe_key=key,
         kind=kind,
-        status=DeliveryStatus.SKIPPED.value,
+        status=DeliveryStatus.SKIPPED,
         claimed_at=now,
         attempts=0,
         error=reason,

@@ -38,7 +38,7 @@ from sqlmodel import Session
 from ledger.accounts import LedgerError
 from ledger.db import session_scope
 from ledger.ingest import dialect_insert
-from ledger.models import SyncLease, SyncRun, SyncStatus
+from ledger.models import SyncLease, SyncRun, SyncStatus, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def wall_clock() -> datetime:
 class SyncAlreadyRunning(LedgerError):
     """Another sync of the connection holds its lease."""
 
-    def __init__(self, connection_id: int, since: datetime, trigger: str) -> None:
+    def __init__(self, connection_id: int, since: datetime, trigger: SyncTrigger) -> None:
         super().__init__(
             f"A sync of this connection has been running since {since:%Y-%m-%d %H:%M} UTC "
             f"({trigger}); it continues, and nothing else needs to be done."
@@ -85,7 +85,7 @@ class LeaseLost(LedgerError):
 @dataclass(frozen=True)
 class Holder:
     owner: str
-    trigger: str
+    trigger: SyncTrigger
     acquired_at: datetime
     expires_at: datetime
 
@@ -123,7 +123,7 @@ class SyncLeaseHandle:
         engine: Engine,
         connection_id: int,
         *,
-        trigger: str,
+        trigger: SyncTrigger,
         ttl: timedelta = DEFAULT_TTL,
         clock: Callable[[], datetime] = wall_clock,
     ) -> None:
@@ -143,7 +143,7 @@ class SyncLeaseHandle:
         values = {
             "connection_id": self.connection_id,
             "owner": self.owner,
-            "trigger": self.trigger[:16],
+            "trigger": self.trigger,
             "acquired_at": now,
             "expires_at": now + self.ttl,
         }
@@ -166,8 +166,10 @@ class SyncLeaseHandle:
             # Any run still "running" now was left by a sync whose lease expired.
             session.execute(
                 update(RUNS)
-                .where(RUNS.c.connection_id == self.connection_id, RUNS.c.status == "running")
-                .values(status=SyncStatus.STOPPED.value, finished_at=now, error=INTERRUPTED)
+                .where(
+                    RUNS.c.connection_id == self.connection_id, RUNS.c.status == SyncStatus.RUNNING
+                )
+                .values(status=SyncStatus.STOPPED, finished_at=now, error=INTERRUPTED)
             )
         self._heartbeat = threading.Thread(
             target=self._beat, name=f"lease-{self.connection_id}", daemon=True

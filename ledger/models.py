@@ -7,14 +7,17 @@ Money columns are ``Money`` (exact cents, see ``ledger.types``); instants are
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy.ext.mutable import MutableList
 from sqlmodel import Field, SQLModel
 
-from ledger.types import Money, UTCDateTime
+from ledger.types import E, EnumString, Money, UTCDateTime
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -23,6 +26,9 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -35,6 +41,23 @@ def _money(default: Decimal | None = Decimal(0), *, nullable: bool = False) -> D
 
 def _instant(*, nullable: bool = True) -> datetime:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable)  # type: ignore[no-any-return]
+
+
+def _enum(enum_class: type[E], *, length: int, default: E | None = None) -> E:
+    """A column of ``enum_class`` members, stored as their values in a VARCHAR."""
+    sa_type = EnumString(enum_class, length)
+    if default is None:
+        return Field(sa_type=sa_type, nullable=False)  # type: ignore[no-any-return]
+    return Field(default=default, sa_type=sa_type, nullable=False)  # type: ignore[no-any-return]
+
+
+def _json_list(default_factory: Callable[[], list[T]]) -> list[T]:
+    """A JSON array column; changing the list in place marks the row changed."""
+    return Field(  # type: ignore[no-any-return]
+        default_factory=default_factory,
+        sa_type=MutableList.as_mutable(JSON()),
+        nullable=False,
+    )
 
 
 def _workspace_fk() -> int:
@@ -71,6 +94,18 @@ class SyncStatus(enum.StrEnum):
     STOPPED = "stopped"
 
 
+class SyncTrigger(enum.StrEnum):
+    """What started a sync."""
+
+    MANUAL = "manual"
+    CLI = "cli"
+    DEMO = "demo"
+    CONNECT = "connect"
+    SLACK = "slack"
+    SCHEDULE = "schedule"
+    DIGEST = "digest"
+
+
 class Workspace(SQLModel, table=True):
     __tablename__ = "workspace"
     __table_args__ = (UniqueConstraint("slack_team_id", "enterprise_id"),)
@@ -80,7 +115,7 @@ class Workspace(SQLModel, table=True):
     enterprise_id: str | None = Field(default=None, max_length=32)
     name: str = Field(default="", max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
-    visibility: str = Field(default=Visibility.OWN.value, max_length=8)
+    visibility: Visibility = _enum(Visibility, length=8, default=Visibility.OWN)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -93,7 +128,7 @@ class Connection(SQLModel, table=True):
     provider: str = Field(default="cursor", max_length=32)
     encrypted_key: str = Field(sa_type=Text)
     key_hint: str = Field(max_length=16)
-    status: str = Field(default=ConnectionStatus.ACTIVE.value, max_length=16)
+    status: ConnectionStatus = _enum(ConnectionStatus, length=16, default=ConnectionStatus.ACTIVE)
     connected_by: str = Field(default="", max_length=64)
     connected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_success_at: datetime | None = _instant()
@@ -240,8 +275,8 @@ class SyncRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     connection_id: int = _connection_fk()
-    trigger: str = Field(max_length=16)
-    status: str = Field(default=SyncStatus.RUNNING.value, max_length=16)
+    trigger: SyncTrigger = _enum(SyncTrigger, length=16)
+    status: SyncStatus = _enum(SyncStatus, length=16, default=SyncStatus.RUNNING)
     started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     finished_at: datetime | None = _instant()
     window_start: datetime | None = _instant()
@@ -282,7 +317,7 @@ class SyncLease(SQLModel, table=True):
     )
     #: ``host:pid:token/n`` of the sync that holds it.
     owner: str = Field(max_length=128)
-    trigger: str = Field(max_length=16)
+    trigger: SyncTrigger = _enum(SyncTrigger, length=16)
     acquired_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     #: Renewed while the sync runs; past this instant anyone may take the lease over.
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -300,6 +335,10 @@ class Cadence(enum.StrEnum):
     SUN = "sun"
 
 
+#: A digest schedule's ``sections`` when it shows every section.
+ALL_SECTIONS = "all"
+
+
 class ScheduleStatus(enum.StrEnum):
     OK = "ok"
     FAILING = "failing"
@@ -314,13 +353,13 @@ class DigestSchedule(SQLModel, table=True):
     workspace_id: int = _workspace_fk()
     channel_id: str = Field(max_length=32)
     local_time: time_of_day
-    cadence: str = Field(default=Cadence.DAILY.value, max_length=16)
-    #: Comma-separated section names, or "all".
-    sections: str = Field(default="all", max_length=200)
+    cadence: Cadence = _enum(Cadence, length=16, default=Cadence.DAILY)
+    #: Section names, or ``[ALL_SECTIONS]``.
+    sections: list[str] = _json_list(lambda: [ALL_SECTIONS])
     top_n: int = 5
     chart: bool = True
     enabled: bool = True
-    status: str = Field(default=ScheduleStatus.OK.value, max_length=16)
+    status: ScheduleStatus = _enum(ScheduleStatus, length=16, default=ScheduleStatus.OK)
     last_error: str | None = Field(default=None, sa_type=Text)
     created_by: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -333,6 +372,12 @@ class DeliveryStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class DeliveryKind(enum.StrEnum):
+    DIGEST = "digest"
+    ALERT = "alert"
+    NOTICE = "notice"
+
+
 class Delivery(SQLModel, table=True):
     """A message that must go out once: claimed before posting, completed after."""
 
@@ -342,9 +387,9 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = _workspace_fk()
     dedupe_key: str = Field(max_length=200)
-    kind: str = Field(max_length=32)
+    kind: DeliveryKind = _enum(DeliveryKind, length=32)
     channel_id: str | None = Field(default=None, max_length=32)
-    status: str = Field(default=DeliveryStatus.CLAIMED.value, max_length=16)
+    status: DeliveryStatus = _enum(DeliveryStatus, length=16, default=DeliveryStatus.CLAIMED)
     claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = _instant()
     attempts: int = 0
@@ -359,15 +404,14 @@ class BudgetPeriod(enum.StrEnum):
     DAY = "day"
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+DEFAULT_THRESHOLDS = (50, 80, 100)
 
 
 class Budget(SQLModel, table=True):
     """A spending limit for a provider's whole team or for one person, per period.
 
-    ``subject_email`` None is the team; ``thresholds`` and ``notify_user_ids`` are
-    comma-separated (percentages; Slack user ids).
+    ``subject_email`` None is the team; ``thresholds`` are percentages of the amount
+    (ascending, each once) and ``notify_user_ids`` Slack user ids (each once).
     """
 
     __tablename__ = "budget"
@@ -378,22 +422,14 @@ class Budget(SQLModel, table=True):
     subject_email: str | None = Field(default=None, max_length=320)
     subject_user_id: str | None = Field(default=None, max_length=32)
     amount_cents: int = Field(sa_type=BigInteger)
-    period: str = Field(default=BudgetPeriod.CYCLE.value, max_length=8)
-    thresholds: str = Field(default="50,80,100", max_length=200)
-    notify_user_ids: str = Field(default="", sa_type=Text)
+    period: BudgetPeriod = _enum(BudgetPeriod, length=8, default=BudgetPeriod.CYCLE)
+    thresholds: list[int] = _json_list(lambda: list(DEFAULT_THRESHOLDS))
+    notify_user_ids: list[str] = _json_list(list)
     notify_channel_id: str | None = Field(default=None, max_length=32)
     dm_subject: bool = False
     created_by: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     enabled: bool = True
-
-    @property
-    def threshold_list(self) -> tuple[int, ...]:
-        return tuple(sorted({int(part) for part in _split(self.thresholds)}))
-
-    @property
-    def notify_list(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(_split(self.notify_user_ids)))
 
 
 class AlertKind(enum.StrEnum):
@@ -429,7 +465,7 @@ class Alert(SQLModel, table=True):
             Integer, ForeignKey("budget.id", ondelete="CASCADE"), nullable=True, index=True
         ),
     )
-    kind: str = Field(max_length=16)
+    kind: AlertKind = _enum(AlertKind, length=16)
     dedupe_key: str = Field(max_length=200)
     #: An email, "team", or the connection's label.
     subject: str = Field(max_length=320)
@@ -442,7 +478,7 @@ class Alert(SQLModel, table=True):
     amount_cents: Decimal | None = _money(None, nullable=True)
     limit_cents: Decimal | None = _money(None, nullable=True)
     projected_day: date | None = None
-    status: str = Field(default=AlertStatus.OPEN.value, max_length=16)
+    status: AlertStatus = _enum(AlertStatus, length=16, default=AlertStatus.OPEN)
     snoozed_until: datetime | None = _instant()
     acted_by: str | None = Field(default=None, max_length=32)
     acted_at: datetime | None = _instant()

@@ -18,14 +18,14 @@ def add_schedule(
     *,
     channel_id: str,
     local_time: time,
-    cadence: str,
+    cadence: str | Cadence,
     created_by: str,
     now: datetime,
     top_n: int = 5,
     chart: bool = True,
 ) -> DigestSchedule:
     try:
-        cadence = Cadence(cadence.lower()).value
+        cadence = Cadence(cadence.lower())
     except ValueError:
         raise LedgerError("Cadence is daily, weekdays, or one day: mon, tue, … sun.") from None
     existing = list_schedules(session, workspace)
@@ -91,7 +91,7 @@ def mark_failing(session: Session, schedule_id: int, error: str) -> bool:
     if schedule is None:
         return False
     first = schedule.status != ScheduleStatus.FAILING
-    schedule.status = ScheduleStatus.FAILING.value
+    schedule.status = ScheduleStatus.FAILING
     schedule.last_error = error
     return first
 
@@ -99,5 +99,5 @@ def mark_failing(session: Session, schedule_id: int, error: str) -> bool:
 def mark_ok(session: Session, schedule_id: int) -> None:
     schedule = session.get(DigestSchedule, schedule_id)
     if schedule is not None and schedule.status != ScheduleStatus.OK:
-        schedule.status = ScheduleStatus.OK.value
+        schedule.status = ScheduleStatus.OK
         schedule.last_error = None

@@ -33,6 +33,7 @@ from ledger.models import (
     SyncRun,
     SyncState,
     SyncStatus,
+    SyncTrigger,
     Workspace,
 )
 from ledger.secrets import SecretBox, SecretKeyError
@@ -124,7 +125,7 @@ class ConnectionSync:
         source_for_key: SourceFactory,
         box: SecretBox,
         now: datetime,
-        trigger: str,
+        trigger: SyncTrigger,
         options: SyncOptions | None = None,
         on_page: PageCallback | None = None,
         stop: threading.Event | None = None,
@@ -381,12 +382,12 @@ class ConnectionSync:
             run = session.get(SyncRun, outcome.run_id)
             connection = session.get(Connection, self.connection_id)
             assert run is not None and connection is not None
-            run.status = outcome.status.value
+            run.status = outcome.status
             run.finished_at = self.now
             run.error = error
             if connection.status == ConnectionStatus.DISCONNECTED:
                 return
-            connection.status = status.value
+            connection.status = status
             connection.last_error = error
             if error is None:
                 connection.last_success_at = self.now
@@ -404,7 +405,7 @@ class ConnectionSync:
             assert run is not None
             if run.status == SyncStatus.RUNNING:  # not already closed by a takeover
                 self._write_run(session, outcome)
-                run.status = SyncStatus.STOPPED.value
+                run.status = SyncStatus.STOPPED
                 run.finished_at = self.now
                 run.error = why
 
@@ -416,7 +417,7 @@ def sync_connection(
     source_for_key: SourceFactory,
     box: SecretBox,
     now: datetime,
-    trigger: str = "manual",
+    trigger: SyncTrigger = SyncTrigger.MANUAL,
     options: SyncOptions | None = None,
     on_page: PageCallback | None = None,
     stop: threading.Event | None = None,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Numeric
+from sqlalchemy import BigInteger, DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -150,3 +151,36 @@ class NativeForm:
 
 def stored_form(dialect: Dialect) -> StoredForm:
     return SQLiteForm() if dialect.name == "sqlite" else NativeForm()
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class EnumString(TypeDecorator[E]):
+    """A ``StrEnum`` stored as its value in a plain VARCHAR (no database ENUM type).
+
+    Loads as the enum member; saving takes a member or its value and refuses any other
+    string, so a typo never reaches the table. Migrations see ``String(length)``.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[E], length: int) -> None:
+        super().__init__(length=length)
+        self.enum_class = enum_class
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        return self.enum_class(value)
+
+    @property
+    def python_type(self) -> type[E]:
+        return self.enum_class

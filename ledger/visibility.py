@@ -25,7 +25,7 @@ from typing import Protocol, TypeVar
 from ledger.models import AlertKind, Visibility
 
 #: Alerts that are never about a person, whatever their subject says.
-TEAM_ALERT_KINDS = frozenset({AlertKind.ANOMALY_TEAM.value, AlertKind.HEALTH.value})
+TEAM_ALERT_KINDS = frozenset({AlertKind.ANOMALY_TEAM, AlertKind.HEALTH})
 #: The subject of an alert about the whole team.
 TEAM_SUBJECT = "team"
 
@@ -37,17 +37,17 @@ class Viewer:
     #: The viewer's provider email (None: unknown, or a channel).
     email: str | None = None
     is_admin: bool = False
-    #: The workspace's visibility policy (``Visibility``).
-    policy: str = Visibility.OWN.value
+    #: The workspace's visibility policy.
+    policy: Visibility = Visibility.OWN
     #: A channel: many people, who may not all be allowed what one of them is.
     is_channel: bool = False
 
     @classmethod
-    def person(cls, email: str | None, *, is_admin: bool, policy: str) -> Viewer:
+    def person(cls, email: str | None, *, is_admin: bool, policy: Visibility) -> Viewer:
         return cls(email=email, is_admin=is_admin, policy=policy, is_channel=False)
 
     @classmethod
-    def channel(cls, policy: str) -> Viewer:
+    def channel(cls, policy: Visibility) -> Viewer:
         return cls(email=None, is_admin=False, policy=policy, is_channel=True)
 
 
@@ -58,7 +58,7 @@ class _Budget(Protocol):
 
 class _Alert(Protocol):
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> AlertKind: ...
     @property
     def subject(self) -> str: ...
 
@@ -86,7 +86,7 @@ def is_own(viewer: Viewer, email: str | None) -> bool:
 
 def sees_everyone(viewer: Viewer) -> bool:
     """Whether the viewer may see every person's spend."""
-    if viewer.policy == Visibility.ALL.value:
+    if viewer.policy is Visibility.ALL:
         return True
     return viewer.is_admin and not viewer.is_channel
 

@@ -18,7 +18,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import ledger.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from ledger.migrate import SKIP_LOGGING_CONFIG, locked_transaction, migration_engine, resolve_url
-from ledger.types import Money, UTCDateTime
+from ledger.types import EnumString, Money, UTCDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -37,6 +37,8 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     if isinstance(obj, Money | UTCDateTime):
         autogen_context.imports.add("import ledger.types")
         return f"ledger.types.{type(obj).__name__}()"
+    if isinstance(obj, EnumString):
+        return f"sa.String(length={obj.length})"
     if isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     return False

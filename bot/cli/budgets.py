@@ -89,8 +89,8 @@ def list_command(
                     "subject": b.subject_email or "team",
                     "amount_cents": json_cents(Decimal(b.amount_cents)),
                     "period": b.period,
-                    "thresholds": list(b.threshold_list),
-                    "notify": list(b.notify_list),
+                    "thresholds": b.thresholds,
+                    "notify": b.notify_user_ids,
                     "channel": b.notify_channel_id,
                 }
                 for b in budgets
@@ -99,7 +99,7 @@ def list_command(
         print_json(rows)
         return
     for b in budgets:
-        thresholds = ",".join(str(t) for t in b.threshold_list)
+        thresholds = ",".join(str(t) for t in b.thresholds)
         typer.echo(
             f"{b.id:>4}  {b.subject_email or 'team':<30} {dollars(Decimal(b.amount_cents)):>12}"
             f" a {b.period:<6} at {thresholds}%"

@@ -23,6 +23,7 @@ from digests.chart import render_chart
 from digests.daily import compose, render_text
 from digests.reports import report_text
 from ledger import migrate
+from ledger.models import SyncTrigger
 from ledger.secrets import generate_secret_key
 
 DEMO_TEAM = "T0DEMO"
@@ -74,7 +75,7 @@ def demo(
             access=access,
             box=settings.secret_box(),
             now=now,
-            trigger="demo",
+            trigger=SyncTrigger.DEMO,
         )
         typer.echo(outcome.summary())
         for by in ("user", "model"):

@@ -9,6 +9,7 @@ import typer
 
 from bot.assembly import assemble, core_services
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
+from bot.jobs.digest_sender import DeliveryOutcome
 from bot.ledger_setup import ledger_engine
 from bot.usecases.digest_preview import digest_inputs_for, schedules_of
 from digests.chart import render_chart
@@ -68,6 +69,6 @@ def send(
         for target in targets:
             outcome = sender.send_now(target, found, now=moment)
             typer.echo(f"digest {target.id} to {target.channel_id}: {outcome}")
-            failures += outcome != "sent"
+            failures += outcome is not DeliveryOutcome.SENT
     if failures:
         raise typer.Exit(1)

@@ -28,6 +28,7 @@ from digests.reports import report_json, report_text
 from ledger import migrate
 from ledger.ingest import IngestResult
 from ledger.lease import SyncAlreadyRunning
+from ledger.models import SyncTrigger
 from ledger.sync import PageCallback
 
 db_app = typer.Typer(help="Database schema and stored secrets.", no_args_is_help=True)
@@ -164,7 +165,7 @@ def sync(
                         access=cursor_access(settings),
                         box=box,
                         now=moment,
-                        trigger="cli",
+                        trigger=SyncTrigger.CLI,
                         options=sync_options(settings),
                         on_page=on_page,
                         stop=stop,

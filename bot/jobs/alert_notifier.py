@@ -18,7 +18,16 @@ from ledger import deliveries
 from ledger.alerting import AlertSettings, due_notifications, evaluate, mark_notified
 from ledger.db import session_scope
 from ledger.deliveries import Claim
-from ledger.models import Alert, AlertMessage, Budget, Connection, Member, Workspace
+from ledger.models import (
+    Alert,
+    AlertKind,
+    AlertMessage,
+    Budget,
+    Connection,
+    DeliveryKind,
+    Member,
+    Workspace,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +73,7 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
     if alert.budget_id is not None:
         budget = session.get(Budget, alert.budget_id)
         if budget is not None:
-            users = list(budget.notify_list) or [budget.created_by]
+            users = list(budget.notify_user_ids) or [budget.created_by]
             if budget.dm_subject and budget.subject_user_id:
                 users.append(budget.subject_user_id)
             return Recipients(
@@ -77,7 +86,7 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
     ).first()
     admin = connection.connected_by if connection else None
     users = [admin] if admin and is_slack_user(admin) else []
-    if alert.kind == "anomaly_user":
+    if alert.kind is AlertKind.ANOMALY_USER:
         person = _slack_id_for(session, workspace, alert.subject)
         if person:
             users.append(person)
@@ -145,7 +154,7 @@ class AlertNotifier:
                     session,
                     workspace_id=workspace.id,
                     key=f"alert:{alert.id}:{target}:{alert.notify_count}",
-                    kind="alert",
+                    kind=DeliveryKind.ALERT,
                     channel_id=target,
                     now=now,
                 )
@@ -210,7 +219,7 @@ class AlertNotifier:
                 session,
                 workspace_id=workspace.id,
                 key=f"notice:unreachable:{target}",
-                kind="notice",
+                kind=DeliveryKind.NOTICE,
                 channel_id=owner,
                 now=now,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,14 @@ from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.digest_data import digest_inputs
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import DigestSchedule, ScheduleStatus, Workspace
+from ledger.models import (
+    ConnectionStatus,
+    DeliveryKind,
+    DigestSchedule,
+    ScheduleStatus,
+    SyncTrigger,
+    Workspace,
+)
 from ledger.queries import scope_for
 from ledger.visibility import Viewer
 
@@ -37,6 +45,24 @@ CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"
 METADATA_EVENT = "stackspend_delivery"
 #: A digest whose data is older than this is preceded by a sync.
 FRESHNESS = timedelta(hours=1)
+
+
+class DeliveryOutcome(enum.StrEnum):
+    """What became of a digest that was due (or asked for)."""
+
+    SENT = "sent"
+    #: Sent before a crash, found in the channel's history: not posted again.
+    RECOVERED = "recovered"
+    #: Sent or skipped already.
+    DONE = "done"
+    #: Another worker is sending it.
+    BUSY = "busy"
+    FAILED = "failed"
+    #: Due longer ago than the grace period.
+    SKIPPED = "skipped"
+    NOT_DUE = "not-due"
+    #: The schedule was removed or disabled.
+    GONE = "gone"
 
 
 @dataclass(frozen=True)
@@ -103,24 +129,24 @@ class DigestSender:
         self.client_for = client_for
         self.grace = grace
 
-    def deliver_due(self, schedule_id: int, *, now: datetime | None = None) -> str:
+    def deliver_due(self, schedule_id: int, *, now: datetime | None = None) -> DeliveryOutcome:
         """Deliver the occurrence of ``schedule_id`` due at or before now (scheduler entry)."""
         now = now or self.services.clock()
         with session_scope(self.services.engine) as session:
             schedule = session.get(DigestSchedule, schedule_id)
             workspace = session.get(Workspace, schedule.workspace_id) if schedule else None
         if schedule is None or workspace is None or not schedule.enabled:
-            return "gone"
+            return DeliveryOutcome.GONE
         occurrence = last_occurrence(
             schedule.cadence, schedule.local_time, ZoneInfo(workspace.timezone), now
         )
         if occurrence is None:
-            return "not-due"
+            return DeliveryOutcome.NOT_DUE
         if now - occurrence.due_at > self.grace:
             return self._skip(schedule, workspace, occurrence, now)
         return self.deliver(schedule, workspace, occurrence, now=now)
 
-    def catch_up(self, now: datetime | None = None) -> dict[int, str]:
+    def catch_up(self, now: datetime | None = None) -> dict[int, DeliveryOutcome]:
         """After a restart: send what fell due within the grace period, skip older ones."""
         now = now or self.services.clock()
         with session_scope(self.services.engine) as session:
@@ -137,7 +163,7 @@ class DigestSender:
 
     def _skip(
         self, schedule: DigestSchedule, workspace: Workspace, occurrence: Occurrence, now: datetime
-    ) -> str:
+    ) -> DeliveryOutcome:
         assert schedule.id is not None and workspace.id is not None
         late = now - occurrence.due_at
         with session_scope(self.services.engine) as session:
@@ -145,7 +171,7 @@ class DigestSender:
                 session,
                 workspace_id=workspace.id,
                 key=digest_key(schedule.id, occurrence.local_date),
-                kind="digest",
+                kind=DeliveryKind.DIGEST,
                 now=now,
                 reason=f"due {late} ago, past the {self.grace} grace period",
             )
@@ -153,7 +179,7 @@ class DigestSender:
             logger.warning(
                 "digest %s for %s skipped: due %s ago", schedule.id, occurrence.local_date, late
             )
-        return "skipped"
+        return DeliveryOutcome.SKIPPED
 
     def deliver(
         self,
@@ -163,7 +189,7 @@ class DigestSender:
         *,
         now: datetime,
         key: str | None = None,
-    ) -> str:
+    ) -> DeliveryOutcome:
         assert schedule.id is not None and workspace.id is not None
         key = key or digest_key(schedule.id, occurrence.local_date)
         with session_scope(self.services.engine) as session:
@@ -171,18 +197,20 @@ class DigestSender:
                 session,
                 workspace_id=workspace.id,
                 key=key,
-                kind="digest",
+                kind=DeliveryKind.DIGEST,
                 channel_id=schedule.channel_id,
                 now=now,
             )
-        if claimed.claim in (Claim.DONE, Claim.BUSY):
-            return claimed.claim.value
+        if claimed.claim is Claim.DONE:
+            return DeliveryOutcome.DONE
+        if claimed.claim is Claim.BUSY:
+            return DeliveryOutcome.BUSY
         client = self.client_for(workspace.slack_team_id)
         if claimed.claim is Claim.RECOVERED and claimed.previous_claim_at is not None:
             posted = _already_posted(client, schedule.channel_id, key, claimed.previous_claim_at)
             if posted is not None:
                 self._complete(claimed.delivery_id, schedule.id, now, posted)
-                return "recovered"
+                return DeliveryOutcome.RECOVERED
         try:
             self._refresh_if_stale(workspace, now)
             rendered = render_digest(
@@ -198,13 +226,15 @@ class DigestSender:
         except LedgerError as exc:
             with session_scope(self.services.engine) as session:
                 deliveries.fail(session, claimed.delivery_id, error=str(exc))
-            return "failed"
+            return DeliveryOutcome.FAILED
         self._complete(claimed.delivery_id, schedule.id, now, ts)
         if rendered.chart_png is not None:
             self._upload_chart(client, schedule.channel_id, rendered, occurrence.local_date)
-        return "sent"
+        return DeliveryOutcome.SENT
 
-    def send_now(self, schedule: DigestSchedule, workspace: Workspace, *, now: datetime) -> str:
+    def send_now(
+        self, schedule: DigestSchedule, workspace: Workspace, *, now: datetime
+    ) -> DeliveryOutcome:
         """Post a digest now, outside its schedule (its own delivery key: never a duplicate)."""
         today = now.astimezone(ZoneInfo(workspace.timezone)).date()
         return self.deliver(
@@ -220,11 +250,15 @@ class DigestSender:
         (the digest's freshness line says how old it is)."""
         with session_scope(self.services.engine) as session:
             connection = find_connection(session, workspace, "cursor", required=False)
-        if connection is None or connection.id is None or connection.status == "revoked":
+        if (
+            connection is None
+            or connection.id is None
+            or connection.status is ConnectionStatus.REVOKED
+        ):
             return
         if connection.last_success_at is None or now - connection.last_success_at > FRESHNESS:
             try:
-                sync_for_bot(self.services, connection.id, trigger="digest", now=now)
+                sync_for_bot(self.services, connection.id, trigger=SyncTrigger.DIGEST, now=now)
             except SyncAlreadyRunning as busy:
                 logger.info(
                     "digest for %s sent without its pre-sync: a %s sync has run since %s",
@@ -264,7 +298,7 @@ class DigestSender:
 
     def _failed(
         self, client: WebClient, schedule: DigestSchedule, delivery_id: int, exc: SlackApiError
-    ) -> str:
+    ) -> DeliveryOutcome:
         error = str(exc.response.get("error") or exc)
         assert schedule.id is not None
         with session_scope(self.services.engine) as session:
@@ -273,7 +307,7 @@ class DigestSender:
         logger.warning("digest %s to %s failed: %s", schedule.id, schedule.channel_id, error)
         if first and schedule.created_by:
             self._tell_creator(client, schedule, error)
-        return "failed"
+        return DeliveryOutcome.FAILED
 
     @staticmethod
     def _tell_creator(client: WebClient, schedule: DigestSchedule, error: str) -> None:

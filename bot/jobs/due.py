@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from ledger.models import Cadence
+
+WEEKDAYS = (
+    Cadence.MON,
+    Cadence.TUE,
+    Cadence.WED,
+    Cadence.THU,
+    Cadence.FRI,
+    Cadence.SAT,
+    Cadence.SUN,
+)
 
 
 @dataclass(frozen=True)
@@ -15,10 +25,10 @@ class Occurrence:
     due_at: datetime  # UTC
 
 
-def runs_on(cadence: str, day: date) -> bool:
-    if cadence == "daily":
+def runs_on(cadence: Cadence, day: date) -> bool:
+    if cadence is Cadence.DAILY:
         return True
-    if cadence == "weekdays":
+    if cadence is Cadence.WEEKDAYS:
         return day.weekday() < 5
     return WEEKDAYS.index(cadence) == day.weekday()
 
@@ -32,7 +42,7 @@ def due_at(day: date, at: time, tz: ZoneInfo) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
-def last_occurrence(cadence: str, at: time, tz: ZoneInfo, now: datetime) -> Occurrence | None:
+def last_occurrence(cadence: Cadence, at: time, tz: ZoneInfo, now: datetime) -> Occurrence | None:
     """The most recent time the schedule was due at or before ``now`` (within 8 days)."""
     today = now.astimezone(tz).date()
     for back in range(8):
@@ -44,10 +54,10 @@ def last_occurrence(cadence: str, at: time, tz: ZoneInfo, now: datetime) -> Occu
     return None
 
 
-def cron_fields(cadence: str) -> str:
+def cron_fields(cadence: Cadence) -> str:
     """APScheduler ``day_of_week`` for a cadence."""
-    if cadence == "daily":
+    if cadence is Cadence.DAILY:
         return "*"
-    if cadence == "weekdays":
+    if cadence is Cadence.WEEKDAYS:
         return "mon-fri"
-    return cadence
+    return cadence.value

@@ -28,7 +28,7 @@ from bot.usecases.digest_preview import enabled_digests
 from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
 from ledger.lease import SyncAlreadyRunning
-from ledger.models import DigestSchedule
+from ledger.models import DigestSchedule, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class Scheduler:
         if workspace_id is None:
             return
         try:
-            outcome = sync_for_bot(self.services, connection_id, trigger="schedule")
+            outcome = sync_for_bot(self.services, connection_id, trigger=SyncTrigger.SCHEDULE)
         except SyncAlreadyRunning as exc:
             logger.info(
                 "scheduled sync of connection %s skipped: a %s sync has run since %s",

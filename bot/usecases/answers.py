@@ -28,7 +28,17 @@ from ledger.accounts import (
 )
 from ledger.db import session_scope
 from ledger.lease import current_holder, wall_clock
-from ledger.models import Connection, ConnectionStatus, Member, SyncRun, SyncState, Workspace
+from ledger.models import (
+    Connection,
+    ConnectionStatus,
+    Member,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+    SyncTrigger,
+    Visibility,
+    Workspace,
+)
 from ledger.visibility import Viewer, may_see_person
 
 
@@ -181,7 +191,7 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
         lines.append(
             f"*Syncing now:* since {local_time(running.acquired_at, tz)} ({running.trigger})"
         )
-    if last_run is not None and last_run.status == "failed":
+    if last_run is not None and last_run.status is SyncStatus.FAILED:
         lines.append(f"*Last run failed:* {escape(last_run.error)}")
     if unsynced is not None and unsynced > timedelta(days=2):
         lines.append(
@@ -227,7 +237,7 @@ def sync_allowed(services: BotServices, caller: Caller) -> tuple[int | None, str
             select(SyncRun)
             .where(
                 SyncRun.connection_id == connection.id,
-                col(SyncRun.trigger).in_(("slack", "connect")),
+                col(SyncRun.trigger).in_((SyncTrigger.SLACK, SyncTrigger.CONNECT)),
                 SyncRun.started_at > now - services.manual_sync_interval,
             )
             .order_by(col(SyncRun.started_at).desc())
@@ -258,7 +268,9 @@ def handle_settings(
             )
         set_visibility(stored, command.policy)
         who = (
-            "everyone's spend" if stored.visibility == "all" else "their own spend and team totals"
+            "everyone's spend"
+            if stored.visibility is Visibility.ALL
+            else "their own spend and team totals"
         )
         return text_reply(f"Members now see {who}.")
 

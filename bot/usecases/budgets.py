@@ -13,12 +13,11 @@ from bot.usecases.answers import Caller, Reply, email_of, text_reply, viewer_for
 from bot.usecases.budget_view import visible_open_alerts
 from digests.alerts import alerts_list
 from digests.format import dollars, escape
+from ledger.budget_rules import PERIOD_LABELS
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
 from ledger.models import Budget, Workspace
 from ledger.visibility import visible_budgets
-
-PERIOD_WORDS = {"cycle": "billing cycle", "month": "month", "week": "week", "day": "day"}
 
 
 def describe(budget: Budget) -> str:
@@ -27,13 +26,13 @@ def describe(budget: Budget) -> str:
         if budget.subject_user_id
         else escape(budget.subject_email or "the team")
     )
-    notify = ", ".join(f"<@{u}>" for u in budget.notify_list) or f"<@{budget.created_by}>"
+    notify = ", ".join(f"<@{u}>" for u in budget.notify_user_ids) or f"<@{budget.created_by}>"
     if budget.notify_channel_id:
         notify += f" and <#{budget.notify_channel_id}>"
-    thresholds = "/".join(str(t) for t in budget.threshold_list)
+    thresholds = "/".join(str(t) for t in budget.thresholds)
     return (
         f"*{budget.id}* · {who}: {dollars(Decimal(budget.amount_cents))} a "
-        f"{PERIOD_WORDS.get(budget.period, budget.period)}, alerts at {thresholds}% "
+        f"{PERIOD_LABELS[budget.period]}, alerts at {thresholds}% "
         f"to {notify}"
     )
 

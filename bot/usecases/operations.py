@@ -23,7 +23,7 @@ from ledger.accounts import (
     store_connection,
 )
 from ledger.db import session_scope
-from ledger.models import Connection, ConnectionStatus, Workspace
+from ledger.models import Connection, ConnectionStatus, SyncTrigger, Workspace
 from ledger.periods import parse_period
 from ledger.queries import (
     Breakdown,
@@ -144,7 +144,7 @@ def sync_one(
     access: CursorAccess,
     box: SecretBox,
     now: datetime,
-    trigger: str,
+    trigger: SyncTrigger,
     options: SyncOptions | None = None,
     on_page: PageCallback | None = None,
     stop: threading.Event | None = None,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.jobs.digest_sender import DigestSender, render_digest
+from bot.jobs.digest_sender import DeliveryOutcome, DigestSender, render_digest
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases.answers import Caller, Reply, text_reply, workspace_for
@@ -15,7 +15,7 @@ from digests.blocks import section
 from digests.format import escape
 from ledger import schedules
 from ledger.db import session_scope
-from ledger.models import Workspace
+from ledger.models import ScheduleStatus, Workspace
 
 
 def _not_in_channel(client: WebClient, channel_id: str) -> str | None:
@@ -70,7 +70,11 @@ def list_all(services: BotServices, caller: Caller) -> Reply:
         return text_reply("No digests yet: `/spend digest add #channel 09:00 weekdays`.")
     lines = [
         f"*{s.id}* · <#{s.channel_id}> at {s.local_time:%H:%M} {workspace.timezone}, {s.cadence}"
-        + (f" · :warning: failing ({escape(s.last_error)})" if s.status == "failing" else "")
+        + (
+            f" · :warning: failing ({escape(s.last_error)})"
+            if s.status is ScheduleStatus.FAILING
+            else ""
+        )
         for s in rows
     ]
     return text_reply("*Digests*\n" + "\n".join(lines))
@@ -100,7 +104,7 @@ def send_now(
     with session_scope(services.engine) as session:
         schedule = schedules.get_schedule(session, workspace, command.id)
     outcome = sender.send_now(schedule, workspace, now=services.clock())
-    if outcome == "sent":
+    if outcome is DeliveryOutcome.SENT:
         return text_reply(f"Digest {schedule.id} posted to <#{schedule.channel_id}>.")
     return text_reply(
         f"Digest {schedule.id} could not be posted ({outcome}); see `/spend digest list`."

@@ -12,18 +12,18 @@ from sqlmodel import col, func, select
 from bot.services import CoreServices
 from bot.usecases.operations import sync_one
 from ledger.db import session_scope
-from ledger.models import Connection, ConnectionStatus, SyncRun, Workspace
+from ledger.models import Connection, ConnectionStatus, SyncRun, SyncTrigger, Workspace
 from ledger.sync import SyncOutcome
 
 #: Connections in these states have no sync job (a revoked key needs a new one first).
-UNSCHEDULED = (ConnectionStatus.DISCONNECTED.value, ConnectionStatus.REVOKED.value)
+UNSCHEDULED = (ConnectionStatus.DISCONNECTED, ConnectionStatus.REVOKED)
 
 
 def sync_for_bot(
     services: CoreServices,
     connection_id: int,
     *,
-    trigger: str,
+    trigger: SyncTrigger,
     now: datetime | None = None,
     on_started: Callable[[], None] | None = None,
 ) -> SyncOutcome:

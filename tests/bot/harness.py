@@ -25,6 +25,7 @@ from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
 from ledger.accounts import find_connection, find_workspace
 from ledger.db import session_scope
+from ledger.models import SyncTrigger
 from ledger.secrets import generate_secret_key
 from tests.ledger.support import Clock
 
@@ -100,7 +101,7 @@ class Harness:
             access=self.services.cursor_access(),
             box=self.services.box,
             now=self.clock.now,
-            trigger="test",
+            trigger=SyncTrigger.MANUAL,
         )
         assert outcome.ok, outcome.error
 

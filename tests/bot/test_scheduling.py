@@ -16,7 +16,7 @@ from bot.jobs.scheduler import Scheduler, digest_trigger
 from bot.testing.fake_slack import FakeSlack
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
-from ledger.models import Delivery, DigestSchedule
+from ledger.models import Cadence, Delivery, DigestSchedule
 from ledger.schedules import add_schedule
 from tests.bot.harness import ADMIN, Harness, build_harness
 
@@ -44,7 +44,9 @@ def test_nine_oclock_local_is_the_right_instant_on_dst_days(
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
 @pytest.mark.parametrize("start", [date(2026, 3, 6), date(2026, 10, 30)])
 def test_the_cron_trigger_fires_once_a_day_at_nine_local_across_dst(zone: str, start: date) -> None:
-    schedule = DigestSchedule(workspace_id=1, channel_id="C1", local_time=NINE, cadence="daily")
+    schedule = DigestSchedule(
+        workspace_id=1, channel_id="C1", local_time=NINE, cadence=Cadence.DAILY
+    )
     trigger = digest_trigger(schedule, zone)
     tz = ZoneInfo(zone)
     fire = trigger.get_next_fire_time(None, datetime.combine(start, time(0), tz))
@@ -59,9 +61,12 @@ def test_the_cron_trigger_fires_once_a_day_at_nine_local_across_dst(zone: str, s
 
 def test_weekdays_skip_weekends() -> None:
     days = [date(2026, 11, 20) + timedelta(days=i) for i in range(7)]  # Fri..Thu
-    assert [runs_on("weekdays", d) for d in days] == [True, False, False, True, True, True, True]
-    assert [runs_on("mon", d) for d in days] == [False, False, False, True, False, False, False]
-    schedule = DigestSchedule(workspace_id=1, channel_id="C1", local_time=NINE, cadence="weekdays")
+    weekdays, monday = Cadence.WEEKDAYS, Cadence.MON
+    assert [runs_on(weekdays, d) for d in days] == [True, False, False, True, True, True, True]
+    assert [runs_on(monday, d) for d in days] == [False, False, False, True, False, False, False]
+    schedule = DigestSchedule(
+        workspace_id=1, channel_id="C1", local_time=NINE, cadence=Cadence.WEEKDAYS
+    )
     trigger = digest_trigger(schedule, "UTC")
     saturday = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
     assert trigger.get_next_fire_time(None, saturday) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -70,9 +75,9 @@ def test_weekdays_skip_weekends() -> None:
 def test_the_last_occurrence_is_the_latest_due_time_not_after_now() -> None:
     tz = ZoneInfo("America/New_York")
     monday_late = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 11:00 EST Monday
-    assert last_occurrence("daily", NINE, tz, monday_late).local_date == date(2026, 11, 23)  # type: ignore[union-attr]
+    assert last_occurrence(Cadence.DAILY, NINE, tz, monday_late).local_date == date(2026, 11, 23)  # type: ignore[union-attr]
     monday_early = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # 08:00 EST Monday
-    occurrence = last_occurrence("weekdays", NINE, tz, monday_early)
+    occurrence = last_occurrence(Cadence.WEEKDAYS, NINE, tz, monday_early)
     assert occurrence is not None and occurrence.local_date == date(2026, 11, 20)  # Friday
 
 

@@ -19,7 +19,7 @@ from digests.format import local_time
 from ledger.accounts import find_connection, find_workspace
 from ledger.db import session_scope
 from ledger.lease import LEASES, wall_clock
-from ledger.models import Connection, SyncRun
+from ledger.models import Connection, ConnectionStatus, SyncRun
 from ledger.schedules import add_schedule
 from tests.bot.harness import ADMIN, Harness
 from tests.bot.test_slack_app import submit_key
@@ -92,7 +92,7 @@ def test_status_says_plainly_when_no_sync_is_scheduled_and_why(bot: Harness) -> 
     with session_scope(bot.engine) as session:
         stored = session.get(Connection, connection_id(bot))
         assert stored is not None
-        stored.status = "revoked"
+        stored.status = ConnectionStatus.REVOKED
     _, key = bot.command("cursor status")
     assert "*Next scheduled sync:* none: Cursor rejected the key" in bot.reply_text(key)
 

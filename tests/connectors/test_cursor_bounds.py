@@ -42,7 +42,7 @@ from connectors.errors import (
 )
 from ledger.db import session_scope
 from ledger.ingest import EVENTS, IngestResult
-from ledger.models import Connection, ConnectionStatus, SyncState
+from ledger.models import Connection, ConnectionStatus, SyncState, SyncTrigger
 from ledger.sync import SyncOptions, SyncOutcome, sync_connection
 from tests.ledger.support import Team, make_team, same_cents
 
@@ -371,7 +371,7 @@ def sync_over_http(
             source_for_key=access.source,
             box=team.box,
             now=team.clock.now,
-            trigger="test",
+            trigger=SyncTrigger.MANUAL,
             options=SyncOptions(),
             on_page=on_page,
         )

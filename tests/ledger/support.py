@@ -18,6 +18,7 @@ from connectors.cursor.windows import settled_end
 from ledger.accounts import get_or_create_workspace, store_connection
 from ledger.db import session_scope
 from ledger.ingest import ROLLUPS
+from ledger.models import SyncTrigger
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import PageCallback, SyncOptions, SyncOutcome, sync_connection
 
@@ -74,7 +75,7 @@ class Team:
                 source_for_key=access.source,
                 box=self.box,
                 now=self.clock.now,
-                trigger="test",
+                trigger=SyncTrigger.MANUAL,
                 options=SyncOptions(overlap=timedelta(hours=overlap_hours)),
                 on_page=on_page,
             )

@@ -265,8 +265,8 @@ def test_budget_defaults_and_who_is_told(ledger: Ledger) -> None:
     )
     with session_scope(ledger.engine) as session:
         budgets = {b.id: b for b in list_budgets(session, ledger.workspace(session))}
-    assert budgets[team].period == "cycle" and budgets[team].threshold_list == (50, 80, 100)
-    assert budgets[team].notify_list == ("U1", "U2")
+    assert budgets[team].period == "cycle" and budgets[team].thresholds == [50, 80, 100]
+    assert budgets[team].notify_user_ids == ["U1", "U2"]
     assert budgets[team].subject_email is None and not budgets[team].dm_subject
     assert budgets[alice].subject_email == "alice@acme.test"
     assert budgets[alice].dm_subject and budgets[alice].subject_user_id == "UALICE"
@@ -288,8 +288,8 @@ def test_setting_a_budget_again_replaces_it_under_the_same_id(ledger: Ledger) ->
         assert budget is not None
         assert (budget.amount_cents, budget.thresholds, budget.notify_user_ids) == (
             200_000,
-            "75,90",
-            "U9",
+            [75, 90],
+            ["U9"],
         )
         assert budget.notify_channel_id == "CFIN"
         assert len(list_budgets(session, ledger.workspace(session))) == 2

@@ -18,7 +18,7 @@ from ledger.accounts import set_timezone
 from ledger.db import session_scope
 from ledger.ingest import ROLLUPS, rebuild_rollups
 from ledger.lease import INTERRUPTED, LEASES, SyncAlreadyRunning, wall_clock
-from ledger.models import Connection, SyncRun, SyncStatus, Workspace
+from ledger.models import Connection, SyncRun, SyncStatus, SyncTrigger, Workspace
 from ledger.sync import SyncOutcome
 from tests.ledger.support import NOW, Team, make_team, same_cents
 
@@ -69,7 +69,7 @@ def test_a_second_sync_of_a_connection_does_not_start_while_one_runs(engine: Eng
 
     first = team.sync(page_size=200, on_page=second_sync)
     assert first.ok and len(refusals) == 1
-    assert refusals[0].trigger == "test"
+    assert refusals[0].trigger == SyncTrigger.MANUAL
     assert [run.status for run in runs(engine)] == [SyncStatus.OK]
     assert same_cents(team.ledger_total(), team.sim_total())
     with session_scope(engine) as session:  # released at the end
@@ -85,12 +85,14 @@ def test_a_lease_left_by_a_killed_sync_expires_and_the_next_sync_takes_over(
     assert first.ok
     now = wall_clock()
     with session_scope(engine) as session:  # what a process killed mid-run leaves behind
-        session.add(SyncRun(connection_id=team.connection_id, trigger="schedule", started_at=NOW))
+        session.add(
+            SyncRun(connection_id=team.connection_id, trigger=SyncTrigger.SCHEDULE, started_at=NOW)
+        )
         session.execute(
             LEASES.insert().values(
                 connection_id=team.connection_id,
                 owner="elsewhere:1:dead/1",
-                trigger="schedule",
+                trigger=SyncTrigger.SCHEDULE,
                 acquired_at=now - timedelta(minutes=5),
                 expires_at=now + timedelta(seconds=1),
             )

@@ -9,16 +9,18 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, pool
+from sqlalchemy import Engine, MetaData, create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from ledger import migrate, schema
 from ledger.db import make_engine, normalise_url
+from ledger.models import Alert, Budget, DigestSchedule
 
 POSTGRES_URL = os.environ.get(
     "STACKSPEND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -202,3 +204,120 @@ def test_each_revision_upgrades_and_downgrades_in_turn(
 
 def test_the_light_schema_check_finds_the_same_head_as_alembic() -> None:
     assert schema.script_heads() == {migrate.head_revision()}
+
+
+# --- 0006: comma-separated lists become JSON lists -----------------------------------------
+
+#: thresholds, notify_user_ids as text; the lists they become; the text they come back as.
+BUDGET_LISTS = [
+    ("50,80,100", "U1,U2", [50, 80, 100], ["U1", "U2"], "50,80,100", "U1,U2"),
+    ("", "", [], [], "", ""),
+    (" 90 , 75,75,, ", " U2 ,U1,U2 ", [75, 90], ["U2", "U1"], "75,90", "U2,U1"),
+]
+#: sections as text; the list; the text again.
+SECTION_LISTS = [
+    ("all", ["all"], "all"),
+    ("summary, top ,notes", ["summary", "top", "notes"], "summary,top,notes"),
+    ("", [], ""),
+]
+
+
+def _revision_before(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+
+    found = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_revision(revision)
+    assert found is not None and isinstance(found.down_revision, str)
+    return found.down_revision
+
+
+def _insert_comma_lists(engine: Engine) -> None:
+    tables = MetaData()
+    tables.reflect(engine, only=["workspace", "budget", "digest_schedule", "alert"])
+    when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        workspace_id = connection.execute(
+            tables.tables["workspace"]
+            .insert()
+            .values(slack_team_id="T1", name="", timezone="UTC", visibility="own", created_at=when)
+            .returning(tables.tables["workspace"].c.id)
+        ).scalar_one()
+        common = {"workspace_id": workspace_id, "created_by": "U0", "created_at": when}
+        for index, (thresholds, notify, *_) in enumerate(BUDGET_LISTS):
+            connection.execute(
+                tables.tables["budget"].insert(),
+                {
+                    **common,
+                    "id": index + 1,
+                    "provider": "cursor",
+                    "amount_cents": 1000,
+                    "period": "cycle",
+                    "thresholds": thresholds,
+                    "notify_user_ids": notify,
+                    "dm_subject": False,
+                    "enabled": True,
+                },
+            )
+        for index, (sections, *_) in enumerate(SECTION_LISTS):
+            connection.execute(
+                tables.tables["digest_schedule"].insert(),
+                {
+                    **common,
+                    "id": index + 1,
+                    "channel_id": "C1",
+                    "local_time": time(9),
+                    "cadence": "daily",
+                    "sections": sections,
+                    "top_n": 5,
+                    "chart": True,
+                    "enabled": True,
+                    "status": "ok",
+                },
+            )
+        connection.execute(
+            tables.tables["alert"].insert(),
+            {
+                "workspace_id": workspace_id,
+                "budget_id": 1,
+                "kind": "threshold",
+                "dedupe_key": "k",
+                "subject": "team",
+                "title": "t",
+                "detail": "",
+                "status": "open",
+                "created_at": when,
+                "notify_count": 0,
+            },
+        )
+
+
+def test_comma_lists_become_json_lists_and_come_back(empty_url: str, empty_engine: Engine) -> None:
+    before = _revision_before("0006")
+    migrate.upgrade(empty_url, before)
+    _insert_comma_lists(empty_engine)
+
+    migrate.upgrade(empty_url, "0006")
+
+    with Session(empty_engine) as session:
+        budgets = session.exec(select(Budget).order_by(col(Budget.id))).all()
+        assert [(b.thresholds, b.notify_user_ids) for b in budgets] == [
+            (thresholds, notify) for _, _, thresholds, notify, _, _ in BUDGET_LISTS
+        ]
+        schedules = session.exec(select(DigestSchedule).order_by(col(DigestSchedule.id))).all()
+        assert [s.sections for s in schedules] == [sections for _, sections, _ in SECTION_LISTS]
+        assert [a.budget_id for a in session.exec(select(Alert)).all()] == [1]
+
+    migrate.downgrade(empty_url, before)
+
+    with empty_engine.connect() as connection:
+        budget_text = connection.execute(
+            text("SELECT thresholds, notify_user_ids FROM budget ORDER BY id")
+        ).all()
+        section_text = connection.execute(
+            text("SELECT sections FROM digest_schedule ORDER BY id")
+        ).all()
+        alerts = connection.execute(text("SELECT budget_id FROM alert")).all()
+    assert [tuple(row) for row in budget_text] == [
+        (thresholds, notify) for *_, thresholds, notify in BUDGET_LISTS
+    ]
+    assert [row[0] for row in section_text] == [sections for *_, sections in SECTION_LISTS]
+    assert [row[0] for row in alerts] == [1]

@@ -16,7 +16,7 @@ from connectors.cursor.windows import from_ms
 from connectors.records import UNKNOWN_USER
 from ledger.db import session_scope
 from ledger.ingest import EVENTS, ROLLUPS, IngestResult
-from ledger.models import Connection, ConnectionStatus, Member, SyncRun, SyncState
+from ledger.models import Connection, ConnectionStatus, Member, SyncRun, SyncState, SyncTrigger
 from tests.ledger.support import make_team, same_cents
 
 
@@ -221,7 +221,7 @@ def test_sync_run_is_recorded_with_its_window_and_counts(engine: Engine) -> None
     with session_scope(engine) as session:
         run = session.get(SyncRun, outcome.run_id)
         assert run is not None
-        assert run.status == "ok" and run.trigger == "test"
+        assert run.status == "ok" and run.trigger == SyncTrigger.MANUAL
         assert run.pages == outcome.pages and run.events_new == outcome.events.new
         assert run.window_start == outcome.window_start and run.window_end == outcome.window_end
 

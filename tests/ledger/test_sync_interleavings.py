@@ -44,7 +44,7 @@ from ledger import migrate
 from ledger.db import make_engine, session_scope
 from ledger.ingest import ROLLUPS, rebuild_rollups
 from ledger.lease import INTERRUPTED, LEASES, wall_clock
-from ledger.models import SyncRun, SyncStatus, Workspace
+from ledger.models import SyncRun, SyncStatus, SyncTrigger, Workspace
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import SyncOptions
 from tests.bot.harness import ADMIN, Harness, build_harness
@@ -441,7 +441,7 @@ def test_any_interleaving_of_syncs_timezone_changes_and_kills_ends_with_cursors_
                 access=access,
                 box=bot.services.box,
                 now=bot.clock.now,
-                trigger="final",
+                trigger=SyncTrigger.MANUAL,
                 options=bot.services.sync_options,
             )
         finally:

@@ -23,7 +23,7 @@ from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK, alerts_messa
 from ledger.accounts import LedgerError
 from ledger.alerting import act
 from ledger.db import session_scope
-from ledger.models import Alert, AlertMessage, Budget, Workspace
+from ledger.models import Alert, AlertKind, AlertMessage, Budget, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def register(app: App, services: BotServices) -> None:
                 if alert.period_start is not None:
                     today = services.clock().astimezone(ZoneInfo(workspace_tz(services, caller)))
                     period = f"{alert.period_start.isoformat()}..{today.date().isoformat()}"
-            elif alert.kind == "anomaly_user":
+            elif alert.kind is AlertKind.ANOMALY_USER:
                 subject = alert.subject
             query = grammar.SpendQuery(period=period, by="model", email=subject)
             reply = answers.handle_query(services, client, caller, query)

@@ -20,6 +20,7 @@ from bot.usecases import answers, budgets, schedules
 from bot.usecases.answers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from ledger.accounts import LedgerError
+from ledger.models import SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -177,5 +178,5 @@ def _sync_now(services: BotServices, caller: Caller, respond: Respond) -> Reply 
     if connection_id is None:
         return answers.text_reply(refusal or "A sync cannot start now.")
     respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
-    run_sync_and_report(services, connection_id, trigger="slack", respond=respond)
+    run_sync_and_report(services, connection_id, trigger=SyncTrigger.SLACK, respond=respond)
     return None

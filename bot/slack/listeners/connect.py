@@ -17,6 +17,7 @@ from bot.usecases import answers
 from bot.usecases.answers import Caller
 from bot.usecases.operations import check_cursor_key, store_cursor_key
 from connectors.errors import AuthError, ConnectorError, PlanError, UnavailableError
+from ledger.models import SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotSe
         "The first sync has started; I will tell you how much history Cursor returned."
     )
     try:  # the scheduler learns of the connection as soon as this first sync has started
-        run_sync_and_report(services, connection_id, trigger="connect", respond=tell)
+        run_sync_and_report(services, connection_id, trigger=SyncTrigger.CONNECT, respond=tell)
     finally:
         services.jobs.reconcile()
 

@@ -10,6 +10,7 @@ from bot.services import BotServices
 from bot.usecases.syncs import sync_for_bot, timezone_of, workspace_of
 from digests.format import escape, local_time
 from ledger.lease import SyncAlreadyRunning
+from ledger.models import SyncTrigger
 from ledger.sync import SyncOutcome
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def run_sync_and_report(
     services: BotServices,
     connection_id: int,
     *,
-    trigger: str,
+    trigger: SyncTrigger,
     respond: Callable[..., object],
 ) -> SyncOutcome | None:
     """Sync now and tell the person; None (and they are told why) if a sync already runs."""
