@@ -43,8 +43,6 @@ from sqlmodel import select as orm_select
 
 from ledger.accounts import LedgerError
 from ledger.budget_rules import (
-    PERIOD_LABELS,
-    TRAILING_DAYS,
     Projection,
     crossed,
     is_anomaly,
@@ -61,7 +59,7 @@ from ledger.models import (
     ConnectionStatus,
     Workspace,
 )
-from ledger.periods import Cycle, calendar_cycle
+from ledger.periods import TRAILING_DAYS, Cycle, calendar_cycle
 from ledger.queries import ROLLUPS, Scope, current_cycle
 
 ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
@@ -77,6 +75,7 @@ ACTIONS = {
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
 _LIVE = (AlertStatus.OPEN.value, AlertStatus.SNOOZED.value)
+PERIOD_LABELS = {"cycle": "billing cycle", "month": "month", "week": "week", "day": "day"}
 
 
 @dataclass(frozen=True)

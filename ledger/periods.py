@@ -17,6 +17,8 @@ PERIOD_USAGE = (
     "Periods: today, yesterday, 7d, 30d (any Nd up to 366d), week, month, cycle, last-cycle, "
     "a date YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD."
 )
+#: Days before the day in question that comparisons and anomalies are measured against.
+TRAILING_DAYS = 7
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _MAX_DAYS = 366
 
