@@ -93,5 +93,8 @@ def list_alerts(services: BotServices, client: WebClient, caller: Caller) -> Rep
     workspace = workspace_for(services, caller)
     viewer = viewer_for(services, client, caller, workspace)
     with session_scope(services.engine) as session:
-        views = [view_of(alert) for alert in visible_open_alerts(session, workspace, viewer)]
+        views = [
+            view_of(alert, workspace.timezone)
+            for alert in visible_open_alerts(session, workspace, viewer)
+        ]
     return Reply(alerts_list(views, workspace.timezone))

@@ -30,7 +30,7 @@ from bot.syncs import sync_for_bot
 from digests.chart import warm_up
 from ledger import schedules
 from ledger.db import session_scope
-from ledger.lease import SyncAlreadyRunning
+from ledger.errors import SyncAlreadyRunning
 from ledger.models import Connection, ConnectionStatus, DigestSchedule, SyncRun
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.directory import SlackDirectory
 from bot.report_cache import ReportCache
-from ledger.alerting import AlertSettings
+from ledger.alerts.evaluate import AlertSettings
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
 

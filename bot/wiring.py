@@ -16,7 +16,7 @@ from bot.settings import DATABASE_UNREACHABLE, Settings, SettingsError, database
 from connectors.cursor.client import ClientOptions, CursorAdminClient
 from connectors.cursor.source import CursorSource
 from ledger import migrate
-from ledger.alerting import AlertSettings
+from ledger.alerts.evaluate import AlertSettings
 from ledger.db import DatabaseUrlError, make_engine
 from ledger.sync import SourceFactory, SyncOptions
 

@@ -1,7 +1,7 @@
 """Budget arithmetic: period bounds, thresholds crossed, forecasts, anomalies. Pure: no database.
 
 Every day is a local calendar day in the workspace's reporting timezone, and every
-amount is cents (``Decimal``; a budget's limit is whole cents). ``ledger.alerting``
+amount is cents (``Decimal``; a budget's limit is whole cents). ``ledger.alerts``
 reads the spend and applies these rules; digests and ``/spend ... status`` show them.
 
 Forecast: the spend still to come is projected day by day from a run-rate that

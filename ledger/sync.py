@@ -25,8 +25,9 @@ from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
 from connectors.records import DailyActivity, MemberSnapshot
 from ledger.db import session_scope
+from ledger.errors import LeaseLost
 from ledger.ingest import IngestResult, ingest_events
-from ledger.lease import DEFAULT_TTL, LeaseLost, SyncLeaseHandle
+from ledger.lease import DEFAULT_TTL, SyncLeaseHandle
 from ledger.models import (
     Connection,
     ConnectionStatus,

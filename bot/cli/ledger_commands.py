@@ -26,8 +26,8 @@ from connectors.cursor.source import EventPage
 from digests.reports import report_json, report_text
 from ledger import migrate
 from ledger.db import session_scope
+from ledger.errors import SyncAlreadyRunning
 from ledger.ingest import IngestResult
-from ledger.lease import SyncAlreadyRunning
 from ledger.secrets import reencrypt_connections
 from ledger.sync import PageCallback
 

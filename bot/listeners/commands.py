@@ -18,7 +18,8 @@ from bot.listeners.delivery import deliver
 from bot.listeners.syncing import run_sync_and_report
 from bot.services import BotServices
 from digests.blocks import Message, section
-from ledger.accounts import LedgerError
+from digests.errors import error_text
+from ledger.errors import LedgerError
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def answer(
     try:
         return _dispatch(services, client, caller, command, respond)
     except LedgerError as exc:
-        return handlers.text_reply(str(exc))
+        return handlers.text_reply(error_text(exc))
 
 
 def _dispatch(

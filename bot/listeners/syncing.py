@@ -10,7 +10,7 @@ from bot.services import BotServices
 from bot.syncs import sync_for_bot
 from digests.format import escape, local_time
 from ledger.db import session_scope
-from ledger.lease import SyncAlreadyRunning
+from ledger.errors import SyncAlreadyRunning
 from ledger.models import Connection, Workspace
 from ledger.sync import SyncOutcome
 

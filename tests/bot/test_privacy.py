@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from ledger.accounts import find_workspace
-from ledger.alerting import AlertSettings, evaluate
+from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.db import session_scope
 from ledger.models import Alert
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
