@@ -92,10 +92,11 @@ def _cents(value: Decimal | None) -> Decimal:
     return value if value is not None else Decimal(0)
 
 
-def _ends(alert: AlertFacts) -> str:
+def _ends(alert: AlertFacts, joint: str) -> str:
+    """``; the week ends Sun Nov 29`` (with ``joint`` in front); "" when not known."""
     if alert.period and alert.period_end:
-        return f"the {period_label(alert.period)} ends {short_day(alert.period_end)}"
-    return "the period ends"
+        return f"{joint}the {period_label(alert.period)} ends {short_day(alert.period_end)}"
+    return ""
 
 
 def _percent(alert: AlertFacts) -> Decimal:
@@ -133,7 +134,7 @@ def _threshold_detail(alert: AlertFacts, timezone: str) -> str:
     return (
         f"{who} spent {dollars(_cents(alert.amount_cents))} of "
         f"{dollars(_cents(alert.limit_cents))} ({_percent(alert):.0f}%) "
-        f"from {_day(alert.period_start)} to {short_day(today)}; {_ends(alert)}."
+        f"from {_day(alert.period_start)} to {short_day(today)}{_ends(alert, '; ')}."
     )
 
 
@@ -142,8 +143,8 @@ def _forecast_detail(alert: AlertFacts) -> str:
     at_pace = f" ({pace(weekday, weekend)})" if weekday is not None and weekend is not None else ""
     return (
         f"At the current pace{at_pace} {_who(alert)} will pass "
-        f"{dollars(_cents(alert.limit_cents))} on {_day(alert.projected_day)}, before "
-        f"{_ends(alert)}; spent so far {dollars(_cents(alert.amount_cents))} "
+        f"{dollars(_cents(alert.limit_cents))} on {_day(alert.projected_day)}"
+        f"{_ends(alert, ', before ')}; spent so far {dollars(_cents(alert.amount_cents))} "
         f"({_percent(alert):.0f}%)."
     )
 
@@ -177,17 +178,17 @@ def _health_title(alert: AlertFacts, timezone: str) -> str:
 def _health_detail(alert: AlertFacts, timezone: str) -> str:
     provider, code, since = provider_name(alert.provider), alert.provider, alert.since
     local = _local(since, timezone) if since is not None else None
-    day = short_day(local.date()) if local is not None else "?"
+    on_day = f" on {short_day(local.date())}" if local is not None else ""
     if alert.cause == "revoked":
         return (
-            f"{provider} refused the API key {alert.subject} on {day}. No usage is synced "
+            f"{provider} refused the API key {alert.subject}{on_day}. No usage is synced "
             f"until an admin connects again with `/spend {code} connect`."
         )
     if alert.cause == "failing":
         error = alert.error or "no error recorded"
-        at = f" {local:%H:%M}" if local is not None else ""
+        since_then = f" since {short_day(local.date())} {local:%H:%M}" if local is not None else ""
         return (
-            f"Every {provider} sync since {day}{at} has failed ({error}). "
+            f"Every {provider} sync{since_then} has failed ({error}). "
             f"Reports and alerts miss new usage until it works: `/spend {code} status`."
         )
     retention = alert.retention_days or 0
@@ -195,9 +196,9 @@ def _health_detail(alert: AlertFacts, timezone: str) -> str:
     if since is not None and retention:
         deadline = since.timestamp() + retention * 86400
         left = f" in about {_hours(deadline - alert.created_at.timestamp())} hours"
-    after = f"{local:%b %d %H:%M}" if local is not None else "?"
+    after = f" after {local:%b %d %H:%M}" if local is not None else ""
     return (
-        f"{provider} keeps about {retention} days of usage and the ledger has none after "
+        f"{provider} keeps about {retention} days of usage and the ledger has none"
         f"{after}: usage from then is lost{left} unless a sync succeeds. "
         f"See `/spend {code} status`."
     )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from digests.alert_words import detail, title
+from digests.daily import compose
 from digests.errors import error_text
 from ledger.accounts import get_or_create_workspace, store_connection
 from ledger.alerts import evaluate as evaluating
@@ -36,10 +37,12 @@ from ledger.budgets import (
     remove_budget,
 )
 from ledger.db import make_engine, session_scope
+from ledger.digest_data import digest_inputs
 from ledger.errors import LedgerError
 from ledger.ingest import ROLLUPS
 from ledger.models import Alert, AlertMessage, Budget, Connection, Workspace
 from ledger.periods import Cycle
+from ledger.queries import scope_for
 from ledger.secrets import SecretBox, generate_secret_key
 from tests.ledger.support import NOW, Clock, Team, make_team
 
@@ -458,6 +461,30 @@ def test_budget_status_shows_spend_percent_and_projection(ledger: Ledger) -> Non
     assert (cycle.period_start, cycle.period_end, cycle.spent_cents) == (nov(1), nov(30), D(4950))
     assert cycle.percent == D("49.50") and cycle.projected_day is None  # 6,000 by Nov 30
     assert (by_id[day].spent_cents, by_id[day].percent) == (D(150), D("15.00"))
+
+
+def test_the_digest_and_the_budget_forecast_agree_on_the_same_data_and_day(
+    ledger: Ledger,
+) -> None:
+    for day in range(1, 25):  # $7 a weekday, $1 a weekend day, nothing today yet
+        ledger.spend(nov(day), 100 if nov(day).weekday() >= 5 else 700)
+    budget = ledger.budget(amount_cents=15_000, period="cycle")
+    with session_scope(ledger.engine) as session:
+        workspace = ledger.workspace(session)
+        [status] = budget_status(session, workspace, now=NOW)
+        inputs = digest_inputs(session, scope_for(session, workspace), today=TODAY, now=NOW)
+    digest_forecast = compose(inputs).forecast
+    # Nov 1..24: 17 weekdays and 7 weekend days spent $126; Nov 25..30 adds four weekdays
+    # and two weekend days: $30 more. $150 is passed on Monday Nov 30.
+    assert digest_forecast.cents == status.projected_cents == D(15_600)
+    assert (digest_forecast.weekday_rate_cents, digest_forecast.weekend_rate_cents) == (
+        D(700),
+        D(100),
+    )
+    assert status.projected_day == nov(30)
+    [alert] = [a for a in ledger.evaluate() if a.kind == "forecast"]
+    assert alert.budget_id == budget and alert.projected_day == nov(30)
+    assert (alert.rate_weekday_cents, alert.rate_weekend_cents) == (D(700), D(100))
 
 
 # --- anomalies and health ------------------------------------------------------------------
