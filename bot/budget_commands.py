@@ -13,12 +13,11 @@ from bot.handlers import Caller, Reply, email_of, text_reply, viewer_for, worksp
 from bot.services import BotServices
 from digests.alerts import alerts_list
 from digests.format import dollars, escape
+from digests.words import period_label
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
 from ledger.models import Budget, Workspace
 from ledger.visibility import visible_budgets
-
-PERIOD_WORDS = {"cycle": "billing cycle", "month": "month", "week": "week", "day": "day"}
 
 
 def describe(budget: Budget) -> str:
@@ -33,7 +32,7 @@ def describe(budget: Budget) -> str:
     thresholds = "/".join(str(t) for t in budget.threshold_list)
     return (
         f"*{budget.id}* · {who}: {dollars(Decimal(budget.amount_cents))} a "
-        f"{PERIOD_WORDS.get(budget.period, budget.period)}, alerts at {thresholds}% "
+        f"{period_label(budget.period)}, alerts at {thresholds}% "
         f"to {notify}"
     )
 

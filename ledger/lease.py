@@ -53,6 +53,11 @@ PROCESS_OWNER = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8
 _serial = itertools.count(1)
 
 INTERRUPTED = "interrupted: the process running this sync stopped; the next sync resumed from here"
+#: The error recorded on a run that stopped because another took its lease over.
+LEASE_LOST = (
+    "stopped: this sync lost its lease (it stalled for longer than the lease lives); "
+    "the sync that took over continues"
+)
 
 
 def wall_clock() -> datetime:
