@@ -9,7 +9,7 @@ team's own spend, and 9,900 personal budgets, about ten per person over the four
 (so several per person and period, at different amounts), with amounts around what a
 person spends in such a period.
 
-``ledger.alerting.evaluate`` is then timed as the scheduler runs it, in one transaction:
+``ledger.alerts.evaluate.evaluate`` is then timed as the scheduler runs it, in one transaction:
 the first run raises the thresholds, forecasts, anomalies and health alerts that are due
 (and inserts them), the second finds them all raised already and creates none. Then
 ``budget_status`` for the same 10,000 budgets. SQLite, then PostgreSQL when it answers.
@@ -26,7 +26,8 @@ from sqlalchemy import Engine, Table, func, select
 
 from bench.ledger_bench import NOW, TEAM_ID, build_ledger, databases, line
 from ledger.accounts import find_workspace
-from ledger.alerting import AlertSettings, budget_status, evaluate
+from ledger.alerts.evaluate import AlertSettings, evaluate
+from ledger.budget_status import budget_status
 from ledger.db import make_engine, session_scope
 from ledger.models import Alert, Budget
 from ledger.secrets import SecretBox, generate_secret_key

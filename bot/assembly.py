@@ -29,7 +29,7 @@ from bot.slack.client import slack_client
 from bot.slack.directory import SlackDirectory
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
-from ledger.alerting import AlertSettings
+from ledger.alerts.evaluate import AlertSettings
 
 
 def alert_settings(settings: Settings) -> AlertSettings:

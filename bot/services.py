@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from bot.slack.directory import SlackDirectory
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
-from ledger.alerting import AlertSettings
+from ledger.alerts.evaluate import AlertSettings
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
 

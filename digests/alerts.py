@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
+from digests import alert_words
+from digests.alert_words import AlertFacts
 from digests.blocks import Button, Message, actions, context, section
 from digests.format import dollars, escape, local_time
 
@@ -40,6 +43,33 @@ class AlertView:
     snoozed_until: datetime | None = None
     acted_by: str | None = None
     top_lines: tuple[str, ...] = ()
+
+
+class _Shown(AlertFacts, Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def snoozed_until(self) -> datetime | None: ...
+    @property
+    def acted_by(self) -> str | None: ...
+
+
+def alert_view(alert: _Shown, timezone: str) -> AlertView:
+    """What a message shows of an alert row: its facts said in words, and its state."""
+    assert alert.id is not None
+    return AlertView(
+        id=alert.id,
+        kind=alert.kind,
+        title=alert_words.title(alert, timezone),
+        detail=alert_words.detail(alert, timezone),
+        status=alert.status,
+        amount_cents=alert.amount_cents,
+        limit_cents=alert.limit_cents,
+        snoozed_until=alert.snoozed_until,
+        acted_by=alert.acted_by,
+    )
 
 
 def _state_line(alert: AlertView, timezone: str) -> str | None:

@@ -21,11 +21,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from digests.format import dollars
+from digests.words import provider_name
 from ledger.digest_data import CHART_DAYS, DigestInputs
 from ledger.periods import Cycle
 from ledger.queries import Totals
 
-PROVIDER_NAMES = {"cursor": "Cursor"}
 #: Models drawn on their own; the rest are stacked together as "other".
 CHART_MODELS = 5
 OTHER = "other"
@@ -39,7 +39,7 @@ _BASE_WIDTH = 1200
 
 
 def chart_title(inputs: DigestInputs) -> str:
-    name = PROVIDER_NAMES.get(inputs.provider, inputs.provider)
+    name = provider_name(inputs.provider)
     return f"Daily {name} spend, last {CHART_DAYS} days"
 
 

@@ -29,21 +29,19 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from digests.blocks import MAX_SECTION_CHARS, Block, Message, context, header, section
 from digests.format import compact, dollars, escape, json_cents, local_time, printable
-from ledger.digest_data import TRAILING_DAYS, DigestInputs
+from digests.words import pace, provider_name
+from ledger.budget_rules import project
+from ledger.digest_data import DigestInputs
 from ledger.models import ConnectionStatus
+from ledger.periods import TRAILING_DAYS
 from ledger.queries import Row
 
-PROVIDER_NAMES = {"cursor": "Cursor"}
 TEMPLATES = Path(__file__).parent / "templates"
 
 #: Data synced longer ago than this is called stale, first thing in the digest.
 STALE_AFTER = timedelta(hours=26)
 #: Changes smaller than this many percent either way are "flat".
 FLAT_PERCENT = Decimal(2)
-#: No forecast before this many complete days of the cycle.
-FORECAST_MIN_DAYS = 3
-#: The forecast's daily rate is the average of up to this many of the latest complete days.
-FORECAST_WINDOW = 7
 #: The most rows a top list shows, whatever the caller asks for.
 MAX_TOP = 15
 #: Budget and alert lines shown at most (each kind); the rest are counted.
@@ -82,14 +80,21 @@ class Delta:
 
 @dataclass(frozen=True)
 class Forecast:
-    """Where the cycle ends if the recent daily rate holds (``cents`` None: too early)."""
+    """Where the cycle ends at the current run-rate (``cents`` None: too early).
+
+    The projection is the ledger's (``ledger.budget_rules.project``), the one budget
+    alerts use: weekdays and weekend days at their own rates.
+    """
 
     cents: Decimal | None
+    #: The projected spend of the remaining days, per day on average.
     daily_rate_cents: Decimal | None
     basis_days: int
     remaining_days: int
     cycle_end: date
     note: str | None = None
+    weekday_rate_cents: Decimal | None = None
+    weekend_rate_cents: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -217,31 +222,30 @@ def _trailing_average(inputs: DigestInputs, history_day: date | None) -> tuple[D
 
 
 def forecast(inputs: DigestInputs, history_day: date | None = None) -> Forecast:
-    """Cycle to date + the average of the latest (up to 7) complete days x days remaining."""
-    complete = len(inputs.cycle_daily_cents)
-    remaining = max(inputs.cycle_days - complete, 0)
-    end = inputs.cycle_end
-    if complete < FORECAST_MIN_DAYS:
-        return Forecast(None, None, 0, remaining, end, "not enough data yet")
-    window_first = complete - min(FORECAST_WINDOW, complete)
-    window = [
-        cents
-        for i, cents in enumerate(inputs.cycle_daily_cents[window_first:], start=window_first)
-        if _covered(inputs.cycle.start + timedelta(days=i), history_day)
-    ]
-    if len(window) < FORECAST_MIN_DAYS:
-        return Forecast(None, None, len(window), remaining, end, "not enough data yet")
-    rate = sum(window, Decimal(0)) / len(window)
+    """The cycle's spend projected to its end by the ledger's one forecast rule.
+
+    The digest knows the complete days up to yesterday; today counts at the run-rate.
+    """
+    start, end = inputs.cycle.start, inputs.cycle_end
+    remaining = max(inputs.cycle_days - len(inputs.cycle_daily_cents), 0)
+    daily = {start + timedelta(days=i): c for i, c in enumerate(inputs.cycle_daily_cents)}
+    projection = project(daily, start, end, inputs.today, known_from=history_day)
+    if projection is None:
+        basis = sum(1 for day in daily if _covered(day, history_day))
+        return Forecast(None, None, basis, remaining, end, "not enough data yet")
+    rest = projection.end_cents - projection.spent
     note = None
-    if history_day is not None and history_day > inputs.cycle.start:
+    if history_day is not None and history_day > start:
         note = f"history starts {_short_date(history_day)}: earlier days of the cycle are missing"
     return Forecast(
-        cents=inputs.cycle_totals.cents + rate * remaining,
-        daily_rate_cents=rate,
-        basis_days=len(window),
+        cents=projection.end_cents,
+        daily_rate_cents=rest / remaining if remaining else projection.rate.weekday,
+        basis_days=projection.basis_days,
         remaining_days=remaining,
         cycle_end=end,
         note=note,
+        weekday_rate_cents=projection.rate.weekday,
+        weekend_rate_cents=projection.rate.weekend,
     )
 
 
@@ -359,7 +363,7 @@ def compose(inputs: DigestInputs, *, top: int | None = None) -> Digest:
     Top lists show the rows ``inputs`` carries (``digest_inputs(top=…)``), or the first
     ``top`` of them, never more than ``MAX_TOP``.
     """
-    name = PROVIDER_NAMES.get(inputs.provider, inputs.provider)
+    name = provider_name(inputs.provider)
     history_day = _history_day(inputs)
     day = inputs.yesterday
     cycle = inputs.cycle
@@ -442,6 +446,13 @@ def _share(value: Decimal, total: Decimal) -> str:
     return _whole_percent(_percent(value, total))
 
 
+def _pace(projection: Forecast) -> str:
+    weekday, weekend = projection.weekday_rate_cents, projection.weekend_rate_cents
+    if weekday is None or weekend is None:
+        return ""
+    return pace(weekday, weekend)
+
+
 @functools.cache
 def _environment(slack: bool) -> Environment:
     """Every ``{{ … }}`` of a template is data, escaped on the way out: for Slack mrkdwn
@@ -464,6 +475,7 @@ def _environment(slack: bool) -> Environment:
         share=_share,
         short_date=_short_date,
         change=_change_words,
+        pace=_pace,
     )
     env.globals.update(TRAILING_DAYS=TRAILING_DAYS)
     return env
@@ -577,6 +589,16 @@ def render_json(digest: Digest) -> dict[str, Any]:
             "daily_rate_cents": (
                 json_cents(projection.daily_rate_cents)
                 if projection.daily_rate_cents is not None
+                else None
+            ),
+            "weekday_rate_cents": (
+                json_cents(projection.weekday_rate_cents)
+                if projection.weekday_rate_cents is not None
+                else None
+            ),
+            "weekend_rate_cents": (
+                json_cents(projection.weekend_rate_cents)
+                if projection.weekend_rate_cents is not None
                 else None
             ),
             "basis_days": projection.basis_days,

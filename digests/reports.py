@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
+from digests.words import provider_name
 from ledger.queries import Report
-
-PROVIDER_NAMES = {"cursor": "Cursor"}
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -52,7 +51,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
     Data (emails, model names) is shown with its control characters made visible.
     """
     totals = report.totals
-    provider = PROVIDER_NAMES.get(report.provider, report.provider)
+    provider = provider_name(report.provider)
     who = f" for {printable(report.user)}" if report.user else ""
     lines = [
         f"{provider} spend{who}: {report.period.label} "

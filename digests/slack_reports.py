@@ -21,10 +21,10 @@ from digests.blocks import (
     section,
 )
 from digests.format import bar, compact, csv_text, dollars, escape, local_time, share
+from digests.words import provider_name
 from ledger.queries import Report, Row
 from ledger.visibility import Viewer, is_own, visible_person_rows
 
-PROVIDER_NAMES = {"cursor": "Cursor"}
 DEFAULT_TOP = 10
 _CENT = Decimal("0.01")
 
@@ -43,7 +43,7 @@ def visible_rows(report: Report, viewer: Viewer | None) -> tuple[list[Row], int]
 
 
 def _title(report: Report) -> str:
-    provider = PROVIDER_NAMES.get(report.provider, report.provider)
+    provider = provider_name(report.provider)
     who = f" for {report.user}" if report.user else ""
     return f"{provider} spend{who}: {report.period.label}"
 

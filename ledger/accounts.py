@@ -10,22 +10,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
+from ledger.errors import Input, InvalidValue, NotConnected, NotFound, Thing
 from ledger.ingest import rebuild_rollups
 from ledger.models import Connection, ConnectionStatus, Member, Visibility, Workspace
 from ledger.secrets import SecretBox
-
-
-class LedgerError(Exception):
-    """A request the ledger cannot serve; the message says what to do."""
 
 
 def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise LedgerError(
-            f"Unknown timezone {name!r}: use an IANA name such as Europe/Paris or America/New_York."
-        ) from None
+        raise InvalidValue(Input.TIMEZONE, name) from None
 
 
 def get_or_create_workspace(
@@ -54,11 +49,8 @@ def find_workspace(session: Session, ref: str) -> Workspace:
     by_name = session.exec(select(Workspace).where(Workspace.name == ref)).all()
     if len(by_name) == 1:
         return by_name[0]
-    known = ", ".join(w.slack_team_id for w in session.exec(select(Workspace)).all()) or "none yet"
-    raise LedgerError(
-        f"No workspace {ref!r}. Known workspaces: {known}. "
-        "Connect one with `stackspend connect cursor --workspace TEAM_ID`."
-    )
+    known = tuple(w.slack_team_id for w in session.exec(select(Workspace)).all())
+    raise NotFound(Thing.WORKSPACE, ref, known)
 
 
 def find_connection(
@@ -70,11 +62,7 @@ def find_connection(
     connection = session.exec(query).first()
     usable = connection is not None and connection.status != ConnectionStatus.DISCONNECTED
     if not usable and required:
-        raise LedgerError(
-            f"Workspace {workspace.slack_team_id} has no {provider} connection yet. "
-            f"Connect it with `/spend {provider} connect` in Slack or "
-            f"`stackspend connect {provider} --workspace {workspace.slack_team_id}`."
-        )
+        raise NotConnected(workspace.slack_team_id, provider)
     return connection if usable else None
 
 
@@ -142,7 +130,7 @@ def set_visibility(workspace: Workspace, policy: str) -> None:
     try:
         workspace.visibility = Visibility(policy.lower())
     except ValueError:
-        raise LedgerError("Visibility is `own` (members see their own spend) or `all`.") from None
+        raise InvalidValue(Input.VISIBILITY, policy) from None
 
 
 def link_member(
@@ -152,10 +140,7 @@ def link_member(
     members = session.exec(select(Member).where(Member.connection_id == connection.id)).all()
     target = next((m for m in members if m.email == email.lower()), None)
     if target is None:
-        raise LedgerError(
-            f"No Cursor member has the email {email}: check the spelling, or run "
-            "`/spend cursor sync` if they joined since the last sync."
-        )
+        raise NotFound(Thing.MEMBER, email)
     for member in members:
         if member.slack_user_id == slack_user_id:
             member.slack_user_id = None

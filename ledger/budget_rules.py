@@ -1,7 +1,7 @@
 """Budget arithmetic: period bounds, thresholds crossed, forecasts, anomalies. Pure: no database.
 
 Every day is a local calendar day in the workspace's reporting timezone, and every
-amount is cents (``Decimal``; a budget's limit is whole cents). ``ledger.alerting``
+amount is cents (``Decimal``; a budget's limit is whole cents). ``ledger.alerts``
 reads the spend and applies these rules; digests and ``/spend ... status`` show them.
 
 Forecast: the spend still to come is projected day by day from a run-rate that
@@ -10,7 +10,10 @@ period's complete days of that kind with the single highest day capped at the
 second highest (so one spike, say on day 2, does not dominate the rate while the
 money it cost still counts). A kind with no complete day yet borrows the other
 kind's rate (the cautious choice: it forecasts a crossing sooner, not later). The
-run-rate is not trusted before ``MIN_FORECAST_DAYS`` complete days of the period.
+run-rate is not trusted before ``MIN_FORECAST_DAYS`` complete days of the period (days
+before the ledger's history starts, ``known_from``, are not counted: their spend is
+unknown, not zero). ``project`` is the one forecast: budget alerts, budget status and
+the daily digest all call it.
 
 Anomaly: a day above ``k`` times the mean of the 7 days before it (days without
 spend count as 0) and at least ``floor_cents``. When those 7 days spent nothing,
@@ -31,15 +34,7 @@ from ledger.periods import Cycle
 
 #: Complete days of a period before its run-rate is trusted for a forecast.
 MIN_FORECAST_DAYS = 3
-#: Days before the day in question that an anomaly is measured against.
-TRAILING_DAYS = 7
 PERIODS = ("cycle", "month", "week", "day")
-PERIOD_LABELS = {
-    "cycle": "billing cycle",
-    "month": "month",
-    "week": "week",
-    "day": "day",
-}
 _ZERO = Decimal(0)
 
 
@@ -108,9 +103,13 @@ class RunRate:
         return self.weekend if _is_weekend(day) else self.weekday
 
 
-def run_rate(daily: Mapping[date, Decimal], start: date, today: date) -> RunRate | None:
-    """The rate from the complete days ``start .. today - 1``; None before MIN_FORECAST_DAYS."""
-    complete = _days(start, today - timedelta(days=1))
+def run_rate(
+    daily: Mapping[date, Decimal], start: date, today: date, known_from: date | None = None
+) -> RunRate | None:
+    """The rate from the complete days ``start .. today - 1`` (from ``known_from`` on, if
+    later); None before MIN_FORECAST_DAYS such days."""
+    first = start if known_from is None else max(start, known_from)
+    complete = _days(first, today - timedelta(days=1))
     if len(complete) < MIN_FORECAST_DAYS:
         return None
     weekdays = [daily.get(day, _ZERO) for day in complete if not _is_weekend(day)]
@@ -133,6 +132,13 @@ class Projection:
     #: Spent so far: the period's complete days and today's spend to date.
     spent: Decimal
     rate: RunRate
+    #: Complete days the rate was measured over.
+    basis_days: int
+
+    @property
+    def end_cents(self) -> Decimal:
+        """The spend projected for the whole period."""
+        return self.cumulative[-1]
 
     def crossing(self, amount_cents: int) -> date | None:
         """The first day the projected spend reaches ``amount_cents``; None if never in
@@ -145,15 +151,22 @@ class Projection:
 
 
 def project(
-    daily: Mapping[date, Decimal], start: date, end: date, today: date
+    daily: Mapping[date, Decimal],
+    start: date,
+    end: date,
+    today: date,
+    *,
+    known_from: date | None = None,
 ) -> Projection | None:
     """The period's spend projected from ``today`` to ``end``; None when not trusted yet.
 
     Today counts at the run-rate, or at what it has spent already if that is more.
+    ``known_from``: the first day the ledger has history for (earlier days are left
+    out of the rate).
     """
     if not start <= today <= end:
         return None
-    rate = run_rate(daily, start, today)
+    rate = run_rate(daily, start, today, known_from)
     if rate is None:
         return None
     total = sum((daily.get(day, _ZERO) for day in _days(start, today - timedelta(days=1))), _ZERO)
@@ -165,7 +178,10 @@ def project(
         expected = rate.on(day)
         total += max(expected, spent_today) if day == today else expected
         cumulative.append(total)
-    return Projection(days=tuple(days), cumulative=tuple(cumulative), spent=spent, rate=rate)
+    basis = (today - max(start, known_from or start)).days
+    return Projection(
+        days=tuple(days), cumulative=tuple(cumulative), spent=spent, rate=rate, basis_days=basis
+    )
 
 
 def forecast_crossing(

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import String, Table, cast, update
 from sqlmodel import Session, col, func, select
 
-from ledger.accounts import LedgerError
+from ledger.errors import Input, InvalidValue, LimitReached, NotFound, Thing, UnlinkedPerson
 from ledger.models import (
     DEFAULT_THRESHOLDS,
     Alert,
@@ -30,7 +30,7 @@ ALERTS: Table = Alert.__table__  # type: ignore[attr-defined]
 MAX_BUDGETS_PER_WORKSPACE = 100
 MAX_THRESHOLDS = 10
 MAX_NOTIFY = 20
-#: $10,000,000: far above any bill, below any overflow.
+#: Ten million dollars: far above any bill, below any overflow.
 MAX_AMOUNT_CENTS = 1_000_000_000
 PROVIDERS = ("cursor",)
 #: Appended (with the alert id) to the key of an alert whose budget amount changed.
@@ -40,21 +40,15 @@ SUPERSEDED = ":superseded:"
 def _check_provider(provider: str) -> str:
     name = provider.strip().lower()
     if name not in PROVIDERS:
-        raise LedgerError(
-            f"Budgets can be set for {', '.join(PROVIDERS)} only, e.g. "
-            "`/spend budget set cursor $5000`."
-        )
+        raise InvalidValue(Input.BUDGET_PROVIDER, provider)
     return name
 
 
 def _check_amount(amount_cents: int) -> int:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
-        raise LedgerError("A budget is whole cents: write the amount as `$5000` or `$49.99`.")
+        raise InvalidValue(Input.BUDGET_AMOUNT, amount_cents)
     if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
-        raise LedgerError(
-            f"A budget must be more than $0 and at most ${MAX_AMOUNT_CENTS // 100:,}: "
-            "e.g. `/spend budget set cursor $5000`."
-        )
+        raise InvalidValue(Input.BUDGET_AMOUNT, amount_cents, limit=MAX_AMOUNT_CENTS)
     return amount_cents
 
 
@@ -62,10 +56,7 @@ def _check_period(period: str) -> BudgetPeriod:
     try:
         return BudgetPeriod(period.strip().lower())
     except ValueError:
-        raise LedgerError(
-            f"A budget is per cycle (the billing cycle, the default), month, week or day, "
-            f"not {period!r}: e.g. `/spend budget set cursor $1000 week`."
-        ) from None
+        raise InvalidValue(Input.BUDGET_PERIOD, period) from None
 
 
 def _check_thresholds(thresholds: Iterable[int]) -> tuple[int, ...]:
@@ -75,38 +66,27 @@ def _check_thresholds(thresholds: Iterable[int]) -> tuple[int, ...]:
         or len(values) > MAX_THRESHOLDS
         or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1000 for v in values)
     ):
-        raise LedgerError(
-            f"Thresholds are 1 to {MAX_THRESHOLDS} percentages from 1 to 1000, e.g. `at 50,80,100`."
-        )
+        raise InvalidValue(Input.THRESHOLDS, values, limit=MAX_THRESHOLDS)
     return tuple(values)
 
 
 def _check_notify(user_ids: Iterable[str]) -> tuple[str, ...]:
     ids = tuple(dict.fromkeys(u.strip() for u in user_ids if u and u.strip()))
     if len(ids) > MAX_NOTIFY:
-        raise LedgerError(
-            f"A budget can notify at most {MAX_NOTIFY} people; add a channel instead: "
-            "`notify #finance`."
-        )
+        raise InvalidValue(Input.NOTIFY_COUNT, len(ids), limit=MAX_NOTIFY)
     if any("," in u or len(u) > 32 for u in ids):
-        raise LedgerError("Name the people to notify as Slack mentions: `notify @alice @bob`.")
+        raise InvalidValue(Input.NOTIFY_IDS, ",".join(ids))
     return ids
 
 
 def _check_subject(email: str | None, user_id: str | None) -> str | None:
     if email is None or not email.strip():
         if user_id:
-            raise LedgerError(
-                f"I can't tell which Cursor member <@{user_id}> is: link them with "
-                f"`/spend settings link <@{user_id}> their.cursor@email`, then set the budget."
-            )
+            raise UnlinkedPerson(user_id)
         return None
     address = email.strip().lower()
     if "@" not in address or len(address) > 320:
-        raise LedgerError(
-            f"{email!r} is not an email: a personal budget is for a person, "
-            "e.g. `/spend budget set @alice $200 month`."
-        )
+        raise InvalidValue(Input.SUBJECT_EMAIL, email)
     return address
 
 
@@ -187,10 +167,7 @@ def add_budget(
             select(func.count()).select_from(Budget).where(Budget.workspace_id == workspace.id)
         ).one()
         if count >= MAX_BUDGETS_PER_WORKSPACE:
-            raise LedgerError(
-                f"This workspace has {count} budgets, the most it can have; remove one first "
-                "(`/spend budget list`, `/spend budget remove ID`)."
-            )
+            raise LimitReached(Thing.BUDGET, count, MAX_BUDGETS_PER_WORKSPACE)
         budget = Budget(
             workspace_id=workspace.id,
             provider=provider,
@@ -225,7 +202,7 @@ def list_budgets(session: Session, workspace: Workspace) -> list[Budget]:
 def get_budget(session: Session, workspace: Workspace, budget_id: int) -> Budget:
     budget = session.get(Budget, budget_id)
     if budget is None or budget.workspace_id != workspace.id:
-        raise LedgerError(f"No budget with ID {budget_id}: see `/spend budget list`.")
+        raise NotFound(Thing.BUDGET, budget_id)
     return budget
 
 

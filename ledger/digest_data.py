@@ -23,14 +23,12 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session
 
 from connectors.records import KindClass
-from ledger.periods import Cycle, month_before
+from ledger.periods import TRAILING_DAYS, Cycle, month_before
 from ledger.queries import ROLLUPS, Row, Scope, Totals, current_cycle, freshness
 from ledger.visibility import Viewer, sees_everyone
 
 #: Days of spend by model the digest's chart shows (ending yesterday).
 CHART_DAYS = 30
-#: Days before yesterday that the trailing average is taken over.
-TRAILING_DAYS = 7
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, Engine, Table, delete, func, select, update
 from sqlmodel import Session
 
-from ledger.accounts import LedgerError
 from ledger.db import session_scope
+from ledger.errors import LeaseLost, SyncAlreadyRunning
 from ledger.ingest import dialect_insert
 from ledger.models import SyncLease, SyncRun, SyncStatus, SyncTrigger
 
@@ -53,33 +53,15 @@ PROCESS_OWNER = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8
 _serial = itertools.count(1)
 
 INTERRUPTED = "interrupted: the process running this sync stopped; the next sync resumed from here"
+#: The error recorded on a run that stopped because another took its lease over.
+LEASE_LOST = (
+    "stopped: this sync lost its lease (it stalled for longer than the lease lives); "
+    "the sync that took over continues"
+)
 
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
-
-
-class SyncAlreadyRunning(LedgerError):
-    """Another sync of the connection holds its lease."""
-
-    def __init__(self, connection_id: int, since: datetime, trigger: SyncTrigger) -> None:
-        super().__init__(
-            f"A sync of this connection has been running since {since:%Y-%m-%d %H:%M} UTC "
-            f"({trigger}); it continues, and nothing else needs to be done."
-        )
-        self.connection_id = connection_id
-        self.since = since
-        self.trigger = trigger
-
-
-class LeaseLost(LedgerError):
-    """The lease expired and was taken over: this sync must stop writing."""
-
-    def __init__(self, connection_id: int) -> None:
-        super().__init__(
-            f"The sync of connection {connection_id} lost its lease (it stalled for longer "
-            "than the lease lives); the sync that took over continues."
-        )
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,11 @@ def _enum(enum_class: type[E], *, length: int, default: E | None = None) -> E:
     return Field(default=default, sa_type=sa_type, nullable=False)  # type: ignore[no-any-return]
 
 
+def _optional_enum(enum_class: type[E], *, length: int) -> E | None:
+    """A nullable column of ``enum_class`` members (None when the fact does not apply)."""
+    return Field(default=None, sa_type=EnumString(enum_class, length), nullable=True)  # type: ignore[no-any-return]
+
+
 def _json_list(default_factory: Callable[[], list[T]]) -> list[T]:
     """A JSON array column; changing the list in place marks the row changed."""
     return Field(  # type: ignore[no-any-return]
@@ -440,6 +445,15 @@ class AlertKind(enum.StrEnum):
     HEALTH = "health"
 
 
+class HealthCause(enum.StrEnum):
+    REVOKED = "revoked"
+    FAILING = "failing"
+    #: No successful sync for longer than the provider keeps usage (minus a day)...
+    STALE = "stale"
+    #: ...or none at all since the connection was made.
+    NEVER_SYNCED = "never_synced"
+
+
 class AlertStatus(enum.StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
@@ -467,17 +481,32 @@ class Alert(SQLModel, table=True):
     )
     kind: AlertKind = _enum(AlertKind, length=16)
     dedupe_key: str = Field(max_length=200)
-    #: An email, "team", or the connection's label.
+    #: An email, "team", or (a health alert) the connection's key hint.
     subject: str = Field(max_length=320)
+    #: The provider the alert is about (``"cursor"``).
+    provider: str = Field(default="cursor", max_length=32)
+    #: Budget alerts: the budget's period ("cycle", "month", "week", "day") and its days.
+    #: Anomalies: ``period_start`` is the unusual day.
+    period: str | None = Field(default=None, max_length=16)
     period_start: date | None = None
+    period_end: date | None = None
     threshold: int | None = None
-    title: str = Field(max_length=200)
-    #: One or two sentences with the figures.
-    detail: str = Field(default="", sa_type=Text)
     #: Spend when the alert was raised, and the limit it was measured against.
     amount_cents: Decimal | None = _money(None, nullable=True)
     limit_cents: Decimal | None = _money(None, nullable=True)
+    #: Forecasts: the day the limit is crossed, at these expected cents per day.
     projected_day: date | None = None
+    rate_weekday_cents: Decimal | None = _money(None, nullable=True)
+    rate_weekend_cents: Decimal | None = _money(None, nullable=True)
+    #: Anomalies: the mean of the ``baseline_days`` days before the unusual one.
+    baseline_cents: Decimal | None = _money(None, nullable=True)
+    baseline_days: int | None = None
+    #: Health: a ``HealthCause``; since when (the failure, the last successful sync or the
+    #: connection); the provider's last error; how many days of usage the provider keeps.
+    cause: HealthCause | None = _optional_enum(HealthCause, length=16)
+    since: datetime | None = _instant()
+    error: str | None = Field(default=None, sa_type=Text)
+    retention_days: int | None = None
     status: AlertStatus = _enum(AlertStatus, length=16, default=AlertStatus.OPEN)
     snoozed_until: datetime | None = _instant()
     acted_by: str | None = Field(default=None, max_length=32)

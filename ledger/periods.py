@@ -11,18 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ledger.accounts import LedgerError
+from ledger.errors import PeriodError, PeriodProblem
 
-PERIOD_USAGE = (
-    "Periods: today, yesterday, 7d, 30d (any Nd up to 366d), week, month, cycle, last-cycle, "
-    "a date YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD."
-)
+#: Days before the day in question that comparisons and anomalies are measured against.
+TRAILING_DAYS = 7
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _MAX_DAYS = 366
-
-
-class PeriodError(LedgerError):
-    """A period the user typed could not be understood."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"{text!r} is not a date (YYYY-MM-DD). {PERIOD_USAGE}") from None
+        raise PeriodError(PeriodProblem.NOT_A_DATE, text) from None
 
 
 def parse_period(text: str, *, today: date, cycle: Cycle | None = None) -> Period:
@@ -87,17 +81,15 @@ def parse_period(text: str, *, today: date, cycle: Cycle | None = None) -> Perio
     if match := _DAYS.match(word):
         days = int(match.group(1))
         if not 1 <= days <= _MAX_DAYS:
-            raise PeriodError(f"{word} is out of range: use 1d to {_MAX_DAYS}d.")
+            raise PeriodError(PeriodProblem.OUT_OF_RANGE, word, max_days=_MAX_DAYS)
         return Period(today - timedelta(days=days - 1), today, f"last {days} days")
     if ".." in word:
         first, _, last = word.partition("..")
         start, end = _parse_date(first), _parse_date(last)
         if end < start:
-            raise PeriodError(
-                f"The range {text.strip()} ends before it starts: write it as {last}..{first}."
-            )
+            raise PeriodError(PeriodProblem.REVERSED, text.strip(), first=first, last=last)
         return Period(start, end, f"{start.isoformat()} to {end.isoformat()}")
     if re.match(r"^\d{4}-\d{2}-\d{2}$", word):
         day = _parse_date(word)
         return Period(day, day, day.isoformat())
-    raise PeriodError(f"Unknown period {text.strip()!r}. {PERIOD_USAGE}")
+    raise PeriodError(PeriodProblem.UNKNOWN, text.strip())

@@ -17,7 +17,8 @@ from sqlalchemy import ColumnElement, Table, func, select
 from sqlmodel import Session
 
 from connectors.records import KindClass
-from ledger.accounts import LedgerError, find_connection
+from ledger.accounts import find_connection
+from ledger.errors import Input, InvalidValue
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
 
@@ -36,9 +37,7 @@ class Breakdown(enum.StrEnum):
         try:
             return cls(text.strip().lower())
         except ValueError:
-            raise LedgerError(
-                f"Unknown breakdown {text!r}: use user, model, day or kind."
-            ) from None
+            raise InvalidValue(Input.BREAKDOWN, text) from None
 
 
 _DIMENSION = {

@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 from sqlmodel import Session, col, select
 
-from ledger.accounts import LedgerError
+from ledger.errors import Duplicate, Input, InvalidValue, LimitReached, NotFound, Thing
 from ledger.models import Cadence, DigestSchedule, ScheduleStatus, Workspace
 
 MAX_SCHEDULES_PER_WORKSPACE = 20
@@ -27,16 +27,13 @@ def add_schedule(
     try:
         cadence = Cadence(cadence.lower())
     except ValueError:
-        raise LedgerError("Cadence is daily, weekdays, or one day: mon, tue, … sun.") from None
+        raise InvalidValue(Input.CADENCE, cadence) from None
     existing = list_schedules(session, workspace)
     if len(existing) >= MAX_SCHEDULES_PER_WORKSPACE:
-        raise LedgerError(
-            f"This workspace has {len(existing)} digests already; remove one first "
-            "(`/spend digest list`, `/spend digest remove ID`)."
-        )
+        raise LimitReached(Thing.DIGEST, len(existing), MAX_SCHEDULES_PER_WORKSPACE)
     for other in existing:
         if (other.channel_id, other.local_time, other.cadence) == (channel_id, local_time, cadence):
-            raise LedgerError(f"That digest exists already (ID {other.id}).")
+            raise Duplicate(Thing.DIGEST, other.id)
     assert workspace.id is not None
     schedule = DigestSchedule(
         workspace_id=workspace.id,
@@ -65,7 +62,7 @@ def list_schedules(session: Session, workspace: Workspace) -> list[DigestSchedul
 def get_schedule(session: Session, workspace: Workspace, schedule_id: int) -> DigestSchedule:
     schedule = session.get(DigestSchedule, schedule_id)
     if schedule is None or schedule.workspace_id != workspace.id:
-        raise LedgerError(f"No digest with ID {schedule_id}: see `/spend digest list`.")
+        raise NotFound(Thing.DIGEST, schedule_id)
     return schedule
 
 

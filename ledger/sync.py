@@ -25,8 +25,9 @@ from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
 from connectors.records import DailyActivity, MemberSnapshot
 from ledger.db import session_scope
+from ledger.errors import LeaseLost
 from ledger.ingest import IngestResult, ingest_events
-from ledger.lease import DEFAULT_TTL, LeaseLost, SyncLeaseHandle
+from ledger.lease import DEFAULT_TTL, LEASE_LOST, SyncLeaseHandle
 from ledger.models import (
     Connection,
     ConnectionStatus,
@@ -177,8 +178,8 @@ class ConnectionSync:
             self._sync_activity(source)
         except SyncStopped:
             self._stopped(outcome, "the process was stopping; the next sync resumes from here")
-        except LeaseLost as exc:
-            self._stopped(outcome, str(exc))
+        except LeaseLost:
+            self._stopped(outcome, LEASE_LOST)
         except AuthError as exc:
             self._finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
         except (ConnectorError, SecretKeyError) as exc:
@@ -367,8 +368,8 @@ class ConnectionSync:
         (a sync that lost it while Cursor was answering ends as stopped instead)."""
         try:
             self._record_end(outcome, error=error, status=status)
-        except LeaseLost as lost:
-            self._stopped(outcome, str(lost))
+        except LeaseLost:
+            self._stopped(outcome, LEASE_LOST)
 
     def _record_end(
         self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus

@@ -9,9 +9,10 @@ import typer
 
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
 from bot.ledger_setup import ledger_engine
+from digests.alert_words import title
 from digests.format import dollars, json_cents
 from ledger.accounts import find_workspace
-from ledger.alerting import open_alerts
+from ledger.alerts.lifecycle import open_alerts
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
 
@@ -134,7 +135,7 @@ def alerts(
                 {
                     "id": a.id,
                     "kind": a.kind,
-                    "title": a.title,
+                    "title": title(a, found.timezone),
                     "status": a.status,
                     "created_at": a.created_at.isoformat(),
                     "snoozed_until": a.snoozed_until.isoformat() if a.snoozed_until else None,

@@ -23,11 +23,27 @@ from bot.settings import (
     load_settings,
 )
 from connectors.errors import ConnectorError
-from ledger.accounts import LedgerError
+from digests.errors import Hints, error_text
 from ledger.db import DatabaseUrlError
+from ledger.errors import LedgerError
 from ledger.secrets import SecretKeyError
 
-EXPECTED_ERRORS = (SettingsError, LedgerError, ConnectorError, SecretKeyError)
+EXPECTED_ERRORS = (SettingsError, ConnectorError, SecretKeyError)
+#: What to type, for someone at a terminal (Slack-only steps say so).
+TERMINAL = Hints(
+    budget_list="`stackspend budget list`",
+    budget_remove="`stackspend budget remove ID`",
+    digest_list="`/spend digest list` in Slack",
+    digest_remove="`/spend digest remove ID` in Slack",
+    alerts="`stackspend alerts`",
+    budget_example="`stackspend budget set --amount 5000`",
+    budget_week_example="`stackspend budget set --amount 1000 --period week`",
+    personal_budget_example="`stackspend budget set --email alice@acme.test --amount 200`",
+    link="`/spend settings link <@{user}> their.cursor@email` in Slack",
+    connect="`stackspend connect {provider} --workspace {team}`",
+    sync="`stackspend sync`",
+    connect_workspace="`stackspend connect cursor --workspace TEAM_ID`",
+)
 #: A database that cannot be used: its URL, or reaching or opening it on first use.
 DATABASE_ERRORS = (DatabaseUrlError, NoSuchModuleError, *DATABASE_UNREACHABLE)
 
@@ -52,6 +68,8 @@ def clean_errors(database_url: str | None = None) -> Iterator[None]:
     """
     try:
         yield
+    except LedgerError as exc:
+        fail(error_text(exc, TERMINAL))
     except EXPECTED_ERRORS as exc:
         fail(str(exc))
     except DATABASE_ERRORS as exc:

@@ -26,8 +26,8 @@ from bot.usecases.connections import reencrypt_keys
 from connectors.cursor.source import EventPage
 from digests.reports import report_json, report_text
 from ledger import migrate
+from ledger.errors import SyncAlreadyRunning
 from ledger.ingest import IngestResult
-from ledger.lease import SyncAlreadyRunning
 from ledger.models import SyncTrigger
 from ledger.sync import PageCallback
 

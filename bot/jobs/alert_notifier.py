@@ -13,9 +13,10 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
 from bot.services import CoreServices
-from digests.alerts import AlertView, alerts_message
+from digests.alerts import AlertView, alert_view, alerts_message
 from ledger import deliveries
-from ledger.alerting import AlertSettings, due_notifications, evaluate, mark_notified
+from ledger.alerts.evaluate import AlertSettings, evaluate
+from ledger.alerts.lifecycle import due_notifications, mark_notified
 from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.models import (
@@ -32,19 +33,8 @@ from ledger.models import (
 logger = logging.getLogger(__name__)
 
 
-def view_of(alert: Alert) -> AlertView:
-    assert alert.id is not None
-    return AlertView(
-        id=alert.id,
-        kind=alert.kind,
-        title=alert.title,
-        detail=alert.detail,
-        status=alert.status,
-        amount_cents=alert.amount_cents,
-        limit_cents=alert.limit_cents,
-        snoozed_until=alert.snoozed_until,
-        acted_by=alert.acted_by,
-    )
+def view_of(alert: Alert, timezone: str) -> AlertView:
+    return alert_view(alert, timezone)
 
 
 @dataclass(frozen=True)
@@ -176,7 +166,9 @@ class AlertNotifier:
             return 0
         alerts = [alert for alert, _ in claimed]
         claims = {alert.id: delivery_id for alert, delivery_id in claimed}
-        message = alerts_message([view_of(a) for a in alerts], workspace.timezone)
+        message = alerts_message(
+            [view_of(a, workspace.timezone) for a in alerts], workspace.timezone
+        )
         try:
             channel = target
             if target.startswith(("U", "W")):

@@ -21,12 +21,13 @@ from bot.usecases.syncs import sync_for_bot
 from digests.blocks import Message
 from digests.chart import chart_description, chart_title, render_chart
 from digests.daily import compose, render_blocks
+from digests.errors import error_text
 from ledger import deliveries, schedules
-from ledger.accounts import LedgerError, find_connection
+from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.digest_data import digest_inputs
-from ledger.lease import SyncAlreadyRunning
+from ledger.errors import LedgerError, SyncAlreadyRunning
 from ledger.models import (
     ConnectionStatus,
     DeliveryKind,
@@ -225,7 +226,7 @@ class DigestSender:
             return self._failed(client, schedule, claimed.delivery_id, exc)
         except LedgerError as exc:
             with session_scope(self.services.engine) as session:
-                deliveries.fail(session, claimed.delivery_id, error=str(exc))
+                deliveries.fail(session, claimed.delivery_id, error=error_text(exc))
             return DeliveryOutcome.FAILED
         self._complete(claimed.delivery_id, schedule.id, now, ts)
         if rendered.chart_png is not None:

@@ -27,7 +27,7 @@ from bot.services import AlertRunner, CoreServices
 from bot.usecases.digest_preview import enabled_digests
 from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
-from ledger.lease import SyncAlreadyRunning
+from ledger.errors import SyncAlreadyRunning
 from ledger.models import DigestSchedule, SyncTrigger
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,10 @@ from functools import cache
 from typing import TypeAlias
 from zoneinfo import available_timezones
 
+from digests.errors import PERIOD_USAGE, period_text
 from digests.format import escape
-from ledger.periods import PERIOD_USAGE, PeriodError, parse_period
+from ledger.errors import PeriodError
+from ledger.periods import parse_period
 
 SECRET_ADVICE = (
     "That looked like an API key, so I ignored it and kept nothing. Text typed into a slash "
@@ -474,7 +476,7 @@ def _period(word: str, topic: str) -> str:
     try:
         parse_period(word, today=_ANY_DAY)
     except PeriodError as error:
-        raise _Reject(str(error), topic) from None
+        raise _Reject(period_text(error), topic) from None
     return word
 
 

@@ -12,8 +12,10 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from digests.alert_words import title
 from digests.alerts import budget_line
-from ledger.alerting import budget_status, open_alerts
+from ledger.alerts.lifecycle import open_alerts
+from ledger.budget_status import budget_status
 from ledger.models import Alert, Workspace
 from ledger.visibility import Viewer, may_see_budget, visible_alerts
 
@@ -43,6 +45,6 @@ def visible_open_alerts(session: Session, workspace: Workspace, viewer: Viewer) 
 
 def alert_lines(session: Session, workspace: Workspace, viewer: Viewer) -> tuple[str, ...]:
     return tuple(
-        f"{alert.title} ({alert.status})"
+        f"{title(alert, workspace.timezone)} ({alert.status})"
         for alert in visible_open_alerts(session, workspace, viewer)
     )

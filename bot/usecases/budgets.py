@@ -13,7 +13,7 @@ from bot.usecases.answers import Caller, Reply, email_of, text_reply, viewer_for
 from bot.usecases.budget_view import visible_open_alerts
 from digests.alerts import alerts_list
 from digests.format import dollars, escape
-from ledger.budget_rules import PERIOD_LABELS
+from digests.words import period_label
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
 from ledger.models import Budget, Workspace
@@ -32,7 +32,7 @@ def describe(budget: Budget) -> str:
     thresholds = "/".join(str(t) for t in budget.thresholds)
     return (
         f"*{budget.id}* · {who}: {dollars(Decimal(budget.amount_cents))} a "
-        f"{PERIOD_LABELS[budget.period]}, alerts at {thresholds}% "
+        f"{period_label(budget.period)}, alerts at {thresholds}% "
         f"to {notify}"
     )
 
@@ -92,5 +92,8 @@ def list_alerts(services: BotServices, client: WebClient, caller: Caller) -> Rep
     workspace = workspace_for(services, caller)
     viewer = viewer_for(services, client, caller, workspace)
     with session_scope(services.engine) as session:
-        views = [view_of(alert) for alert in visible_open_alerts(session, workspace, viewer)]
+        views = [
+            view_of(alert, workspace.timezone)
+            for alert in visible_open_alerts(session, workspace, viewer)
+        ]
     return Reply(alerts_list(views, workspace.timezone))

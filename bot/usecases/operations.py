@@ -17,12 +17,12 @@ from sqlmodel import col, select
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
 from ledger.accounts import (
-    LedgerError,
     find_workspace,
     get_or_create_workspace,
     store_connection,
 )
 from ledger.db import session_scope
+from ledger.errors import NotConnected
 from ledger.models import Connection, ConnectionStatus, SyncTrigger, Workspace
 from ledger.periods import parse_period
 from ledger.queries import (
@@ -130,10 +130,7 @@ def connections_to_sync(engine: Engine, workspace_ref: str | None) -> list[tuple
             if c.id is not None and c.status != ConnectionStatus.DISCONNECTED
         ]
     if workspace_ref is not None and not usable:
-        raise LedgerError(
-            f"Workspace {workspace_ref} has no connection to sync: "
-            f"run `stackspend connect cursor --workspace {workspace_ref}` first."
-        )
+        raise NotConnected(workspace_ref, None)
     return usable
 
 

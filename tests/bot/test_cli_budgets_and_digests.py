@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.testing.fake_slack import FakeSlack
+from digests.alert_words import title
 from ledger.accounts import find_workspace
-from ledger.alerting import AlertSettings, evaluate
+from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.db import make_engine, session_scope
 from ledger.schedules import add_schedule
 from tests.bot.cli_support import run
@@ -78,7 +79,7 @@ def test_alerts_lists_the_alerts_a_crossed_budget_raised(synced: dict[str, str])
         raised = evaluate(
             session, now=datetime.now(UTC), settings=AlertSettings(), workspace_id=workspace_id
         )
-        titles = {alert.title for alert in raised}
+        titles = {title(alert, "UTC") for alert in raised}
     engine.dispose()
     assert titles
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.signed_requests import app_home_opened_body, bolt_request
 from ledger.accounts import find_workspace
-from ledger.alerting import AlertSettings, evaluate
+from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.db import session_scope
 from ledger.models import Alert
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness

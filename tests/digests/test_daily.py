@@ -176,27 +176,30 @@ def test_a_flat_series_is_projected_flat_to_the_end_of_the_cycle() -> None:
     assert digest.cycle_day == 24
     assert forecast.remaining_days == 6
     assert forecast.daily_rate_cents == C(100)
-    assert forecast.basis_days == 7
+    assert forecast.basis_days == 24  # every complete day of the cycle (the ledger's rule)
     assert forecast.cents == C(2400) + C(100) * 6
     assert forecast.cycle_end == date(2026, 11, 30)
 
 
-def test_a_weekday_only_series_is_projected_at_its_weekly_average() -> None:
+def test_a_weekday_only_series_is_projected_at_its_weekday_and_weekend_rates() -> None:
     start = CYCLE.start
     daily = tuple(C(0) if (start + timedelta(days=i)).weekday() >= 5 else C(700) for i in range(24))
     forecast = compose(make_inputs(cycle_daily_cents=daily)).forecast
-    # The last 7 complete days hold five weekdays: $35 a week is $5 a day.
-    assert forecast.daily_rate_cents == C(500)
-    assert forecast.cents == sum(daily, C(0)) + C(500) * 6
+    # Nov 25..30 is Wed, Thu, Fri, Sat, Sun, Mon: four weekdays at $7, two weekend days at $0.
+    assert (forecast.weekday_rate_cents, forecast.weekend_rate_cents) == (C(700), C(0))
+    assert forecast.cents == sum(daily, C(0)) + C(700) * 4
+    assert forecast.daily_rate_cents == C(700) * 4 / 6
 
 
-def test_the_rate_uses_the_latest_days_when_the_cycle_has_fewer_than_seven() -> None:
-    today = CYCLE.start + timedelta(days=4)  # days 1..4 complete
+def test_the_rate_uses_every_complete_day_when_the_cycle_is_young() -> None:
+    today = CYCLE.start + timedelta(days=4)  # days 1..4 complete: Sun, Mon, Tue, Wed
     daily = (C(100), C(100), C(400), C(400))
     forecast = compose(make_inputs(today=today, cycle_daily_cents=daily)).forecast
     assert forecast.basis_days == 4
-    assert forecast.daily_rate_cents == C(250)
-    assert forecast.cents == C(1000) + C(250) * 26
+    # Weekdays: 100, 400, 400 (the top one capped at the second: 400) -> $3; the Sunday: $1.
+    assert (forecast.weekday_rate_cents, forecast.weekend_rate_cents) == (C(300), C(100))
+    # Nov 5..30: 18 weekdays and 8 weekend days.
+    assert forecast.cents == C(1000) + C(300) * 18 + C(100) * 8
 
 
 @pytest.mark.parametrize("complete_days", [0, 1, 2])

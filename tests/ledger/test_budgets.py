@@ -4,7 +4,6 @@ anomalies and health problems are raised once, snoozes hold until they end."""
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,17 +15,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from ledger import alerting
-from ledger.accounts import LedgerError, get_or_create_workspace, store_connection
-from ledger.alerting import (
-    AlertSettings,
-    act,
-    budget_status,
-    due_notifications,
-    evaluate,
-    mark_notified,
-    open_alerts,
-)
+from digests.alert_words import detail, title
+from digests.daily import compose
+from digests.errors import error_text
+from ledger.accounts import get_or_create_workspace, store_connection
+from ledger.alerts import evaluate as evaluating
+from ledger.alerts.evaluate import AlertSettings, evaluate
+from ledger.alerts.lifecycle import act, due_notifications, mark_notified, open_alerts
 from ledger.budget_rules import (
     MIN_FORECAST_DAYS,
     crossed,
@@ -34,6 +29,7 @@ from ledger.budget_rules import (
     is_anomaly,
     period_bounds,
 )
+from ledger.budget_status import budget_status
 from ledger.budgets import (
     MAX_BUDGETS_PER_WORKSPACE,
     add_budget,
@@ -41,9 +37,12 @@ from ledger.budgets import (
     remove_budget,
 )
 from ledger.db import make_engine, session_scope
+from ledger.digest_data import digest_inputs
+from ledger.errors import LedgerError
 from ledger.ingest import ROLLUPS
 from ledger.models import Alert, AlertMessage, Budget, Connection, Workspace
 from ledger.periods import Cycle
+from ledger.queries import scope_for
 from ledger.secrets import SecretBox, generate_secret_key
 from tests.ledger.support import NOW, Clock, Team, make_team
 
@@ -313,8 +312,9 @@ def test_setting_a_budget_again_replaces_it_under_the_same_id(ledger: Ledger) ->
 def test_a_bad_budget_is_refused_saying_what_to_type(
     ledger: Ledger, fields: dict[str, Any], advice: str
 ) -> None:
-    with pytest.raises(LedgerError, match=re.escape(advice)):
+    with pytest.raises(LedgerError) as refused:
         ledger.budget(**fields)
+    assert advice in error_text(refused.value)
 
 
 def test_a_workspace_has_at_most_a_hundred_budgets(ledger: Ledger) -> None:
@@ -329,16 +329,18 @@ def test_a_workspace_has_at_most_a_hundred_budgets(ledger: Ledger) -> None:
                 created_by="UADMIN",
                 now=NOW,
             )
-    with pytest.raises(LedgerError, match="remove one first"):
+    with pytest.raises(LedgerError) as refused:
         ledger.budget(amount_cents=1000)
+    assert "remove one first" in error_text(refused.value)
     ledger.budget(subject_email="u7@acme.test", amount_cents=5000)  # replacing is fine
 
 
 def test_a_budget_of_another_workspace_cannot_be_removed(engine: Engine) -> None:
     ours, theirs = make_ledger(engine, "T1"), make_ledger(engine, "T2")
     their_budget = theirs.budget(amount_cents=1000)
-    with session_scope(engine) as session, pytest.raises(LedgerError, match="budget list"):
+    with session_scope(engine) as session, pytest.raises(LedgerError) as refused:
         remove_budget(session, ours.workspace(session), their_budget)
+    assert "budget list" in error_text(refused.value)
     with session_scope(engine) as session:
         assert session.get(Budget, their_budget) is not None
         removed = remove_budget(session, theirs.workspace(session), their_budget)
@@ -381,7 +383,7 @@ def test_two_thresholds_crossed_at_once_raise_two_alerts_once_per_period(ledger:
     ]
     assert raised[0].amount_cents == D(8500) and raised[0].limit_cents == D(10_000)
     assert raised[0].budget_id == budget and raised[0].subject == "team"
-    assert "$85.00 of $100.00" in raised[0].detail
+    assert "$85.00 of $100.00" in detail(raised[0], "UTC")
     assert ledger.evaluate() == []
     assert ledger.evaluate(NOW + timedelta(hours=5)) == []
 
@@ -405,7 +407,7 @@ def test_a_personal_budget_counts_only_that_person(ledger: Ledger) -> None:
     ledger.spend(TODAY, 2000)
     [alert] = ledger.evaluate()
     assert (alert.subject, alert.threshold, alert.period_start) == ("alice@acme.test", 50, nov(23))
-    assert alert.title == "alice@acme.test reached 50% of their Cursor budget for the week"
+    assert title(alert, "UTC") == "alice@acme.test reached 50% of their Cursor budget for the week"
 
 
 def test_changing_a_budget_amount_arms_its_thresholds_again(ledger: Ledger) -> None:
@@ -432,7 +434,7 @@ def test_a_forecast_names_the_projected_day_once_per_period(ledger: Ledger) -> N
     [forecast] = [a for a in raised if a.kind == "forecast"]
     assert forecast.dedupe_key == f"forecast:{budget}:2026-11-01"
     assert forecast.projected_day == nov(30) and forecast.amount_cents == D(4800)
-    assert "Mon Nov 30" in forecast.title
+    assert "Mon Nov 30" in title(forecast, "UTC")
     assert [a for a in ledger.evaluate(NOW + timedelta(hours=3)) if a.kind == "forecast"] == []
 
 
@@ -461,6 +463,30 @@ def test_budget_status_shows_spend_percent_and_projection(ledger: Ledger) -> Non
     assert (by_id[day].spent_cents, by_id[day].percent) == (D(150), D("15.00"))
 
 
+def test_the_digest_and_the_budget_forecast_agree_on_the_same_data_and_day(
+    ledger: Ledger,
+) -> None:
+    for day in range(1, 25):  # $7 a weekday, $1 a weekend day, nothing today yet
+        ledger.spend(nov(day), 100 if nov(day).weekday() >= 5 else 700)
+    budget = ledger.budget(amount_cents=15_000, period="cycle")
+    with session_scope(ledger.engine) as session:
+        workspace = ledger.workspace(session)
+        [status] = budget_status(session, workspace, now=NOW)
+        inputs = digest_inputs(session, scope_for(session, workspace), today=TODAY, now=NOW)
+    digest_forecast = compose(inputs).forecast
+    # Nov 1..24: 17 weekdays and 7 weekend days spent $126; Nov 25..30 adds four weekdays
+    # and two weekend days: $30 more. $150 is passed on Monday Nov 30.
+    assert digest_forecast.cents == status.projected_cents == D(15_600)
+    assert (digest_forecast.weekday_rate_cents, digest_forecast.weekend_rate_cents) == (
+        D(700),
+        D(100),
+    )
+    assert status.projected_day == nov(30)
+    [alert] = [a for a in ledger.evaluate() if a.kind == "forecast"]
+    assert alert.budget_id == budget and alert.projected_day == nov(30)
+    assert (alert.rate_weekday_cents, alert.rate_weekend_cents) == (D(700), D(100))
+
+
 # --- anomalies and health ------------------------------------------------------------------
 
 
@@ -478,7 +504,7 @@ def test_an_unusual_day_for_a_person_raises_one_alert(ledger: Ledger) -> None:
     assert alert.kind == "anomaly_user" and alert.subject == "alice@acme.test"
     assert alert.dedupe_key == f"anomaly:{ledger.connection_id}:alice@acme.test:2026-11-24"
     assert alert.amount_cents == D(3000) and alert.period_start == YESTERDAY
-    assert "6.0x the average of $5.00" in alert.detail
+    assert "6.0x the average of $5.00" in detail(alert, "UTC")
     assert ledger.evaluate(NOW + timedelta(hours=2), config=AlertSettings()) == []
 
 
@@ -501,7 +527,8 @@ def test_a_revoked_key_raises_one_alert_resolved_on_reconnect(ledger: Ledger) ->
     [alert] = ledger.evaluate()
     assert alert.kind == "health"
     assert alert.dedupe_key == f"health:{ledger.connection_id}:revoked:2026-11-25"
-    assert alert.subject == "Cursor …0000" and "/spend cursor connect" in alert.detail
+    assert alert.subject == "…0000" and alert.cause == "revoked"
+    assert "/spend cursor connect" in detail(alert, "UTC")
     assert ledger.evaluate(NOW + timedelta(hours=3)) == []
     ledger.connection(status="active", failing_since=None, last_success_at=NOW)
     assert ledger.evaluate(NOW + timedelta(hours=4)) == []
@@ -516,7 +543,7 @@ def test_a_connection_failing_longer_than_allowed_raises_one_alert(ledger: Ledge
     assert ledger.evaluate(config=config) == []
     [alert] = ledger.evaluate(NOW + timedelta(hours=2), config=config)  # failing for 7 hours
     assert alert.dedupe_key == f"health:{ledger.connection_id}:failing:2026-11-25"
-    assert "HTTP 503" in alert.detail and "7 hours" in alert.title
+    assert "HTTP 503" in detail(alert, "UTC") and "7 hours" in title(alert, "UTC")
     assert ledger.evaluate(NOW + timedelta(hours=3), config=config) == []
 
 
@@ -526,7 +553,7 @@ def test_no_successful_sync_for_retention_minus_a_day_raises_one_alert(ledger: L
     assert ledger.evaluate(config=config) == []
     [alert] = ledger.evaluate(NOW + timedelta(hours=2), config=config)  # 6 days and 1 hour
     assert alert.dedupe_key == f"health:{ledger.connection_id}:stale:2026-11-19"
-    assert "history at risk" in alert.title
+    assert "history at risk" in title(alert, "UTC")
     assert ledger.evaluate(NOW + timedelta(hours=5), config=config) == []
     ledger.connection(last_success_at=NOW + timedelta(hours=6))
     ledger.evaluate(NOW + timedelta(hours=6), config=config)
@@ -540,7 +567,7 @@ def test_a_key_raised_meanwhile_by_another_evaluator_is_not_raised_twice(
     ledger.spend(TODAY, 2000)
     assert len(ledger.evaluate()) == 3
     # The other evaluator read before this one inserted: it sees no existing keys.
-    monkeypatch.setattr(alerting._Evaluation, "_load_existing", lambda self, first: None)
+    monkeypatch.setattr(evaluating._Evaluation, "_load_existing", lambda self, first: None)
     assert ledger.evaluate() == []
     assert len(ledger.alerts()) == 3
 
@@ -598,9 +625,10 @@ def test_acting_on_an_unknown_or_foreign_alert_is_refused(engine: Engine) -> Non
     their_alert = theirs.evaluate()[0].id
     assert their_alert is not None
     with session_scope(engine) as session:
-        with pytest.raises(LedgerError, match="No alert with ID 999"):
+        with pytest.raises(LedgerError) as refused:
             act(session, 999, action="acknowledge", user_id="U1", now=NOW)
-        with pytest.raises(LedgerError, match="No alert"):
+        assert "No alert with ID 999" in error_text(refused.value)
+        with pytest.raises(LedgerError) as refused:
             act(
                 session,
                 their_alert,
@@ -609,8 +637,10 @@ def test_acting_on_an_unknown_or_foreign_alert_is_refused(engine: Engine) -> Non
                 now=NOW,
                 workspace_id=ours.workspace_id,
             )
-        with pytest.raises(LedgerError, match="snooze_1d"):
+        assert "No alert" in error_text(refused.value)
+        with pytest.raises(LedgerError) as refused:
             act(session, their_alert, action="dismiss", user_id="U1", now=NOW)
+        assert "snooze_1d" in error_text(refused.value)
 
 
 # --- the property --------------------------------------------------------------------------

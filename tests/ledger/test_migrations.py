@@ -281,8 +281,6 @@ def _insert_comma_lists(engine: Engine) -> None:
                 "kind": "threshold",
                 "dedupe_key": "k",
                 "subject": "team",
-                "title": "t",
-                "detail": "",
                 "status": "open",
                 "created_at": when,
                 "notify_count": 0,
@@ -321,3 +319,101 @@ def test_comma_lists_become_json_lists_and_come_back(empty_url: str, empty_engin
     ]
     assert [row[0] for row in section_text] == [sections for *_, sections in SECTION_LISTS]
     assert [row[0] for row in alerts] == [1]
+
+
+def _alert_rows_before_0005(engine: Engine) -> None:
+    """A workspace, a weekly budget, and a threshold and a health alert written by 0004."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from sqlalchemy import bindparam, text
+
+    from ledger.types import Money
+
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC).isoformat()
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO workspace (id, slack_team_id, name, timezone, visibility, created_at)"
+                " VALUES (1, 'T1', 'Acme', 'UTC', 'own', :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO budget (id, workspace_id, provider, subject_email, amount_cents,"
+                " period, thresholds, notify_user_ids, dm_subject, created_by, created_at,"
+                " enabled) VALUES (7, 1, 'cursor', NULL, 10000, 'week', '50', '', false, 'U1',"
+                " :now, true)"
+            ),
+            {"now": now},
+        )
+        alert = (
+            "INSERT INTO alert (workspace_id, budget_id, kind, dedupe_key, subject, period_start,"
+            " threshold, title, detail, amount_cents, limit_cents, status, created_at,"
+            " notify_count) VALUES (1, :budget, :kind, :key, :subject, :start, :pct, 'Words',"
+            " 'More words', :amount, :limit, 'open', :now, 0)"
+        )
+        money = (bindparam("amount", type_=Money()), bindparam("limit", type_=Money()))
+        connection.execute(
+            text(alert).bindparams(*money),
+            [
+                {
+                    "budget": 7,
+                    "kind": "threshold",
+                    "key": "threshold:7:2026-11-23:50",
+                    "subject": "team",
+                    "start": "2026-11-23",
+                    "pct": 50,
+                    "amount": Decimal(6000),
+                    "limit": Decimal(10000),
+                    "now": now,
+                },
+                {
+                    "budget": None,
+                    "kind": "health",
+                    "key": "health:1:revoked:2026-11-25",
+                    "subject": "Cursor …0000",
+                    "start": None,
+                    "pct": None,
+                    "amount": None,
+                    "limit": None,
+                    "now": now,
+                },
+            ],
+        )
+
+
+def test_0005_keeps_alert_facts_and_drops_their_words_with_rows_in_place(
+    empty_url: str, empty_engine: Engine
+) -> None:
+    from sqlmodel import Session, col, select
+
+    from digests.alert_words import detail, title
+    from ledger.models import Alert
+
+    migrate.upgrade(empty_url, "0004")
+    _alert_rows_before_0005(empty_engine)
+
+    migrate.upgrade(empty_url, "0005")
+
+    columns = {column["name"] for column in inspect(empty_engine).get_columns("alert")}
+    assert {"title", "detail"}.isdisjoint(columns)
+    assert {"provider", "period", "cause", "rate_weekday_cents", "baseline_cents"} <= columns
+    with Session(empty_engine) as session:
+        threshold, health = session.exec(select(Alert).order_by(col(Alert.id))).all()
+    assert (threshold.provider, threshold.period, threshold.threshold) == ("cursor", "week", 50)
+    assert title(threshold, "UTC") == "The team reached 50% of its Cursor budget for the week"
+    assert "$60.00 of $100.00 (60%)" in detail(threshold, "UTC")
+    assert (health.subject, health.cause) == ("…0000", "revoked")
+    assert title(health, "UTC") == "Cursor key revoked: syncing has stopped"
+    assert "`/spend cursor connect`" in detail(health, "UTC")
+
+    migrate.downgrade(empty_url, "0004")
+    columns = {column["name"] for column in inspect(empty_engine).get_columns("alert")}
+    assert {"title", "detail"} <= columns and "cause" not in columns
+    with empty_engine.connect() as connection:
+        from sqlalchemy import text
+
+        subjects = connection.execute(text("SELECT subject FROM alert ORDER BY id")).scalars()
+        assert list(subjects) == ["team", "Cursor …0000"]

@@ -20,9 +20,10 @@ from bot.slack.listeners.delivery import deliver
 from bot.usecases import answers
 from bot.usecases.answers import Caller
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK, alerts_message
-from ledger.accounts import LedgerError
-from ledger.alerting import act
+from digests.errors import error_text
+from ledger.alerts.lifecycle import act
 from ledger.db import session_scope
+from ledger.errors import LedgerError, NotFound, Thing
 from ledger.models import Alert, AlertKind, AlertMessage, Budget, Workspace
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def refresh_copies(services: BotServices, client: WebClient, alert_id: int) -> i
             ).all()
             workspace = session.get(Workspace, shown[0].workspace_id) if shown else None
             if workspace is not None:
-                message = alerts_message([view_of(a) for a in shown], workspace.timezone)
+                message = alerts_message(
+                    [view_of(a, workspace.timezone) for a in shown], workspace.timezone
+                )
                 updates.append((copy.channel_id, copy.ts, message))
     for channel, ts, message in updates:
         try:
@@ -77,7 +80,7 @@ def _owned_alert(services: BotServices, caller: Caller, alert_id: int) -> Alert:
     with session_scope(services.engine) as session:
         alert = session.get(Alert, alert_id)
         if alert is None or alert.workspace_id != workspace.id:
-            raise LedgerError(GONE)
+            raise NotFound(Thing.ALERT, alert_id)
         return alert
 
 
@@ -133,8 +136,11 @@ def register(app: App, services: BotServices) -> None:
                         now=services.clock(),
                         workspace_id=alert.workspace_id,
                     )
+            except NotFound:
+                _tell(respond, GONE)
+                return
             except LedgerError as exc:
-                _tell(respond, str(exc))
+                _tell(respond, error_text(exc))
                 return
             refresh_copies(services, client, alert_id)
 
@@ -151,8 +157,8 @@ def register(app: App, services: BotServices) -> None:
         def work() -> None:
             try:
                 alert = _owned_alert(services, caller, alert_id)
-            except LedgerError as exc:
-                _tell(respond, str(exc))
+            except NotFound:
+                _tell(respond, GONE)
                 return
             subject = None
             period = "7d"

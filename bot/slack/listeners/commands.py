@@ -19,7 +19,8 @@ from bot.slack.listeners.syncing import run_sync_and_report
 from bot.usecases import answers, budgets, schedules
 from bot.usecases.answers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
-from ledger.accounts import LedgerError
+from digests.errors import error_text
+from ledger.errors import LedgerError
 from ledger.models import SyncTrigger
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def answer(
     try:
         return _dispatch(services, client, caller, command, respond)
     except LedgerError as exc:
-        return answers.text_reply(str(exc))
+        return answers.text_reply(error_text(exc))
 
 
 def _dispatch(

@@ -15,10 +15,12 @@ from bot.usecases.answers import Caller
 from bot.usecases.budget_view import budget_lines
 from bot.usecases.operations import report_for
 from digests.blocks import context, divider, header, section
+from digests.errors import error_text
 from digests.format import dollars, escape, local_time
 from digests.slack_reports import quick_actions
-from ledger.accounts import LedgerError, find_connection
+from ledger.accounts import find_connection
 from ledger.db import session_scope
+from ledger.errors import LedgerError
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def register(app: App, services: BotServices) -> None:
         try:
             view = home_view(services, client, caller)
         except LedgerError as exc:
-            view = {"type": "home", "blocks": [section(str(exc))]}
+            view = {"type": "home", "blocks": [section(error_text(exc))]}
         client.views_publish(user_id=caller.user_id, view=view)
 
     app.event("app_home_opened")(on_home_opened)

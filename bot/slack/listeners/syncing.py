@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.services import BotServices
 from bot.usecases.syncs import sync_for_bot, timezone_of, workspace_of
 from digests.format import escape, local_time
-from ledger.lease import SyncAlreadyRunning
+from ledger.errors import SyncAlreadyRunning
 from ledger.models import SyncTrigger
 from ledger.sync import SyncOutcome
 
