@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.jobs.alert_notifier import AlertNotifier
-from bot.jobs.digest_sender import DigestSender
 from bot.jobs.scheduler import Scheduler
 from bot.ledger_setup import cursor_access, sync_options
 from bot.services import BotServices, CoreServices, NoScheduler, utc_now
 from bot.settings import Settings
 from bot.slack.client import slack_client
 from bot.slack.directory import SlackDirectory
+from bot.usecases.alert_delivery import AlertNotifier
+from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
 from ledger.alerts.evaluate import AlertSettings

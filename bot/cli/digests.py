@@ -9,8 +9,8 @@ import typer
 
 from bot.assembly import assemble, core_services
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
-from bot.jobs.digest_sender import DeliveryOutcome
 from bot.ledger_setup import ledger_engine
+from bot.usecases.digest_delivery import DeliveryOutcome
 from bot.usecases.digest_preview import digest_inputs_for, schedules_of
 from digests.chart import render_chart
 from digests.daily import compose, render_json, render_text

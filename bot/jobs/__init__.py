@@ -1,1 +1,1 @@
-"""Work on a clock: the scheduler, digests at local times, alert evaluation, shutdown."""
+"""Work on a clock: the scheduler (syncs, digests at local times, alert evaluation), shutdown."""

@@ -21,9 +21,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs.digest_sender import DigestSender
 from bot.jobs.due import cron_fields
 from bot.services import AlertRunner, CoreServices
+from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.digest_preview import enabled_digests
 from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up

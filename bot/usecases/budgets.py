@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from slack_sdk import WebClient
 
-from bot.jobs.alert_notifier import view_of
 from bot.services import BotServices
 from bot.slack import grammar
+from bot.usecases.alert_delivery import view_of
 from bot.usecases.answers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.usecases.budget_view import visible_open_alerts
 from digests.alerts import alerts_list

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.jobs.digest_sender import DeliveryOutcome, DigestSender, render_digest
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases.answers import Caller, Reply, text_reply, workspace_for
+from bot.usecases.digest_delivery import DeliveryOutcome, DigestSender, render_digest
 from digests.blocks import section
 from digests.format import escape
 from ledger import schedules

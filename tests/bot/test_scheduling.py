@@ -10,10 +10,10 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select
 
-from bot.jobs.digest_sender import DigestSender
 from bot.jobs.due import due_at, last_occurrence, runs_on
 from bot.jobs.scheduler import Scheduler, digest_trigger
 from bot.testing.fake_slack import FakeSlack
+from bot.usecases.digest_delivery import DigestSender
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.models import Cadence, Delivery, DigestSchedule

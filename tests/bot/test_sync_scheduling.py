@@ -9,11 +9,11 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from bot.jobs.digest_sender import DigestSender
 from bot.jobs.scheduler import Scheduler
 from bot.slack import ids
 from bot.slack.errors import SORRY
 from bot.testing.signed_requests import block_actions_body, bolt_request
+from bot.usecases.digest_delivery import DigestSender
 from connectors.cursor.sim_team import DEMO_API_KEY
 from digests.format import local_time
 from ledger.accounts import find_connection, find_workspace

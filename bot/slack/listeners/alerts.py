@@ -11,13 +11,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot.jobs.alert_notifier import is_slack_user, recipients_of, view_of
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.slack.listeners.actions import caller_from_action
 from bot.slack.listeners.commands import in_background
 from bot.slack.listeners.delivery import deliver
 from bot.usecases import answers
+from bot.usecases.alert_delivery import is_slack_user, recipients_of, view_of
 from bot.usecases.answers import Caller
 from digests.alerts import ACK, BREAKDOWN, SNOOZE_DAY, SNOOZE_WEEK, alerts_message
 from digests.errors import error_text

@@ -9,7 +9,6 @@ from typing import Any, assert_never
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.jobs.digest_sender import DigestSender
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.slack.errors import SORRY
@@ -18,6 +17,7 @@ from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
 from bot.usecases import answers, budgets, schedules
 from bot.usecases.answers import ADMIN_ONLY, Caller, Reply
+from bot.usecases.digest_delivery import DigestSender
 from digests.blocks import Message, section
 from digests.errors import error_text
 from ledger.errors import LedgerError
