@@ -9,12 +9,10 @@ import typer
 
 from bot.cli.common import OutputFormat, clean_errors, fail, parse_now, print_json, settings_or_exit
 from bot.ledger_setup import ledger_engine
+from bot.usecases import budget_admin
+from bot.usecases.budget_admin import BudgetDraft
 from digests.alert_words import title
 from digests.format import dollars, json_cents
-from ledger.accounts import find_workspace
-from ledger.alerts.lifecycle import open_alerts
-from ledger.budgets import add_budget, list_budgets, remove_budget
-from ledger.db import session_scope
 
 budget_app = typer.Typer(help="Budgets that raise alerts.", no_args_is_help=True)
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
@@ -56,21 +54,17 @@ def set_budget(
         fail(f"--at {at!r} must be whole percentages, e.g. 50,80,100.")
     with clean_errors():
         engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            budget = add_budget(
-                session,
-                find_workspace(session, workspace),
-                subject_email=email,
-                amount_cents=_cents(amount),
-                period=period,
-                thresholds=thresholds,
-                notify_user_ids=_ids(notify),
-                notify_channel_id=channel,
-                created_by="cli",
-                now=parse_now(now),
-            )
-            amount_text = dollars(Decimal(budget.amount_cents))
-            typer.echo(f"budget {budget.id}: {email or 'team'} {amount_text} a {budget.period}")
+        draft = BudgetDraft(
+            amount_cents=_cents(amount),
+            period=period,
+            thresholds=thresholds,
+            subject_email=email,
+            notify_user_ids=_ids(notify),
+            notify_channel_id=channel,
+        )
+        budget = budget_admin.set_budget(engine, workspace, draft, parse_now(now))
+        amount_text = dollars(Decimal(budget.amount_cents))
+        typer.echo(f"budget {budget.id}: {email or 'team'} {amount_text} a {budget.period}")
 
 
 @budget_app.command("list")
@@ -81,21 +75,19 @@ def list_command(
     """The workspace's budgets."""
     settings = settings_or_exit()
     with clean_errors():
-        engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            budgets = list_budgets(session, find_workspace(session, workspace))
-            rows = [
-                {
-                    "id": b.id,
-                    "subject": b.subject_email or "team",
-                    "amount_cents": json_cents(Decimal(b.amount_cents)),
-                    "period": b.period,
-                    "thresholds": b.thresholds,
-                    "notify": b.notify_user_ids,
-                    "channel": b.notify_channel_id,
-                }
-                for b in budgets
-            ]
+        budgets = budget_admin.workspace_budgets(ledger_engine(settings), workspace)
+    rows = [
+        {
+            "id": b.id,
+            "subject": b.subject_email or "team",
+            "amount_cents": json_cents(Decimal(b.amount_cents)),
+            "period": b.period,
+            "thresholds": b.thresholds,
+            "notify": b.notify_user_ids,
+            "channel": b.notify_channel_id,
+        }
+        for b in budgets
+    ]
     if output is OutputFormat.JSON:
         print_json(rows)
         return
@@ -114,9 +106,7 @@ def remove_command(workspace: WorkspaceOption, budget_id: int) -> None:
     """Remove a budget, and the alerts it raised with it."""
     settings = settings_or_exit()
     with clean_errors():
-        engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            remove_budget(session, find_workspace(session, workspace), budget_id)
+        budget_admin.remove(ledger_engine(settings), workspace, budget_id)
     typer.echo(f"budget {budget_id} removed")
 
 
@@ -127,21 +117,18 @@ def alerts(
     """Open and snoozed alerts, newest first."""
     settings = settings_or_exit()
     with clean_errors():
-        engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            found = find_workspace(session, workspace)
-            assert found.id is not None
-            rows = [
-                {
-                    "id": a.id,
-                    "kind": a.kind,
-                    "title": title(a, found.timezone),
-                    "status": a.status,
-                    "created_at": a.created_at.isoformat(),
-                    "snoozed_until": a.snoozed_until.isoformat() if a.snoozed_until else None,
-                }
-                for a in open_alerts(session, found.id)
-            ]
+        found = budget_admin.workspace_open_alerts(ledger_engine(settings), workspace)
+    rows = [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "title": title(a, found.timezone),
+            "status": a.status,
+            "created_at": a.created_at.isoformat(),
+            "snoozed_until": a.snoozed_until.isoformat() if a.snoozed_until else None,
+        }
+        for a in found.alerts
+    ]
     if output is OutputFormat.JSON:
         print_json(rows)
         return

@@ -15,6 +15,7 @@ from slack_bolt import App, BoltContext
 from bot.services import BotServices
 from bot.slack import ids
 from bot.slack.listeners import actions, alerts, commands, connect, home
+from digests.alerts import BREAKDOWN
 
 
 def register_listeners(app: App, services: BotServices) -> None:
@@ -28,5 +29,7 @@ def register_listeners(app: App, services: BotServices) -> None:
     app.action(ids.DISCONNECT_CONFIRM)(actions.on_disconnect)
     app.action(ids.DISCONNECT_CANCEL)(actions.on_cancel)
     app.action(re.compile("^quick_"))(actions.on_quick)
-    home.register(app, services)
-    alerts.register(app, services)
+    app.event("app_home_opened")(home.on_home_opened)
+    for action_id in alerts.ACTIONS:
+        app.action(action_id)(alerts.on_state)
+    app.action(BREAKDOWN)(alerts.on_breakdown)

@@ -6,57 +6,40 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import BotServices
-from bot.usecases import answers
 from bot.usecases.answers import Caller
-from bot.usecases.budget_view import budget_lines
-from bot.usecases.operations import report_for
+from bot.usecases.home import CycleSpend, home_facts
 from digests.blocks import context, divider, header, section
 from digests.errors import error_text
 from digests.format import dollars, escape, local_time
 from digests.slack_reports import quick_actions
-from ledger.accounts import find_connection
-from ledger.db import session_scope
 from ledger.errors import LedgerError
+from ledger.models import Connection, Workspace
 
 logger = logging.getLogger(__name__)
 
+NOT_CONNECTED = "Cursor is not connected yet. An admin can connect it with `/spend cursor connect`."
+
 
 def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[str, Any]:
-    workspace = answers.workspace_for(services, caller)
-    with session_scope(services.engine) as session:
-        connection = find_connection(session, workspace, "cursor", required=False)
+    facts = home_facts(services, client, caller)
     blocks = [header("StackSpend: AI coding spend")]
-    if connection is None:
-        blocks.append(
-            section(
-                "Cursor is not connected yet. An admin can connect it with `/spend cursor connect`."
-            )
-        )
+    if facts.connection is None or facts.spend is None:
+        blocks.append(section(NOT_CONNECTED))
         return {"type": "home", "blocks": blocks}
-    now = services.clock()
-    viewer = answers.viewer_for(services, client, caller, workspace)
-    email = viewer.email
-    team = report_for(
-        services.engine,
-        workspace_ref=workspace.slack_team_id,
-        period_text="cycle",
-        by="model",
-        now=now,
-    )
-    mine = None
-    if email:
-        mine = report_for(
-            services.engine,
-            workspace_ref=workspace.slack_team_id,
-            period_text="cycle",
-            by="model",
-            user=email,
-            now=now,
-        )
+    blocks += [
+        section(spend_text(facts.spend)),
+        context(connection_text(facts.connection, facts.workspace)),
+        divider(),
+        quick_actions(),
+    ]
+    return {"type": "home", "blocks": blocks}
+
+
+def spend_text(spend: CycleSpend) -> str:
+    mine, team = spend.mine, spend.team
     yours = dollars(mine.totals.cents) if mine else "unknown (your Slack profile has no email)"
     lines = [f"*Your spend this cycle:* {yours}"]
     # Team totals are visible to everyone under either visibility policy.
@@ -67,36 +50,30 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
     if team.rows:
         top = team.rows[0]
         lines.append(f"*Top model:* {escape(top.key)} ({dollars(top.cents)})")
-    with session_scope(services.engine) as session:
-        budgets = budget_lines(session, workspace, now, viewer)
-    if budgets:
-        lines.append("*Budgets:*\n" + "\n".join(f"• {escape(line)}" for line in budgets))
-    blocks += [
-        section("\n".join(lines)),
-        context(
-            f"Cursor {connection.status} · last sync "
-            f"{local_time(connection.last_success_at, workspace.timezone)}"
-            + (
-                f" · history since {connection.history_start.date()}"
-                if connection.history_start
-                else ""
-            )
-        ),
-        divider(),
-        quick_actions(),
-    ]
-    return {"type": "home", "blocks": blocks}
+    if spend.budgets:
+        lines.append("*Budgets:*\n" + "\n".join(f"• {escape(line)}" for line in spend.budgets))
+    return "\n".join(lines)
 
 
-def register(app: App, services: BotServices) -> None:
-    def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        caller = Caller(team_id=body.get("team_id", ""), user_id=event["user"])
-        try:
-            view = home_view(services, client, caller)
-        except LedgerError as exc:
-            view = {"type": "home", "blocks": [section(error_text(exc))]}
-        client.views_publish(user_id=caller.user_id, view=view)
+def connection_text(connection: Connection, workspace: Workspace) -> str:
+    history = (
+        f" · history since {connection.history_start.date()}" if connection.history_start else ""
+    )
+    return (
+        f"Cursor {connection.status} · last sync "
+        f"{local_time(connection.last_success_at, workspace.timezone)}" + history
+    )
 
-    app.event("app_home_opened")(on_home_opened)
+
+def on_home_opened(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, services: BotServices
+) -> None:
+    """Publish the person's App Home whenever they open its tab."""
+    if event.get("tab", "home") != "home":
+        return
+    caller = Caller(team_id=body.get("team_id", ""), user_id=event["user"])
+    try:
+        view = home_view(services, client, caller)
+    except LedgerError as exc:
+        view = {"type": "home", "blocks": [section(error_text(exc))]}
+    client.views_publish(user_id=caller.user_id, view=view)
