@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.ledger_bench import line
-from bot.usecases.operations import check_cursor_key
+from bot.usecases.connect import check_cursor_key
 from connectors.cursor.access import KEY_CHECK_TIMEOUT_SECONDS, CursorAccess
 from connectors.cursor.client import MIB, ClientOptions, CursorAdminClient
 from connectors.cursor.sim_faults import Faults

@@ -20,7 +20,7 @@
    ``tracemalloc`` (set ``BENCH_TRACEMALLOC=1`` to always do so) and the largest allocation
    sites at the traced peak are printed.
 3. report latency: a year of rollups for 1,000 users (no API involved: rows inserted directly,
-   day by day as a sync creates them), then ``bot.usecases.operations.report_for`` timed as the bot
+   day by day as a sync creates them), then ``bot.usecases.reports.report_for`` timed as the bot
    runs it, without its report cache, a fresh session each time: the cycle by user, 30 days by
    model, one person's month by day. p50/p95 over ``BENCH_QUERY_RUNS`` (default 60) runs after
    a warm-up. Target p95 < 50 ms, SQLite and PostgreSQL (ANALYZEd after loading; SQLite is left
@@ -58,7 +58,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy
 from sqlalchemy import Engine, Table, event, func, select
 
-from bot.usecases.operations import report_for
+from bot.usecases.reports import report_for
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig

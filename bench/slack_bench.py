@@ -29,8 +29,9 @@ from bot.slack.client import slack_client
 from bot.slack.serve import wsgi_app
 from bot.testing.fake_slack import FakeSlack, SlackUser
 from bot.testing.signed_requests import signed_headers, slash_command_body
-from bot.usecases.operations import connect_cursor, sync_one
+from bot.usecases.connect import connect_cursor
 from bot.usecases.report_cache import ReportCache
+from bot.usecases.syncs import sync_one
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig

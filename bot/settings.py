@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,7 +18,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from connectors.cursor.endpoints import DEFAULT_BASE_URL
 from ledger.db import DatabaseUrlError
-from ledger.secrets import SecretBox, SecretKeyError, parse_secret_keys
+from ledger.errors import SecretKeyError
+
+if TYPE_CHECKING:
+    from ledger.secrets import SecretBox
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
 
     def secret_box(self) -> SecretBox:
         """The cipher for provider keys; a clear error when STACKSPEND_SECRET_KEY is unusable."""
+        from ledger.secrets import SecretBox, parse_secret_keys  # cryptography: only when used
+
         raw = self.secret_key.get_secret_value() if self.secret_key else ""
         try:
             return SecretBox(parse_secret_keys(raw))

@@ -19,6 +19,10 @@ error is a terse, hint-free form for logs and tracebacks only.
 - ``PeriodError(problem, text, ...)`` (``ledger.periods``): a period could not be read.
 - ``SyncAlreadyRunning(connection_id, since, trigger)`` and ``LeaseLost(connection_id)``
   (``ledger.lease``): another sync holds, or took over, a connection's lease.
+
+Outside the tree, because they are about configuration rather than a request:
+``SecretKeyError`` here (the secret key setting is missing or wrong; its message names
+the setting), ``ledger.db.DatabaseUrlError`` and ``ledger.migrate.MigrationError``.
 """
 
 from __future__ import annotations
@@ -153,3 +157,11 @@ class LeaseLost(LedgerError):
     def __init__(self, connection_id: int) -> None:
         super().__init__(connection_id)
         self.connection_id = connection_id
+
+
+class SecretKeyError(Exception):
+    """The secret key setting is missing or wrong; the message says what to do.
+
+    Here rather than in ``ledger.secrets`` so that reading settings does not load the
+    cryptography package.
+    """

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel import Session, select
 
+from ledger.errors import SecretKeyError
 from ledger.models import Connection
 
 SECRET_KEY_SETTING = "STACKSPEND_SECRET_KEY"
@@ -22,10 +23,6 @@ GENERATE_KEY_COMMAND = (
 _FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
 # InvalidToken: wrong key or damaged token; ValueError: a token that is not ASCII.
 _BAD_TOKEN = (InvalidToken, ValueError)
-
-
-class SecretKeyError(Exception):
-    """The secret key setting is missing or wrong; the message says what to do."""
 
 
 def generate_secret_key() -> str:

@@ -25,7 +25,7 @@ from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
 from connectors.records import DailyActivity, MemberSnapshot
 from ledger.db import session_scope
-from ledger.errors import LeaseLost
+from ledger.errors import LeaseLost, SecretKeyError
 from ledger.ingest import IngestResult, ingest_events
 from ledger.lease import DEFAULT_TTL, LEASE_LOST, SyncLeaseHandle
 from ledger.models import (
@@ -37,7 +37,7 @@ from ledger.models import (
     SyncTrigger,
     Workspace,
 )
-from ledger.secrets import SecretBox, SecretKeyError
+from ledger.secrets import SecretBox
 from ledger.snapshots import upsert_activity, upsert_members, upsert_spend
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ VERBS: dict[str, Verb] = {
     "db": Verb("bot.cli.ledger_commands", "db_app", "Database schema and stored secrets."),
     "connect": Verb("bot.cli.ledger_commands", "connect_app", "Connect a provider to a workspace."),
     "sync": Verb("bot.cli.ledger_commands", "sync", "Sync usage from each connected provider."),
-    "report": Verb("bot.cli.ledger_commands", "report_app", "Spend reports from the ledger."),
+    "report": Verb("bot.cli.report_command", "report_app", "Spend reports from the ledger."),
     "digest": Verb("bot.cli.digests", "digest_app", "Daily digests."),
     "budget": Verb("bot.cli.budgets", "budget_app", "Budgets that raise alerts."),
     "alerts": Verb("bot.cli.budgets", "alerts", "Open and snoozed alerts."),

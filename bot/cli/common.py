@@ -25,8 +25,7 @@ from bot.settings import (
 from connectors.errors import ConnectorError
 from digests.errors import Hints, error_text
 from ledger.db import DatabaseUrlError
-from ledger.errors import LedgerError
-from ledger.secrets import SecretKeyError
+from ledger.errors import LedgerError, SecretKeyError
 
 EXPECTED_ERRORS = (SettingsError, ConnectorError, SecretKeyError)
 #: What to type, for someone at a terminal (Slack-only steps say so).

@@ -13,8 +13,10 @@ import typer
 from bot.cli.common import clean_errors
 from bot.ledger_setup import ledger_engine
 from bot.settings import load_settings
-from bot.usecases import operations
+from bot.usecases.connect import connect_cursor
 from bot.usecases.digest_preview import digest_inputs_for
+from bot.usecases.reports import report_for
+from bot.usecases.syncs import sync_one
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
@@ -58,7 +60,7 @@ def demo(
         migrate.upgrade(database_url)
         engine = ledger_engine(settings)
         access = CursorAccess(ClientOptions(base_url=base_url, window_seconds=DEMO_MINUTE_SECONDS))
-        connected = operations.connect_cursor(
+        connected = connect_cursor(
             engine,
             access=access,
             box=settings.secret_box(),
@@ -69,7 +71,7 @@ def demo(
             now=now,
         )
         typer.echo(f"Simulated Cursor team at {base_url}: {connected.members} members.")
-        outcome = operations.sync_one(
+        outcome = sync_one(
             engine,
             connection_id=connected.connection_id,
             access=access,
@@ -79,7 +81,7 @@ def demo(
         )
         typer.echo(outcome.summary())
         for by in ("user", "model"):
-            report = operations.report_for(
+            report = report_for(
                 engine, workspace_ref=DEMO_TEAM, period_text="cycle", by=by, now=now
             )
             typer.echo("")

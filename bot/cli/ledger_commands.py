@@ -1,4 +1,4 @@
-"""Commands over the ledger: db, connect, sync, report."""
+"""Commands over the ledger: db, connect, sync (``report`` is in ``report_command``)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,17 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bot.cli.common import (
-    OutputFormat,
     clean_errors,
     fail,
     parse_now,
-    print_json,
     settings_or_exit,
 )
 from bot.ledger_setup import cursor_access, ledger_engine, sync_options
 from bot.settings import Settings
-from bot.usecases import operations
+from bot.usecases import connect
 from bot.usecases.connections import reencrypt_keys
+from bot.usecases.syncs import connections_to_sync, sync_one
 from connectors.cursor.source import EventPage
-from digests.reports import report_json, report_text
 from ledger import migrate
 from ledger.errors import SyncAlreadyRunning
 from ledger.ingest import IngestResult
@@ -33,7 +31,6 @@ from ledger.sync import PageCallback
 
 db_app = typer.Typer(help="Database schema and stored secrets.", no_args_is_help=True)
 connect_app = typer.Typer(help="Connect a provider to a workspace.", no_args_is_help=True)
-report_app = typer.Typer(help="Spend reports from the ledger.", no_args_is_help=True)
 
 NowOption = Annotated[str | None, typer.Option(help="Pretend it is this ISO instant.", hidden=True)]
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
@@ -116,7 +113,7 @@ def connect_cursor(
     api_key = _read_api_key(api_key_file, settings)
     with clean_errors():
         engine = ledger_engine(settings)
-        connected = operations.connect_cursor(
+        connected = connect.connect_cursor(
             engine,
             access=cursor_access(settings),
             box=settings.secret_box(),
@@ -155,11 +152,11 @@ def sync(
     with clean_errors():
         engine = ledger_engine(settings)
         box = settings.secret_box()
-        targets = operations.connections_to_sync(engine, workspace)
+        targets = connections_to_sync(engine, workspace)
         for team_id, connection_id in targets:
             try:
                 with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
-                    outcome = operations.sync_one(
+                    outcome = sync_one(
                         engine,
                         connection_id=connection_id,
                         access=cursor_access(settings),
@@ -231,32 +228,3 @@ class ProgressBar:
                 completed=page.page,
                 events=self._events,
             )
-
-
-@report_app.command("cursor")
-def report_cursor(
-    workspace: WorkspaceOption,
-    period: Annotated[
-        str, typer.Option("--period", "-p", help="today, 7d, cycle, a date or a range.")
-    ] = "cycle",
-    by: Annotated[str, typer.Option("--by", "-b", help="user, model, day or kind.")] = "user",
-    user: Annotated[str | None, typer.Option(help="Only this person (email).")] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
-    now: NowOption = None,
-) -> None:
-    """Cursor spend for a period, broken down by user, model, day or kind."""
-    settings = settings_or_exit()
-    with clean_errors():
-        engine = ledger_engine(settings)
-        report = operations.report_for(
-            engine,
-            workspace_ref=workspace,
-            period_text=period,
-            by=by,
-            user=user,
-            now=parse_now(now),
-        )
-    if output is OutputFormat.JSON:
-        print_json(report_json(report))
-    else:
-        typer.echo(report_text(report))

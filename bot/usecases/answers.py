@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from bot.services import BotServices
 from bot.slack import grammar, ids
 from bot.usecases.budget_view import alert_lines, budget_lines
-from bot.usecases.operations import report_for
+from bot.usecases.reports import report_for
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.slack_reports import report_csv, report_message

@@ -3,20 +3,78 @@ scheduler and listeners need to know about connections that sync."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from bot.services import CoreServices
-from bot.usecases.operations import sync_one
+from ledger.accounts import find_workspace
 from ledger.db import session_scope
+from ledger.errors import NotConnected
 from ledger.models import Connection, ConnectionStatus, SyncRun, SyncTrigger, Workspace
-from ledger.sync import SyncOutcome
+from ledger.sync import PageCallback, SyncOptions, SyncOutcome, sync_connection
+
+if TYPE_CHECKING:
+    from bot.services import CoreServices
+    from connectors.cursor.access import CursorAccess
+    from ledger.secrets import SecretBox
 
 #: Connections in these states have no sync job (a revoked key needs a new one first).
 UNSCHEDULED = (ConnectionStatus.DISCONNECTED, ConnectionStatus.REVOKED)
+
+
+def connections_to_sync(engine: Engine, workspace_ref: str | None) -> list[tuple[str, int]]:
+    """(workspace team id, connection id) of every connection a sync should visit."""
+    with session_scope(engine) as session:
+        query = select(Workspace, Connection).join(
+            Connection, col(Connection.workspace_id) == col(Workspace.id)
+        )
+        if workspace_ref is not None:
+            workspace = find_workspace(session, workspace_ref)
+            query = query.where(Workspace.id == workspace.id)
+        rows = session.exec(query).all()
+        usable = [
+            (w.slack_team_id, c.id)
+            for w, c in rows
+            if c.id is not None and c.status != ConnectionStatus.DISCONNECTED
+        ]
+    if workspace_ref is not None and not usable:
+        raise NotConnected(workspace_ref, None)
+    return usable
+
+
+def sync_one(
+    engine: Engine,
+    *,
+    connection_id: int,
+    access: CursorAccess,
+    box: SecretBox,
+    now: datetime,
+    trigger: SyncTrigger,
+    options: SyncOptions | None = None,
+    on_page: PageCallback | None = None,
+    stop: threading.Event | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> SyncOutcome:
+    """One sync; raises ``ledger.lease.SyncAlreadyRunning`` while another holds the lease."""
+    try:
+        return sync_connection(
+            engine,
+            connection_id=connection_id,
+            source_for_key=access.source,
+            box=box,
+            now=now,
+            trigger=trigger,
+            options=options,
+            on_page=on_page,
+            stop=stop,
+            on_started=on_started,
+        )
+    finally:
+        access.close()
 
 
 def sync_for_bot(

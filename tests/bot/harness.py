@@ -18,7 +18,8 @@ from bot.slack.app import create_app
 from bot.slack.client import slack_client
 from bot.testing.fake_slack import Call, FakeSlack, SlackUser
 from bot.testing.signed_requests import SIGNING_SECRET, bolt_request, slash_command_body
-from bot.usecases.operations import connect_cursor, sync_one
+from bot.usecases.connect import connect_cursor
+from bot.usecases.syncs import sync_one
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from bot.testing.fake_slack import Call, FakeSlack
 from bot.testing.signed_requests import block_actions_body, bolt_request
-from bot.usecases.operations import report_for
+from bot.usecases.reports import report_for
 from connectors.cursor.windows import settled_end
 from digests.alerts import SNOOZE_DAY
 from ledger.db import session_scope

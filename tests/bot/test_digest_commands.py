@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine, select
 
 from bot.testing.fake_slack import FakeSlack
-from bot.usecases.operations import report_for
+from bot.usecases.reports import report_for
 from digests.format import dollars
 from ledger.db import session_scope
 from ledger.models import DigestSchedule

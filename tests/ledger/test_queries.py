@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from bot.usecases.operations import report_for
+from bot.usecases.reports import report_for
 from digests.errors import error_text
 from ledger.errors import LedgerError, PeriodError
 from tests.ledger.support import Clock, Team, make_team, same_cents

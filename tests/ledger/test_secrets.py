@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from ledger import migrate
 from ledger.db import make_engine, session_scope
+from ledger.errors import SecretKeyError
 from ledger.models import Connection, Workspace
 from ledger.secrets import (
     SecretBox,
-    SecretKeyError,
     generate_secret_key,
     parse_secret_keys,
     reencrypt_connections,

@@ -36,7 +36,8 @@ from sqlmodel import Session
 
 from bot.slack.errors import SORRY
 from bot.testing.fake_slack import FakeSlack
-from bot.usecases.operations import connect_cursor, sync_one
+from bot.usecases.connect import connect_cursor
+from bot.usecases.syncs import sync_one
 from connectors.cursor.sim_team import DEMO_API_KEY
 from connectors.cursor.simulator import running_server
 from connectors.cursor.windows import settled_end

@@ -15,7 +15,7 @@ from bot.slack import ids
 from bot.slack.listeners.syncing import run_sync_and_report
 from bot.usecases import answers
 from bot.usecases.answers import Caller
-from bot.usecases.operations import check_cursor_key, store_cursor_key
+from bot.usecases.connect import check_cursor_key, store_cursor_key
 from connectors.errors import AuthError, ConnectorError, PlanError, UnavailableError
 from ledger.models import SyncTrigger
 
