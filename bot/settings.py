@@ -53,10 +53,6 @@ class Settings(BaseSettings):
         None, validation_alias=_slack("SLACK_SIGNING_SECRET")
     )
     slack_app_token: SecretStr | None = Field(None, validation_alias=_slack("SLACK_APP_TOKEN"))
-    slack_client_id: str | None = Field(None, validation_alias=_slack("SLACK_CLIENT_ID"))
-    slack_client_secret: SecretStr | None = Field(
-        None, validation_alias=_slack("SLACK_CLIENT_SECRET")
-    )
     #: Slack user ids allowed to administer the bot besides workspace admins and owners.
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sync_interval_hours: int = Field(24, ge=1, le=24 * 7)

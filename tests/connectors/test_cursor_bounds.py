@@ -1,4 +1,4 @@
-"""Every call to Cursor is bounded: a total deadline, a size cap, a page cap (design section 5).
+"""Every call to Cursor is bounded: a total deadline, a size cap, a page cap.
 
 A server that drips its answer, a pager that never ends and a page of a hundred megabytes
 each fail within the deadline, with an error that says what happened and never the key;

@@ -1,4 +1,4 @@
-"""Sync rules (design section 5): exact, idempotent, crash-safe, never forgetting."""
+"""Sync rules: exact, idempotent, crash-safe, never forgetting."""
 
 from __future__ import annotations
 
