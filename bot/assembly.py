@@ -124,6 +124,9 @@ def assemble(
         else None
     )
     services = BotServices.around(
-        core, jobs=scheduler if scheduler is not None else NoScheduler(), alerts=notifier
+        core,
+        jobs=scheduler if scheduler is not None else NoScheduler(),
+        alerts=notifier,
+        digests=sender,
     )
     return Assembly(services, client, sender, notifier, scheduler)

@@ -15,6 +15,7 @@ from bot.slack.directory import SlackDirectory
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
 from ledger.alerts.evaluate import AlertSettings
+from ledger.models import DigestSchedule, Workspace
 from ledger.secrets import SecretBox
 from ledger.sync import SyncOptions
 
@@ -63,6 +64,13 @@ class AlertRunner(Protocol):
     def run(self, *, workspace_id: int | None = None) -> object: ...
 
 
+class DigestSending(Protocol):
+    """Posts a digest now, outside its schedule (``bot.usecases.digest_delivery``)."""
+
+    def send_now(self, schedule: DigestSchedule, workspace: Workspace, *, now: datetime) -> str:
+        """The delivery's outcome (``DeliveryOutcome``: ``sent``, ``failed``, …)."""
+
+
 @dataclass(kw_only=True)
 class CoreServices:
     """What every part of the bot shares: the ledger, Cursor, the clock, caches and pools.
@@ -103,11 +111,15 @@ class BotServices(CoreServices):
     jobs: JobControl
     #: Evaluates budgets and sends alerts (after a sync or a budget change).
     alerts: AlertRunner
+    #: Posts digests asked for now (`/spend digest send`).
+    digests: DigestSending
 
     @classmethod
-    def around(cls, core: CoreServices, *, jobs: JobControl, alerts: AlertRunner) -> BotServices:
+    def around(
+        cls, core: CoreServices, *, jobs: JobControl, alerts: AlertRunner, digests: DigestSending
+    ) -> BotServices:
         shared = {spec.name: getattr(core, spec.name) for spec in fields(CoreServices)}
-        return cls(**shared, jobs=jobs, alerts=alerts)
+        return cls(**shared, jobs=jobs, alerts=alerts, digests=digests)
 
     def evaluate_alerts(self, workspace_id: int) -> None:
         self.alerts.run(workspace_id=workspace_id)

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases.answers import Caller, Reply, text_reply, workspace_for
-from bot.usecases.digest_delivery import DeliveryOutcome, DigestSender, render_digest
+from bot.usecases.digest_delivery import DeliveryOutcome, render_digest
 from digests.blocks import section
 from digests.format import escape
 from ledger import schedules
@@ -97,14 +97,12 @@ def preview(services: BotServices, caller: Caller) -> Reply:
     return Reply(message)
 
 
-def send_now(
-    services: BotServices, sender: DigestSender, caller: Caller, command: grammar.DigestSend
-) -> Reply:
+def send_now(services: BotServices, caller: Caller, command: grammar.DigestSend) -> Reply:
     workspace = workspace_for(services, caller)
     with session_scope(services.engine) as session:
         schedule = schedules.get_schedule(session, workspace, command.id)
-    outcome = sender.send_now(schedule, workspace, now=services.clock())
-    if outcome is DeliveryOutcome.SENT:
+    outcome = services.digests.send_now(schedule, workspace, now=services.clock())
+    if outcome == DeliveryOutcome.SENT:
         return text_reply(f"Digest {schedule.id} posted to <#{schedule.channel_id}>.")
     return text_reply(
         f"Digest {schedule.id} could not be posted ({outcome}); see `/spend digest list`."

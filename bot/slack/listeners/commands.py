@@ -17,7 +17,6 @@ from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
 from bot.usecases import answers, budgets, schedules
 from bot.usecases.answers import ADMIN_ONLY, Caller, Reply
-from bot.usecases.digest_delivery import DigestSender
 from digests.blocks import Message, section
 from digests.errors import error_text
 from ledger.errors import LedgerError
@@ -157,8 +156,7 @@ def _dispatch(
         case grammar.DigestPreview():
             return schedules.preview(services, caller)
         case grammar.DigestSend():
-            sender = DigestSender(services, lambda _team: client)
-            return schedules.send_now(services, sender, caller, command)
+            return schedules.send_now(services, caller, command)
         case grammar.BudgetSet():
             return budgets.set_budget(services, client, caller, command)
         case grammar.BudgetList():
