@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from bot.services import BotServices
 from bot.slack import grammar
-from bot.usecases import answers
+from bot.usecases import callers
 from bot.usecases.alert_delivery import is_slack_user, recipients_of, view_of
-from bot.usecases.answers import Caller
+from bot.usecases.callers import Caller
 from digests.alerts import alerts_message
 from digests.blocks import Message
 from ledger.alerts.lifecycle import act
@@ -37,7 +37,7 @@ class AlertCopy:
 
 def owned_alert(services: BotServices, caller: Caller, alert_id: int) -> Alert:
     """The caller's workspace's alert ``alert_id``; ``NotFound`` for any other."""
-    return _alert_of(services.engine, answers.workspace_for(services, caller), alert_id)
+    return _alert_of(services.engine, callers.workspace_for(services, caller), alert_id)
 
 
 def _alert_of(engine: Engine, workspace: Workspace, alert_id: int) -> Alert:
@@ -63,7 +63,7 @@ def may_act_on(services: BotServices, client: WebClient, caller: Caller, alert: 
     """Acknowledging or snoozing acts for everyone: the alert's recipients and admins only."""
     if caller.user_id in alert_recipients(services, alert):
         return True
-    return answers.is_admin(services, client, caller)
+    return callers.is_admin(services, client, caller)
 
 
 def act_on_alert(
@@ -113,7 +113,7 @@ def _rendered(session: Session, copy: AlertMessage) -> AlertCopy | None:
 def breakdown_query(services: BotServices, caller: Caller, alert_id: int) -> grammar.SpendQuery:
     """The spend by model behind an alert: its budget's person (or the team) since its
     period began, an unusual person's last week, else the team's last week."""
-    workspace = answers.workspace_for(services, caller)
+    workspace = callers.workspace_for(services, caller)
     alert = _alert_of(services.engine, workspace, alert_id)
     subject = None
     period = "7d"

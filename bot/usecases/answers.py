@@ -1,13 +1,12 @@
 """Answers to `/spend` commands, independent of how Slack delivers them.
 
 Each handler takes the services, the caller and a Slack client (for directory
-look-ups only) and returns a ``Reply``; listeners deliver it.
+look-ups only) and returns a ``Reply`` (``bot.usecases.callers``); listeners deliver it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from sqlmodel import col, select
@@ -15,23 +14,22 @@ from sqlmodel import col, select
 from bot.services import BotServices
 from bot.slack import grammar, ids
 from bot.usecases.budget_view import alert_lines, budget_lines
+from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.usecases.reports import report_for
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.slack_reports import report_csv, report_message
 from ledger.accounts import (
     find_connection,
-    get_or_create_workspace,
     link_member,
     set_timezone,
     set_visibility,
 )
 from ledger.db import session_scope
-from ledger.lease import current_holder, wall_clock
+from ledger.lease import Holder, current_holder, wall_clock
 from ledger.models import (
     Connection,
     ConnectionStatus,
-    Member,
     SyncRun,
     SyncState,
     SyncStatus,
@@ -42,98 +40,14 @@ from ledger.models import (
 from ledger.visibility import Viewer, may_see_person
 
 
-@dataclass(frozen=True)
-class Caller:
-    team_id: str
-    user_id: str
-    channel_id: str | None = None
-    enterprise_id: str | None = None
-    team_name: str = ""
-
-
-@dataclass
-class Reply:
-    message: Message
-    public: bool = False
-    csv: tuple[str, str] | None = None  # (filename, content)
-    replace_original: bool = False
-
-
-def text_reply(text: str) -> Reply:
-    return Reply(Message(text=text, blocks=[section(text)]))
-
-
-ADMIN_ONLY = (
-    "Only workspace admins and owners (or people on the bot's admin list) can {what}. "
-    "Ask one of them, or ask for your own spend with `/spend me`."
-)
-
-
-def workspace_for(services: BotServices, caller: Caller) -> Workspace:
-    with session_scope(services.engine) as session:
-        return get_or_create_workspace(
-            session,
-            team_id=caller.team_id,
-            name=caller.team_name,
-            enterprise_id=caller.enterprise_id,
-        )
-
-
-def is_admin(services: BotServices, client: WebClient, caller: Caller) -> bool:
-    if caller.user_id in services.admin_user_ids:
-        return True
-    return services.directory.person(client, caller.team_id, caller.user_id).is_admin
-
-
-def email_of(services: BotServices, client: WebClient, caller: Caller, user_id: str) -> str | None:
-    """The provider email for a Slack user: a hand-made link first, then their Slack email."""
-    workspace = workspace_for(services, caller)
-    with session_scope(services.engine) as session:
-        linked = session.exec(
-            select(Member.email)
-            .join(Connection, col(Connection.id) == col(Member.connection_id))
-            .where(Connection.workspace_id == workspace.id, Member.slack_user_id == user_id)
-        ).first()
-    if linked:
-        return linked
-    return services.directory.person(client, caller.team_id, user_id).email
-
-
-def viewer_for(
-    services: BotServices, client: WebClient, caller: Caller, workspace: Workspace | None = None
-) -> Viewer:
-    """The caller as a viewer: what they may see is ``ledger.visibility``'s rule."""
-    workspace = workspace or workspace_for(services, caller)
-    return Viewer.person(
-        email_of(services, client, caller, caller.user_id),
-        is_admin=is_admin(services, client, caller),
-        policy=workspace.visibility,
-    )
-
-
 def handle_query(
     services: BotServices, client: WebClient, caller: Caller, query: grammar.SpendQuery
 ) -> Reply:
     workspace = workspace_for(services, caller)
     viewer = viewer_for(services, client, caller, workspace)
-    own_email = viewer.email
-    subject = query.email
-    if query.me:
-        if own_email is None:
-            return text_reply(
-                "I could not find your email in Slack, so I cannot match you to a Cursor user. "
-                "Ask an admin to check that the bot has the `users:read.email` scope."
-            )
-        subject = own_email
-    elif query.user_id:
-        subject = email_of(services, client, caller, query.user_id)
-        if subject is None:
-            return text_reply(f"I could not find an email for <@{query.user_id}> in Slack.")
-    if not may_see_person(viewer, subject):
-        return text_reply(
-            "In this workspace members see their own spend and team totals only. "
-            "Try `/spend me` or `/spend cursor`."
-        )
+    subject, refusal = _subject(services, client, caller, query, viewer)
+    if refusal is not None:
+        return text_reply(refusal)
     report = report_for(
         services.engine,
         workspace_ref=workspace.slack_team_id,
@@ -154,6 +68,34 @@ def handle_query(
     return Reply(message, public=query.public, csv=csv_file)
 
 
+def _subject(
+    services: BotServices,
+    client: WebClient,
+    caller: Caller,
+    query: grammar.SpendQuery,
+    viewer: Viewer,
+) -> tuple[str | None, str | None]:
+    """(whose spend the query asks for, None for the team; None) or (None, why not)."""
+    subject = query.email
+    if query.me:
+        if viewer.email is None:
+            return None, (
+                "I could not find your email in Slack, so I cannot match you to a Cursor user. "
+                "Ask an admin to check that the bot has the `users:read.email` scope."
+            )
+        subject = viewer.email
+    elif query.user_id:
+        subject = email_of(services, client, caller, query.user_id)
+        if subject is None:
+            return None, f"I could not find an email for <@{query.user_id}> in Slack."
+    if not may_see_person(viewer, subject):
+        return None, (
+            "In this workspace members see their own spend and team totals only. "
+            "Try `/spend me` or `/spend cursor`."
+        )
+    return subject, None
+
+
 def handle_status(services: BotServices, caller: Caller, client: WebClient) -> Reply:
     workspace = workspace_for(services, caller)
     viewer = viewer_for(services, client, caller, workspace)
@@ -168,10 +110,20 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
             .order_by(col(SyncRun.started_at).desc())
         ).first()
         running = current_holder(session, connection.id, wall_clock())
-    tz = workspace.timezone
     synced_to = state.events_synced_to if state else None
-    unsynced = (now - synced_to) if synced_to else None
-    lines = [
+    lines = _connection_lines(services, connection, synced_to, workspace.timezone)
+    with session_scope(services.engine) as session:
+        lines += _budget_lines(
+            budget_lines(session, workspace, now, viewer), alert_lines(session, workspace, viewer)
+        )
+    lines += _warning_lines(running, last_run, (now - synced_to) if synced_to else None, workspace)
+    return Reply(Message(text="Cursor connection status", blocks=[section("\n".join(lines))]))
+
+
+def _connection_lines(
+    services: BotServices, connection: Connection, synced_to: datetime | None, tz: str
+) -> list[str]:
+    return [
         f"*Cursor connection:* {connection.status} (key {escape(connection.key_hint)}, "
         f"connected by <@{connection.connected_by}> on {connection.connected_at.date()})",
         f"*Last successful sync:* {local_time(connection.last_success_at, tz)}",
@@ -180,17 +132,27 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
         "*History starts:* "
         + (str(connection.history_start.date()) if connection.history_start else "unknown"),
     ]
-    with session_scope(services.engine) as session:
-        budgets = budget_lines(session, workspace, now, viewer)
-        alerts = alert_lines(session, workspace, viewer)
+
+
+def _budget_lines(budgets: tuple[str, ...], alerts: tuple[str, ...]) -> list[str]:
+    lines = []
     if budgets:
         lines.append("*Budgets:*\n" + "\n".join(f"• {escape(line)}" for line in budgets))
     if alerts:
         lines.append(f"*Open alerts ({len(alerts)}):* see `/spend alerts`")
+    return lines
+
+
+def _warning_lines(
+    running: Holder | None,
+    last_run: SyncRun | None,
+    unsynced: timedelta | None,
+    workspace: Workspace,
+) -> list[str]:
+    lines = []
     if running is not None:
-        lines.append(
-            f"*Syncing now:* since {local_time(running.acquired_at, tz)} ({running.trigger})"
-        )
+        since = local_time(running.acquired_at, workspace.timezone)
+        lines.append(f"*Syncing now:* since {since} ({running.trigger})")
     if last_run is not None and last_run.status is SyncStatus.FAILED:
         lines.append(f"*Last run failed:* {escape(last_run.error)}")
     if unsynced is not None and unsynced > timedelta(days=2):
@@ -198,7 +160,7 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
             f":warning: {unsynced.days} days are not synced yet. Cursor keeps only a short window "
             "of history: run `/spend cursor sync` before those days are lost."
         )
-    return Reply(Message(text="Cursor connection status", blocks=[section("\n".join(lines))]))
+    return lines
 
 
 def next_sync_text(services: BotServices, connection: Connection, tz: str) -> str:

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases.alert_delivery import view_of
-from bot.usecases.answers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.usecases.budget_view import visible_open_alerts
+from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from digests.alerts import alerts_list
 from digests.format import dollars, escape
 from digests.words import period_label

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.services import BotServices
-from bot.usecases import answers
-from bot.usecases.answers import Caller
+from bot.usecases import callers
 from bot.usecases.budget_view import budget_lines
+from bot.usecases.callers import Caller
 from bot.usecases.reports import report_for
 from ledger.accounts import find_connection
 from ledger.db import session_scope
@@ -38,7 +38,7 @@ class HomeFacts:
 
 
 def home_facts(services: BotServices, client: WebClient, caller: Caller) -> HomeFacts:
-    workspace = answers.workspace_for(services, caller)
+    workspace = callers.workspace_for(services, caller)
     with session_scope(services.engine) as session:
         connection = find_connection(session, workspace, "cursor", required=False)
     if connection is None:
@@ -50,7 +50,7 @@ def cycle_spend(
     services: BotServices, client: WebClient, caller: Caller, workspace: Workspace
 ) -> CycleSpend:
     now = services.clock()
-    viewer = answers.viewer_for(services, client, caller, workspace)
+    viewer = callers.viewer_for(services, client, caller, workspace)
     team = report_for(
         services.engine,
         workspace_ref=workspace.slack_team_id,

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services import BotServices
 from bot.slack import grammar
-from bot.usecases.answers import Caller, Reply, text_reply, workspace_for
+from bot.usecases.callers import Caller, Reply, text_reply, workspace_for
 from bot.usecases.digest_delivery import DeliveryOutcome, render_digest
 from digests.blocks import section
 from digests.format import escape

@@ -11,8 +11,8 @@ from bot.services import BotServices
 from bot.slack import grammar
 from bot.slack.listeners.commands import answer, in_background
 from bot.slack.listeners.delivery import deliver
-from bot.usecases import answers
-from bot.usecases.answers import ADMIN_ONLY, Caller
+from bot.usecases import callers
+from bot.usecases.callers import ADMIN_ONLY, Caller
 from bot.usecases.connections import disconnect_cursor
 
 
@@ -32,10 +32,10 @@ def on_disconnect(
     """The disconnect prompt's confirm button (admins only)."""
     ack()
     caller = caller_from_action(body)
-    if not answers.is_admin(services, client, caller):
+    if not callers.is_admin(services, client, caller):
         respond(text=ADMIN_ONLY.format(what="disconnect Cursor"), replace_original=False)
         return
-    workspace = answers.workspace_for(services, caller)
+    workspace = callers.workspace_for(services, caller)
     disconnected = disconnect_cursor(services.engine, workspace)
     services.jobs.reconcile()  # its sync job goes at once
     if not disconnected:  # never connected, or disconnected already (a second press)

@@ -15,8 +15,8 @@ from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers, budgets, schedules
-from bot.usecases.answers import ADMIN_ONLY, Caller, Reply
+from bot.usecases import answers, budgets, callers, schedules
+from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from digests.errors import error_text
 from ledger.errors import LedgerError
@@ -62,7 +62,7 @@ def on_spend(
     ack()
     if isinstance(command, grammar.Connect):
         # The trigger expires three seconds after the command: open the modal at once.
-        if not answers.is_admin(services, client, caller):
+        if not callers.is_admin(services, client, caller):
             respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
             return
         open_connect_modal(client, body["trigger_id"], caller)
@@ -96,7 +96,7 @@ def immediate_answer(command: grammar.Command) -> Reply | None:
     if isinstance(command, grammar.SecretRefused) or (
         isinstance(command, grammar.Connect) and command.pasted_secret
     ):
-        return answers.text_reply(f":warning: {grammar.SECRET_ADVICE}")
+        return callers.text_reply(f":warning: {grammar.SECRET_ADVICE}")
     if isinstance(command, grammar.Invalid):
         hint = f" Did you mean `/spend {command.suggestion}`?" if command.suggestion else ""
         text = f"{command.message}{hint}\n{command.usage}"
@@ -115,12 +115,12 @@ def answer(
     respond: Respond,
 ) -> Reply | None:
     """The reply to a parsed command; None when the command answers on its own."""
-    if isinstance(command, ADMIN_COMMANDS) and not answers.is_admin(services, client, caller):
-        return answers.text_reply(ADMIN_ONLY.format(what="change the bot's settings or sync"))
+    if isinstance(command, ADMIN_COMMANDS) and not callers.is_admin(services, client, caller):
+        return callers.text_reply(ADMIN_ONLY.format(what="change the bot's settings or sync"))
     try:
         return _dispatch(services, client, caller, command, respond)
     except LedgerError as exc:
-        return answers.text_reply(error_text(exc))
+        return callers.text_reply(error_text(exc))
 
 
 def _dispatch(
@@ -137,7 +137,7 @@ def _dispatch(
         case grammar.Status():
             return answers.handle_status(services, caller, client)
         case grammar.Disconnect():
-            answers.workspace_for(services, caller)
+            callers.workspace_for(services, caller)
             return answers.disconnect_prompt()
         case grammar.SyncNow():
             return _sync_now(services, caller, respond)
@@ -175,7 +175,7 @@ def _dispatch(
 def _sync_now(services: BotServices, caller: Caller, respond: Respond) -> Reply | None:
     connection_id, refusal = answers.sync_allowed(services, caller)
     if connection_id is None:
-        return answers.text_reply(refusal or "A sync cannot start now.")
+        return callers.text_reply(refusal or "A sync cannot start now.")
     respond(text="Syncing Cursor now; I will post the result here.", response_type="ephemeral")
     run_sync_and_report(services, connection_id, trigger=SyncTrigger.SLACK, respond=respond)
     return None

@@ -13,8 +13,8 @@ from slack_sdk.errors import SlackApiError
 from bot.services import BotServices
 from bot.slack import ids
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers
-from bot.usecases.answers import Caller
+from bot.usecases import callers
+from bot.usecases.callers import Caller
 from bot.usecases.connect import check_cursor_key, store_cursor_key
 from connectors.errors import AuthError, ConnectorError, PlanError, UnavailableError
 from ledger.models import SyncTrigger
@@ -86,7 +86,7 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotSe
     )
     value = view["state"]["values"][ids.CONNECT_KEY_BLOCK][ids.CONNECT_KEY_INPUT]["value"]
     api_key = (value or "").strip()
-    if not answers.is_admin(services, client, caller):
+    if not callers.is_admin(services, client, caller):
         ack(response_action="errors", errors={ids.CONNECT_KEY_BLOCK: "Only admins can connect."})
         return
     problem, checked = key_problem(services, api_key)

@@ -8,7 +8,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.usecases.answers import Caller, Reply
+from bot.usecases.callers import Caller, Reply
 
 logger = logging.getLogger(__name__)
 

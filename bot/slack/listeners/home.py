@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.services import BotServices
-from bot.usecases.answers import Caller
+from bot.usecases.callers import Caller
 from bot.usecases.home import CycleSpend, home_facts
 from digests.blocks import context, divider, header, section
 from digests.errors import error_text

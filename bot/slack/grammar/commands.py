@@ -1,0 +1,144 @@
+"""The commands `/spend` text can ask for: what `parse` returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import TypeAlias
+
+from bot.slack.grammar.usage import SECRET_ADVICE
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpendQuery:
+    provider: str = "cursor"
+    period: str = "cycle"
+    by: str = "user"
+    top: int | None = None
+    user_id: str | None = None
+    email: str | None = None
+    me: bool = False
+    public: bool = False
+    csv: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    provider: str = "cursor"
+    pasted_secret: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    provider: str = "cursor"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    provider: str = "cursor"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncNow:
+    provider: str = "cursor"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRefused:
+    message: str = SECRET_ADVICE
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSettings:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimezone:
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetVisibility:
+    policy: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPerson:
+    """Match a Slack person to a provider email when their Slack email differs."""
+
+    user_id: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestAdd:
+    channel_id: str
+    local_time: time
+    cadence: str = "daily"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestList:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRemove:
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPreview:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSend:
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSet:
+    amount_cents: int
+    provider: str = "cursor"
+    user_id: str | None = None
+    period: str = "cycle"
+    thresholds: tuple[int, ...] = (50, 80, 100)
+    notify_user_ids: tuple[str, ...] = ()
+    notify_channel_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetList:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetRemove:
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsList:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    message: str
+    usage: str
+    suggestion: str | None = None
+
+
+Command: TypeAlias = (
+    Help | SpendQuery | Connect | Disconnect | Status | SyncNow | SecretRefused
+    | ShowSettings | SetTimezone | SetVisibility | LinkPerson
+    | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
+    | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
+)  # fmt: skip

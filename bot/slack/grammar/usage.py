@@ -1,0 +1,70 @@
+"""The texts `/spend` answers with: the help, each command's usage and the secret advice."""
+
+from __future__ import annotations
+
+from digests.errors import PERIOD_USAGE
+
+SECRET_ADVICE = (
+    "That looked like an API key, so I ignored it and kept nothing. Text typed into a slash "
+    "command can end up in logs: rotate that key in Cursor's dashboard now, then run "
+    "`/spend cursor connect` and paste the new key into the form it opens."
+)
+
+_EXAMPLES = {
+    "cursor": "`/spend cursor 7d by model`",
+    "me": "`/spend me 30d`",
+    "settings": "`/spend settings timezone Europe/Paris`",
+    "digest": "`/spend digest add #eng-spend 09:00 weekdays`",
+    "budget": "`/spend budget set cursor $5000 at 50,80,100`",
+    "alerts": "`/spend alerts`",
+    "periods": "`/spend cursor 2025-01-01..2025-01-31`",
+}
+USAGE: dict[str, str] = {
+    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|periods]`, e.g. "
+    "`/spend help budget`",
+    "cursor": "`/spend cursor [period] [by user|model|day|kind] [top N] [@person|email] "
+    "[public] [csv]`\n• `/spend cursor` (this billing cycle, by person)\n"
+    "• `/spend cursor 7d by model`\n• `/spend cursor last-cycle top 10`\n"
+    "• `/spend cursor @alice 30d`\n• `/spend cursor 2025-01-01..2025-01-31 csv`\n"
+    "`public` posts the answer to the channel; `csv` attaches the rows.\n"
+    "Admins: `/spend cursor connect` (opens a form for the key), `/spend cursor status`, "
+    f"`/spend cursor sync`, `/spend cursor disconnect`\n{PERIOD_USAGE}",
+    "me": "`/spend me [period] [by day|model|kind]`: your own spend, e.g. `/spend me 7d`\n"
+    + PERIOD_USAGE,
+    "settings": "`/spend settings` shows them.\n"
+    "• `/spend settings timezone Europe/Paris` (an IANA name)\n"
+    "• `/spend settings visibility own` (members see their own spend and team totals) "
+    "or `all` (members see everyone's)\n"
+    "• `/spend settings link @alice alice@company.com` when a Slack email differs from Cursor's",
+    "digest": "• `/spend digest add #channel 09:00 [daily|weekdays|mon..sun]`\n"
+    "• `/spend digest list` • `/spend digest preview` • `/spend digest send 3` "
+    "• `/spend digest remove 3`",
+    "budget": "• `/spend budget set cursor $5000 [cycle|month|week|day] [at 50,80,100] "
+    "[notify @a @b #channel]`\n• `/spend budget set @alice $200 month`\n"
+    "• `/spend budget list` • `/spend budget remove 3`",
+    "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
+    "periods": f"{PERIOD_USAGE} Example: {_EXAMPLES['periods']}",
+}
+HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
+    [
+        "• `/spend cursor 7d by model`: Cursor spend (add `@person`, `top 10`, `public`, `csv`)",
+        "• `/spend me 30d`: your own spend",
+        "• `/spend cursor connect`: connect Cursor (the key goes in a form, never in chat)",
+        "• `/spend cursor status`: connection and last sync (also `sync`, `disconnect`)",
+        f"• {_EXAMPLES['settings']}: timezone and who sees what",
+        f"• {_EXAMPLES['digest']}: a daily digest",
+        f"• {_EXAMPLES['budget']}: budgets and alerts",
+        "• `/spend alerts`: open alerts",
+        "• `/spend help cursor`: details on one command",
+    ]
+)
+#: The word after `/spend help` (or a command's own name) to the `USAGE` topic it asks for.
+HELP_TOPICS = {
+    **{topic: topic for topic in USAGE if topic != "help"},
+    "connect": "cursor",
+    "period": "periods",
+    "timezone": "settings",
+    "digests": "digest",
+    "budgets": "budget",
+    "alert": "alerts",
+}
