@@ -29,7 +29,9 @@ from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator
 from digests.chart import render_chart
-from digests.daily import compose, render_blocks, render_json, render_text
+from digests.daily import compose
+from digests.daily_json import render_json
+from digests.daily_render import render_blocks, render_text
 from ledger import migrate
 from ledger.accounts import find_workspace
 from ledger.db import make_engine, session_scope

@@ -22,7 +22,8 @@ from connectors.cursor.client import ClientOptions
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import DEMO_API_KEY, CursorSimulator, running_server
 from digests.chart import render_chart
-from digests.daily import compose, render_text
+from digests.daily import compose
+from digests.daily_render import render_text
 from digests.reports import report_text
 from ledger import migrate
 from ledger.models import SyncTrigger

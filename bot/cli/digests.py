@@ -13,7 +13,9 @@ from bot.ledger_setup import ledger_engine
 from bot.usecases.digest_delivery import DeliveryOutcome
 from bot.usecases.digest_preview import digest_inputs_for, schedules_of
 from digests.chart import render_chart
-from digests.daily import compose, render_json, render_text
+from digests.daily import compose
+from digests.daily_json import render_json
+from digests.daily_render import render_text
 
 digest_app = typer.Typer(help="Daily digests.", no_args_is_help=True)
 

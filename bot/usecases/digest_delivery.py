@@ -20,7 +20,8 @@ from bot.usecases.budget_view import alert_lines, budget_lines
 from bot.usecases.syncs import sync_for_bot
 from digests.blocks import Message
 from digests.chart import chart_description, chart_title, render_chart
-from digests.daily import compose, render_blocks
+from digests.daily import compose
+from digests.daily_render import render_blocks
 from digests.errors import error_text
 from ledger import deliveries, schedules
 from ledger.accounts import find_connection

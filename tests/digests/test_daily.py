@@ -26,10 +26,9 @@ from digests.daily import (
     Level,
     compose,
     delta,
-    render_blocks,
-    render_json,
-    render_text,
 )
+from digests.daily_json import render_json
+from digests.daily_render import render_blocks, render_text
 from digests.format import dollars, json_cents
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
