@@ -1,7 +1,9 @@
 """The shape of the code: figures a maintainer reads before and after a redesign.
 
-- modules over 300 lines (outside the Cursor simulator and the migrations);
-- function length: median, p90 and max, in lines, over every function and method;
+- modules over 300 lines (outside the network-edge fakes, ``connectors/cursor/sim*`` and
+  ``bot/testing/``, and the migrations);
+- function length: median, p90 and max, in lines, over every function and method (outside
+  the fakes);
 - duplicated blocks: places where six or more lines repeat with only names, strings and
   numbers changed (outside the migrations);
 - direct session call sites in ``bot/`` outside the use-case layer (``bot/usecases``);
@@ -36,8 +38,9 @@ WINDOW = 6
 SESSION_CALL = re.compile(r"\b(session_scope|Session)\(|\bselect\(")
 
 
-def is_simulator(path: str) -> bool:
-    return path.startswith("connectors/cursor/sim")
+def is_network_fake(path: str) -> bool:
+    """The Cursor simulator and the fake Slack Web API: stand-ins for the network edge."""
+    return path.startswith(("connectors/cursor/sim", "bot/testing/"))
 
 
 def sources(root: Path) -> Iterator[tuple[str, str]]:
@@ -49,7 +52,7 @@ def sources(root: Path) -> Iterator[tuple[str, str]]:
 def long_modules(files: dict[str, str]) -> list[tuple[str, int]]:
     sized = [(name, len(text.splitlines())) for name, text in files.items()]
     return sorted(
-        ((n, s) for n, s in sized if s > LONG_MODULE and not is_simulator(n)),
+        ((n, s) for n, s in sized if s > LONG_MODULE and not is_network_fake(n)),
         key=lambda item: -item[1],
     )
 
@@ -148,11 +151,10 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(args[args.index("--root") + 1]).resolve() if "--root" in args else ROOT
     files = dict(sources(root))
     modules = long_modules(files)
-    lengths = function_lengths(files)
+    product = {name: text for name, text in files.items() if not is_network_fake(name)}
+    lengths = function_lengths(product)
     sizes = [size for size, _ in lengths]
-    duplicates = duplicated_blocks(
-        {name: text for name, text in files.items() if not is_simulator(name)}
-    )
+    duplicates = duplicated_blocks(product)
     sites = session_call_sites(files)
     print(f"  modules over {LONG_MODULE} lines: {len(modules)}")
     for name, size in modules:
