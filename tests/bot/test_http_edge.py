@@ -15,7 +15,8 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.slack import ids
-from bot.slack.serve import MAX_BODY_BYTES, EdgeRequest, ReplayGuard, wsgi_app
+from bot.slack.edge import MAX_BODY_BYTES, EdgeRequest, ReplayGuard
+from bot.slack.serve import wsgi_app
 from bot.testing.signed_requests import (
     SIGNING_SECRET,
     block_actions_body,
