@@ -6,7 +6,6 @@ import enum
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,18 +15,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.jobs.due import Occurrence, last_occurrence
 from bot.services import CoreServices
-from bot.usecases.budget_view import alert_lines, budget_lines
+from bot.usecases.digest_rendering import Rendered, render_digest
 from bot.usecases.syncs import sync_for_bot
-from digests.blocks import Message
-from digests.chart import chart_description, chart_title, render_chart
-from digests.daily import compose
-from digests.daily_render import render_blocks
 from digests.errors import error_text
 from ledger import deliveries, schedules
 from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim
-from ledger.digest_data import digest_inputs
 from ledger.errors import LedgerError, SyncAlreadyRunning
 from ledger.models import (
     ConnectionStatus,
@@ -37,8 +31,6 @@ from ledger.models import (
     SyncTrigger,
     Workspace,
 )
-from ledger.queries import scope_for
-from ledger.visibility import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -65,38 +57,6 @@ class DeliveryOutcome(enum.StrEnum):
     NOT_DUE = "not-due"
     #: The schedule was removed or disabled.
     GONE = "gone"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    message: Message
-    chart_png: bytes | None
-    chart_title: str = ""
-    chart_alt_text: str = ""
-
-
-def render_digest(
-    services: CoreServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
-) -> Rendered:
-    now = services.clock()
-    # A digest goes to a channel: team figures, and people's only where the policy says all.
-    viewer = Viewer.channel(workspace.visibility)
-    with session_scope(services.engine) as session:
-        scope = scope_for(session, workspace)
-        inputs = digest_inputs(session, scope, today=today, top=top, now=now, viewer=viewer)
-        inputs = replace(
-            inputs,
-            budget_lines=budget_lines(session, workspace, now, viewer),
-            alert_lines=alert_lines(session, workspace, viewer),
-        )
-    message = render_blocks(compose(inputs))
-    if not chart:
-        return Rendered(message, None)
-    if services.chart_pool is None:
-        png = render_chart(inputs)
-    else:
-        png = services.chart_pool.submit(render_chart, inputs).result()
-    return Rendered(message, png, chart_title(inputs), chart_description(inputs))
 
 
 def digest_key(schedule_id: int, local_date: date) -> str:

@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases.callers import Caller, Reply, text_reply, workspace_for
-from bot.usecases.digest_delivery import DeliveryOutcome, render_digest
+from bot.usecases.digest_delivery import DeliveryOutcome
+from bot.usecases.digest_rendering import render_digest
 from digests.blocks import section
 from digests.format import escape
 from ledger import schedules

@@ -1,0 +1,50 @@
+"""Rendering a workspace's digest for a channel: the message, and its chart when asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from bot.services import CoreServices
+from bot.usecases.budget_view import alert_lines, budget_lines
+from digests.blocks import Message
+from digests.chart import chart_description, chart_title, render_chart
+from digests.daily import compose
+from digests.daily_render import render_blocks
+from ledger.db import session_scope
+from ledger.digest_data import digest_inputs
+from ledger.models import Workspace
+from ledger.queries import scope_for
+from ledger.visibility import Viewer
+
+
+@dataclass(frozen=True)
+class Rendered:
+    message: Message
+    chart_png: bytes | None
+    chart_title: str = ""
+    chart_alt_text: str = ""
+
+
+def render_digest(
+    services: CoreServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
+) -> Rendered:
+    now = services.clock()
+    # A digest goes to a channel: team figures, and people's only where the policy says all.
+    viewer = Viewer.channel(workspace.visibility)
+    with session_scope(services.engine) as session:
+        scope = scope_for(session, workspace)
+        inputs = digest_inputs(session, scope, today=today, top=top, now=now, viewer=viewer)
+        inputs = replace(
+            inputs,
+            budget_lines=budget_lines(session, workspace, now, viewer),
+            alert_lines=alert_lines(session, workspace, viewer),
+        )
+    message = render_blocks(compose(inputs))
+    if not chart:
+        return Rendered(message, None)
+    if services.chart_pool is None:
+        png = render_chart(inputs)
+    else:
+        png = services.chart_pool.submit(render_chart, inputs).result()
+    return Rendered(message, png, chart_title(inputs), chart_description(inputs))
