@@ -73,10 +73,12 @@ from ledger.accounts import (
     store_connection,
 )
 from ledger.db import make_engine, session_scope
-from ledger.ingest import IngestResult, RollupDeltas, event_insert, ingest_events, stored_rows
+from ledger.event_rows import stored_rows
+from ledger.ingest import IngestResult, event_insert, ingest_events
 from ledger.models import SpendSnapshot, SyncState, SyncTrigger, UsageRollup
 from ledger.periods import parse_period
 from ledger.queries import Breakdown, Row, Totals, current_cycle, freshness, scope_for
+from ledger.rollups import RollupDeltas
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import sync_connection
 from ledger.types import stored_form

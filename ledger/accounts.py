@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from ledger.errors import Input, InvalidValue, NotConnected, NotFound, Thing
-from ledger.ingest import rebuild_rollups
 from ledger.models import Connection, ConnectionStatus, Member, Visibility, Workspace
+from ledger.rollups import rebuild_rollups
 from ledger.secrets import SecretBox
 
 

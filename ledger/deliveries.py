@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, select, update
 from sqlmodel import Session
 
-from ledger.ingest import dialect_insert
 from ledger.models import Delivery, DeliveryKind, DeliveryStatus
+from ledger.statements import dialect_insert
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 DEFAULT_LEASE = timedelta(minutes=10)

@@ -37,8 +37,8 @@ from sqlmodel import Session
 
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SyncAlreadyRunning
-from ledger.ingest import dialect_insert
 from ledger.models import SyncLease, SyncRun, SyncStatus, SyncTrigger
+from ledger.statements import dialect_insert
 
 logger = logging.getLogger(__name__)
 

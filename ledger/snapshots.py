@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from connectors.cursor.source import SpendSnapshot
 from connectors.records import DailyActivity, MemberSnapshot
-from ledger.ingest import dialect_insert
 from ledger.models import DailyActivityRow, Member
 from ledger.models import SpendSnapshot as SpendRow
+from ledger.statements import dialect_insert
 
 
 def upsert_members(

@@ -2,7 +2,7 @@
 
 Every page of events is committed together with the rollups it changes and the
 progress it makes, so a run killed at any point loses nothing and the next run
-picks up where it stopped. Runs are recorded in ``sync_run``.
+picks up where it stopped. Runs are recorded in ``sync_run`` (``ledger.sync_runs``).
 """
 
 from __future__ import annotations
@@ -10,103 +10,52 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from connectors.cursor.source import EventPage, SpendSnapshot
+from connectors.cursor.source import EventPage
 from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
-from connectors.records import DailyActivity, MemberSnapshot
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SecretKeyError
 from ledger.ingest import IngestResult, ingest_events
-from ledger.lease import DEFAULT_TTL, LEASE_LOST, SyncLeaseHandle
+from ledger.lease import LEASE_LOST, SyncLeaseHandle
 from ledger.models import (
     Connection,
     ConnectionStatus,
-    SyncRun,
     SyncState,
-    SyncStatus,
     SyncTrigger,
     Workspace,
 )
 from ledger.secrets import SecretBox
 from ledger.snapshots import upsert_activity, upsert_members, upsert_spend
+from ledger.sync_runs import SyncRunLog, advance_cursor, resume_point, sync_state, write_run
+from ledger.sync_types import (
+    PageCallback,
+    Source,
+    SourceFactory,
+    SyncOptions,
+    SyncOutcome,
+    SyncStopped,
+)
+
+__all__ = [
+    "ConnectionSync",
+    "PageCallback",
+    "Source",
+    "SourceFactory",
+    "SyncOptions",
+    "SyncOutcome",
+    "SyncStopped",
+    "sync_connection",
+]
 
 logger = logging.getLogger(__name__)
-
-
-class Source(Protocol):
-    """What a sync needs from a provider (``connectors.cursor.source.CursorSource``)."""
-
-    def members(self) -> list[MemberSnapshot]: ...
-
-    def usage_event_pages(
-        self, start: datetime, end: datetime, *, resume: tuple[int, int, int] | None = None
-    ) -> Iterator[EventPage]: ...
-
-    def spend(self) -> SpendSnapshot: ...
-
-    def daily_activity(self, start: datetime, end: datetime) -> list[DailyActivity]: ...
-
-    def oldest_event_at(
-        self, now: datetime, *, max_lookback_days: int = ...
-    ) -> datetime | None: ...
-
-
-SourceFactory = Callable[[str], Source]
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    #: Re-read this much before the newest synced instant: Cursor revises recent hours.
-    overlap: timedelta = timedelta(hours=48)
-    #: How far back the first run looks for history.
-    max_history_days: int = 400
-    #: Days of daily activity re-read on each run.
-    activity_days: int = 7
-    #: How long a sync's lease lives unrenewed (see ``ledger.lease``).
-    lease_ttl: timedelta = DEFAULT_TTL
-
-
-class SyncStopped(Exception):
-    """The process is stopping: the sync ends after the page it was committing."""
-
-
-@dataclass
-class SyncOutcome:
-    run_id: int
-    status: SyncStatus
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    pages: int = 0
-    events: IngestResult = field(default_factory=IngestResult)
-    history_start: datetime | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is SyncStatus.OK
-
-    def summary(self) -> str:
-        if self.status is SyncStatus.STOPPED:
-            return f"sync stopped after {self.pages} pages: {self.error}"
-        if not self.ok:
-            return f"sync failed: {self.error}"
-        return (
-            f"synced {self.pages} pages: {self.events.seen} events seen, "
-            f"{self.events.new} new, {self.events.revised} revised"
-        )
-
-
-PageCallback = Callable[[EventPage, IngestResult], None]
 
 
 class ConnectionSync:
@@ -145,6 +94,7 @@ class ConnectionSync:
         self.lease = SyncLeaseHandle(
             engine, connection_id, trigger=trigger, ttl=self.options.lease_ttl
         )
+        self.runs = SyncRunLog(engine, self.lease, connection_id, now)
 
     def run(self) -> SyncOutcome:
         self.lease.acquire()
@@ -161,7 +111,7 @@ class ConnectionSync:
                 )
 
     def _run(self) -> SyncOutcome:
-        outcome = self._start()
+        outcome = self.runs.start(self.trigger)
         if self.on_started is not None:
             try:
                 self.on_started()
@@ -177,13 +127,13 @@ class ConnectionSync:
             self._check_running()
             self._sync_activity(source)
         except SyncStopped:
-            self._stopped(outcome, "the process was stopping; the next sync resumes from here")
+            self.runs.stopped(outcome, "the process was stopping; the next sync resumes from here")
         except LeaseLost:
-            self._stopped(outcome, LEASE_LOST)
+            self.runs.stopped(outcome, LEASE_LOST)
         except AuthError as exc:
-            self._finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
+            self.runs.finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
         except (ConnectorError, SecretKeyError) as exc:
-            self._finish(outcome, error=str(exc), status=ConnectionStatus.FAILING)
+            self.runs.finish(outcome, error=str(exc), status=ConnectionStatus.FAILING)
         except Exception as exc:
             # A database error's message quotes row values (PostgreSQL's DETAIL names the
             # duplicate key): the log gets the frames and the class, people a plain line.
@@ -193,13 +143,13 @@ class ConnectionSync:
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
-            self._finish(
+            self.runs.finish(
                 outcome,
                 error=f"internal error ({type(exc).__name__}); the bot's logs have the details",
                 status=ConnectionStatus.FAILING,
             )
         else:
-            self._finish(outcome, error=None, status=ConnectionStatus.ACTIVE)
+            self.runs.finish(outcome, error=None, status=ConnectionStatus.ACTIVE)
         return outcome
 
     # Steps ---------------------------------------------------------------------
@@ -209,23 +159,6 @@ class ConnectionSync:
             raise LeaseLost(self.connection_id)
         if self.stop.is_set():
             raise SyncStopped
-
-    @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        """A transaction that commits only while this sync still holds the lease."""
-        with session_scope(self.engine) as session:
-            self.lease.fence(session)
-            yield session
-
-    def _start(self) -> SyncOutcome:
-        with self._writing() as session:
-            run = SyncRun(
-                connection_id=self.connection_id, trigger=self.trigger, started_at=self.now
-            )
-            session.add(run)
-            session.flush()
-            assert run.id is not None
-            return SyncOutcome(run_id=run.id, status=SyncStatus.RUNNING)
 
     def _open(self) -> Source:
         with session_scope(self.engine) as session:
@@ -237,7 +170,7 @@ class ConnectionSync:
 
     def _sync_members(self, source: Source) -> None:
         snapshot = source.members()
-        with self._writing() as session:
+        with self.runs.writing() as session:
             upsert_members(session, self.connection_id, snapshot, self.now)
             self._state(session).members_synced_at = self.now
 
@@ -245,16 +178,11 @@ class ConnectionSync:
         self, source: Source, outcome: SyncOutcome
     ) -> tuple[datetime, tuple[int, int, int] | None]:
         with session_scope(self.engine) as session:
-            state = self._state(session)
+            state = sync_state(session, self.connection_id)
             connection = session.get(Connection, self.connection_id)
             assert connection is not None
-            if state.resume_window_start_ms is not None:
-                assert state.resume_window_end_ms is not None and state.resume_page is not None
-                resume = (
-                    state.resume_window_start_ms,
-                    state.resume_window_end_ms,
-                    state.resume_page,
-                )
+            resume = resume_point(state)
+            if resume is not None:
                 return from_ms(resume[0]), resume
             if state.events_synced_to is not None:
                 outcome.history_start = connection.history_start
@@ -264,7 +192,7 @@ class ConnectionSync:
             history_start = source.oldest_event_at(
                 self.now, max_lookback_days=self.options.max_history_days
             ) or settled_end(self.now) - timedelta(days=1)
-            with self._writing() as session:
+            with self.runs.writing() as session:
                 connection = session.get(Connection, self.connection_id)
                 assert connection is not None
                 connection.history_start = history_start
@@ -275,7 +203,7 @@ class ConnectionSync:
         start, resume = self._event_range(source, outcome)
         end = settled_end(self.now)
         outcome.window_start, outcome.window_end = start, end
-        self._update_run(outcome)
+        self.runs.update(outcome)
         for page in source.usage_event_pages(start, end, resume=resume):
             result = self._store_page(page, outcome)
             if self.on_page is not None:
@@ -292,31 +220,19 @@ class ConnectionSync:
         """
         before = outcome.pages, replace(outcome.events)
         try:
-            with self._writing() as session:
+            with self.runs.writing() as session:
                 tz = self._timezone(session)
                 result = ingest_events(
                     session, connection_id=self.connection_id, tz=tz, events=page.events
                 )
-                self._advance_cursor(session, page)
+                advance_cursor(sync_state(session, self.connection_id), page)
                 outcome.pages += 1
                 outcome.events.add(result)
-                self._write_run(session, outcome)
+                write_run(session, outcome)
         except BaseException:
             outcome.pages, outcome.events = before  # nothing of the page was committed
             raise
         return result
-
-    def _advance_cursor(self, session: Session, page: EventPage) -> None:
-        state = self._state(session)
-        if page.has_next and page.events:
-            state.resume_window_start_ms = page.window_start_ms
-            state.resume_window_end_ms = page.window_end_ms
-            state.resume_page = page.page + 1
-        else:
-            state.resume_window_start_ms = state.resume_window_end_ms = state.resume_page = None
-            reached = from_ms(page.window_end_ms)
-            if state.events_synced_to is None or reached > state.events_synced_to:
-                state.events_synced_to = reached
 
     def _timezone(self, session: Session) -> ZoneInfo:
         name = session.exec(
@@ -329,86 +245,21 @@ class ConnectionSync:
 
     def _sync_spend(self, source: Source) -> None:
         snapshot = source.spend()
-        with self._writing() as session:
+        with self.runs.writing() as session:
             upsert_spend(session, self.connection_id, snapshot, self.now)
             self._state(session).spend_synced_at = self.now
 
     def _sync_activity(self, source: Source) -> None:
         end = settled_end(self.now)
         rows = source.daily_activity(end - timedelta(days=self.options.activity_days), end)
-        with self._writing() as session:
+        with self.runs.writing() as session:
             upsert_activity(session, self.connection_id, rows)
             self._state(session).activity_synced_at = self.now
 
     # Bookkeeping ---------------------------------------------------------------
 
     def _state(self, session: Session) -> SyncState:
-        state = session.get(SyncState, self.connection_id)
-        if state is None:
-            state = SyncState(connection_id=self.connection_id)
-            session.add(state)
-        return state
-
-    def _update_run(self, outcome: SyncOutcome) -> None:
-        with self._writing() as session:
-            self._write_run(session, outcome)
-
-    @staticmethod
-    def _write_run(session: Session, outcome: SyncOutcome) -> None:
-        run = session.get(SyncRun, outcome.run_id)
-        assert run is not None
-        run.window_start, run.window_end = outcome.window_start, outcome.window_end
-        run.pages = outcome.pages
-        run.events_seen = outcome.events.seen
-        run.events_new = outcome.events.new
-        run.events_revised = outcome.events.revised
-
-    def _finish(self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus) -> None:
-        """Record the end of the run and the connection's health, if the lease is still ours
-        (a sync that lost it while Cursor was answering ends as stopped instead)."""
-        try:
-            self._record_end(outcome, error=error, status=status)
-        except LeaseLost:
-            self._stopped(outcome, LEASE_LOST)
-
-    def _record_end(
-        self, outcome: SyncOutcome, *, error: str | None, status: ConnectionStatus
-    ) -> None:
-        outcome.status = SyncStatus.FAILED if error else SyncStatus.OK
-        outcome.error = error
-        if error:
-            logger.warning("sync of connection %s failed: %s", self.connection_id, error)
-        self._update_run(outcome)
-        with self._writing() as session:
-            run = session.get(SyncRun, outcome.run_id)
-            connection = session.get(Connection, self.connection_id)
-            assert run is not None and connection is not None
-            run.status = outcome.status
-            run.finished_at = self.now
-            run.error = error
-            if connection.status == ConnectionStatus.DISCONNECTED:
-                return
-            connection.status = status
-            connection.last_error = error
-            if error is None:
-                connection.last_success_at = self.now
-                connection.failing_since = None
-            elif connection.failing_since is None:
-                connection.failing_since = self.now
-
-    def _stopped(self, outcome: SyncOutcome, why: str) -> None:
-        """Record an early end; the connection's status is left as it was."""
-        outcome.status = SyncStatus.STOPPED
-        outcome.error = why
-        logger.info("sync of connection %s stopped: %s", self.connection_id, why)
-        with session_scope(self.engine) as session:
-            run = session.get(SyncRun, outcome.run_id)
-            assert run is not None
-            if run.status == SyncStatus.RUNNING:  # not already closed by a takeover
-                self._write_run(session, outcome)
-                run.status = SyncStatus.STOPPED
-                run.finished_at = self.now
-                run.error = why
+        return sync_state(session, self.connection_id)
 
 
 def sync_connection(

@@ -30,9 +30,9 @@ from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
 from ledger import migrate
 from ledger.db import make_engine, session_scope
-from ledger.ingest import ROLLUPS
 from ledger.lease import LEASES
 from ledger.models import SyncRun, SyncStatus, UsageEventRow
+from ledger.rollups import ROLLUPS
 from tests.bot.test_serve_http import free_port, wait_until_up
 from tests.ledger.support import NOW, Clock, make_team, same_cents
 

@@ -41,7 +41,8 @@ from connectors.errors import (
     ResponseTooLargeError,
 )
 from ledger.db import session_scope
-from ledger.ingest import EVENTS, IngestResult
+from ledger.event_rows import EVENTS
+from ledger.ingest import IngestResult
 from ledger.models import Connection, ConnectionStatus, SyncState, SyncTrigger
 from ledger.sync import SyncOptions, SyncOutcome, sync_connection
 from tests.ledger.support import Team, make_team, same_cents

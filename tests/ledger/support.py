@@ -17,8 +17,8 @@ from connectors.cursor.simulator import CursorSimulator
 from connectors.cursor.windows import settled_end
 from ledger.accounts import get_or_create_workspace, store_connection
 from ledger.db import session_scope
-from ledger.ingest import ROLLUPS
 from ledger.models import SyncTrigger
+from ledger.rollups import ROLLUPS
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import PageCallback, SyncOptions, SyncOutcome, sync_connection
 

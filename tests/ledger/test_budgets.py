@@ -39,10 +39,10 @@ from ledger.budgets import (
 from ledger.db import make_engine, session_scope
 from ledger.digest_data import digest_inputs
 from ledger.errors import LedgerError
-from ledger.ingest import ROLLUPS
 from ledger.models import Alert, AlertMessage, Budget, Connection, Workspace
 from ledger.periods import Cycle
 from ledger.queries import scope_for
+from ledger.rollups import ROLLUPS
 from ledger.secrets import SecretBox, generate_secret_key
 from tests.ledger.support import NOW, Clock, Team, make_team
 

@@ -15,16 +15,10 @@ from sqlmodel import col
 
 from connectors.records import UNKNOWN_USER, KindClass, UsageEvent
 from ledger.db import session_scope
-from ledger.ingest import (
-    EVENT_COLUMNS,
-    ROLLUPS,
-    VALUE_COLUMNS,
-    IngestResult,
-    ingest_events,
-    rebuild_rollups,
-    stored_rows,
-)
+from ledger.event_rows import EVENT_COLUMNS, VALUE_COLUMNS, stored_rows
+from ledger.ingest import IngestResult, ingest_events
 from ledger.models import UsageEventRow
+from ledger.rollups import ROLLUPS, rebuild_rollups
 from ledger.types import NativeForm, SQLiteForm, datetime_from_sqlite, datetime_to_sqlite
 from tests.ledger.support import NOW, make_team
 

@@ -17,9 +17,9 @@ from connectors.cursor.simulator import running_server
 from ledger.accounts import set_timezone
 from ledger.db import session_scope
 from ledger.errors import SyncAlreadyRunning
-from ledger.ingest import ROLLUPS, rebuild_rollups
 from ledger.lease import INTERRUPTED, LEASES, wall_clock
 from ledger.models import Connection, SyncRun, SyncStatus, SyncTrigger, Workspace
+from ledger.rollups import ROLLUPS, rebuild_rollups
 from ledger.sync import SyncOutcome
 from tests.ledger.support import NOW, Team, make_team, same_cents
 

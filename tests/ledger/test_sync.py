@@ -15,8 +15,10 @@ from connectors.cursor.source import EventPage
 from connectors.cursor.windows import from_ms
 from connectors.records import UNKNOWN_USER
 from ledger.db import session_scope
-from ledger.ingest import EVENTS, ROLLUPS, IngestResult
+from ledger.event_rows import EVENTS
+from ledger.ingest import IngestResult
 from ledger.models import Connection, ConnectionStatus, Member, SyncRun, SyncState, SyncTrigger
+from ledger.rollups import ROLLUPS
 from tests.ledger.support import make_team, same_cents
 
 

@@ -43,9 +43,9 @@ from connectors.cursor.simulator import running_server
 from connectors.cursor.windows import settled_end
 from ledger import migrate
 from ledger.db import make_engine, session_scope
-from ledger.ingest import ROLLUPS, rebuild_rollups
 from ledger.lease import INTERRUPTED, LEASES, wall_clock
 from ledger.models import SyncRun, SyncStatus, SyncTrigger, Workspace
+from ledger.rollups import ROLLUPS, rebuild_rollups
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import SyncOptions
 from tests.bot.harness import ADMIN, Harness, build_harness

@@ -24,9 +24,10 @@ from connectors.cursor.source import CursorSource
 from connectors.cursor.windows import settled_end
 from ledger import migrate
 from ledger.db import make_engine, session_scope
-from ledger.ingest import ROLLUPS, ingest_events
+from ledger.ingest import ingest_events
 from ledger.lease import LEASES, wall_clock
 from ledger.models import SyncRun
+from ledger.rollups import ROLLUPS
 from tests.ledger.support import NOW, Clock, make_team, same_cents
 
 SYNC_STEPS = st.lists(
