@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from bot.cli.common import clean_errors
 from bot.ledger_setup import ledger_engine
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.usecases.connect import connect_cursor
 from bot.usecases.digest_preview import digest_inputs_for
 from bot.usecases.reports import report_for
@@ -43,14 +44,7 @@ def demo(
 ) -> None:
     """Simulate a Cursor team, connect it, sync it into SQLite and print the billing cycle."""
     started = time.monotonic()
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    secret = generate_secret_key()
-    database_url = f"sqlite:///{(directory / 'demo.db').resolve()}"
-    (directory / "demo.env").write_text(
-        f"STACKSPEND_DATABASE_URL={database_url}\nSTACKSPEND_SECRET_KEY={secret}\n"
-    )
+    database_url, secret = _fresh_directory(directory)
     now = datetime.now(UTC)
     config = SimulatorConfig(users=users, days=days, minute_seconds=DEMO_MINUTE_SECONDS)
     simulator = CursorSimulator(config)
@@ -61,38 +55,74 @@ def demo(
         migrate.upgrade(database_url)
         engine = ledger_engine(settings)
         access = CursorAccess(ClientOptions(base_url=base_url, window_seconds=DEMO_MINUTE_SECONDS))
-        connected = connect_cursor(
-            engine,
-            access=access,
-            box=settings.secret_box(),
-            team_id=DEMO_TEAM,
-            workspace_name="Demo Co",
-            api_key=DEMO_API_KEY,
-            connected_by="demo",
-            now=now,
-        )
-        typer.echo(f"Simulated Cursor team at {base_url}: {connected.members} members.")
-        outcome = sync_one(
-            engine,
-            connection_id=connected.connection_id,
-            access=access,
-            box=settings.secret_box(),
-            now=now,
-            trigger=SyncTrigger.DEMO,
-        )
-        typer.echo(outcome.summary())
-        for by in ("user", "model"):
-            report = report_for(
-                engine, workspace_ref=DEMO_TEAM, period_text="cycle", by=by, now=now
-            )
-            typer.echo("")
-            typer.echo(report_text(report, limit=10))
+        connection_id = _connect_demo_team(engine, access, settings, base_url=base_url, now=now)
+        _sync_and_report(engine, access, settings, connection_id=connection_id, now=now)
         chart_path = directory / "digest-chart.png"
-        inputs = digest_inputs_for(engine, DEMO_TEAM, now=now)
-        typer.echo("\n" + render_text(compose(inputs)))
-        chart_path.write_bytes(render_chart(inputs))
+        _write_digest(engine, chart_path, now=now)
         engine.dispose()
-    typer.echo(
+    typer.echo(_closing_text(directory, chart_path, started))
+
+
+def _fresh_directory(directory: Path) -> tuple[str, str]:
+    """Empty ``directory`` and write its ``demo.env``; the database URL and secret key."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    secret = generate_secret_key()
+    database_url = f"sqlite:///{(directory / 'demo.db').resolve()}"
+    (directory / "demo.env").write_text(
+        f"STACKSPEND_DATABASE_URL={database_url}\nSTACKSPEND_SECRET_KEY={secret}\n"
+    )
+    return database_url, secret
+
+
+def _connect_demo_team(
+    engine: Engine, access: CursorAccess, settings: Settings, *, base_url: str, now: datetime
+) -> int:
+    """Connect the simulated team, say so, and return the connection id."""
+    connected = connect_cursor(
+        engine,
+        access=access,
+        box=settings.secret_box(),
+        team_id=DEMO_TEAM,
+        workspace_name="Demo Co",
+        api_key=DEMO_API_KEY,
+        connected_by="demo",
+        now=now,
+    )
+    typer.echo(f"Simulated Cursor team at {base_url}: {connected.members} members.")
+    return connected.connection_id
+
+
+def _sync_and_report(
+    engine: Engine, access: CursorAccess, settings: Settings, *, connection_id: int, now: datetime
+) -> None:
+    """Sync the demo connection, then print the cycle's reports by user and by model."""
+    outcome = sync_one(
+        engine,
+        connection_id=connection_id,
+        access=access,
+        box=settings.secret_box(),
+        now=now,
+        trigger=SyncTrigger.DEMO,
+    )
+    typer.echo(outcome.summary())
+    for by in ("user", "model"):
+        report = report_for(engine, workspace_ref=DEMO_TEAM, period_text="cycle", by=by, now=now)
+        typer.echo("")
+        typer.echo(report_text(report, limit=10))
+
+
+def _write_digest(engine: Engine, chart_path: Path, *, now: datetime) -> None:
+    """Print today's digest and write its chart to ``chart_path``."""
+    inputs = digest_inputs_for(engine, DEMO_TEAM, now=now)
+    typer.echo("\n" + render_text(compose(inputs)))
+    chart_path.write_bytes(render_chart(inputs))
+
+
+def _closing_text(directory: Path, chart_path: Path, started: float) -> str:
+    """Where the chart and the ledger are, how long the demo took, and what to try next."""
+    return (
         f"\nThe digest's chart is {chart_path}.\n"
         f"Done in {time.monotonic() - started:.1f}s. The ledger is {directory / 'demo.db'}; "
         f"explore it with:\n  set -a; . {directory / 'demo.env'}; set +a\n"

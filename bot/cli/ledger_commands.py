@@ -5,11 +5,13 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 
 from bot.cli.common import (
     clean_errors,
@@ -27,7 +29,8 @@ from ledger import migrate
 from ledger.errors import SyncAlreadyRunning
 from ledger.ingest import IngestResult
 from ledger.models import SyncTrigger
-from ledger.sync import PageCallback
+from ledger.secrets import SecretBox
+from ledger.sync import PageCallback, SyncOutcome
 
 db_app = typer.Typer(help="Database schema and stored secrets.", no_args_is_help=True)
 connect_app = typer.Typer(help="Connect a provider to a workspace.", no_args_is_help=True)
@@ -148,41 +151,76 @@ def sync(
     moment = parse_now(now)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    failures = busy = 0
     with clean_errors():
         engine = ledger_engine(settings)
         box = settings.secret_box()
         targets = connections_to_sync(engine, workspace)
-        for team_id, connection_id in targets:
-            try:
-                with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
-                    outcome = sync_one(
-                        engine,
-                        connection_id=connection_id,
-                        access=cursor_access(settings),
-                        box=box,
-                        now=moment,
-                        trigger=SyncTrigger.CLI,
-                        options=sync_options(settings),
-                        on_page=on_page,
-                        stop=stop,
-                    )
-            except SyncAlreadyRunning as exc:
-                typer.echo(
-                    f"{team_id}: skipped: a sync has been running since "
-                    f"{exc.since:%Y-%m-%d %H:%M} UTC ({exc.trigger})",
-                    err=True,
-                )
-                busy += 1
-                continue
-            stream = sys.stdout if outcome.ok else sys.stderr
-            print(f"{team_id}: {outcome.summary()}", file=stream)
-            failures += not outcome.ok
-            if stop.is_set():
-                break
+        failures, busy = _sync_targets(engine, settings, box, targets, now=moment, stop=stop)
     if not targets:
         typer.echo("nothing to sync: no workspace has a connection yet")
-    if stop.is_set():  # stopped by SIGTERM after the page in hand: the usual 128 + signal
+    _exit_for(stopped=stop.is_set(), failures=failures, busy=busy)
+
+
+def _sync_targets(
+    engine: Engine,
+    settings: Settings,
+    box: SecretBox,
+    targets: list[tuple[str, int]],
+    *,
+    now: datetime,
+    stop: threading.Event,
+) -> tuple[int, int]:
+    """Sync each (team id, connection id) in turn, one line each; (failures, busy skips).
+
+    Stops after the connection in hand once ``stop`` is set.
+    """
+    failures = busy = 0
+    for team_id, connection_id in targets:
+        try:
+            outcome = _sync_target(engine, settings, box, team_id, connection_id, now, stop)
+        except SyncAlreadyRunning as exc:
+            typer.echo(
+                f"{team_id}: skipped: a sync has been running since "
+                f"{exc.since:%Y-%m-%d %H:%M} UTC ({exc.trigger})",
+                err=True,
+            )
+            busy += 1
+            continue
+        stream = sys.stdout if outcome.ok else sys.stderr
+        print(f"{team_id}: {outcome.summary()}", file=stream)
+        failures += not outcome.ok
+        if stop.is_set():
+            break
+    return failures, busy
+
+
+def _sync_target(
+    engine: Engine,
+    settings: Settings,
+    box: SecretBox,
+    team_id: str,
+    connection_id: int,
+    now: datetime,
+    stop: threading.Event,
+) -> SyncOutcome:
+    """One connection's sync, with a progress bar of pages on a terminal."""
+    with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
+        return sync_one(
+            engine,
+            connection_id=connection_id,
+            access=cursor_access(settings),
+            box=box,
+            now=now,
+            trigger=SyncTrigger.CLI,
+            options=sync_options(settings),
+            on_page=on_page,
+            stop=stop,
+        )
+
+
+def _exit_for(*, stopped: bool, failures: int, busy: int) -> None:
+    """The exit status of a finished sync: 143 after SIGTERM, 1 on a failure, 75 if busy."""
+    if stopped:  # stopped by SIGTERM after the page in hand: the usual 128 + signal
         raise typer.Exit(128 + signal.SIGTERM)
     if failures:
         raise typer.Exit(1)
