@@ -48,45 +48,40 @@ def _title(report: Report) -> str:
     return f"{provider} spend{who}: {report.period.label}"
 
 
-def report_message(
-    report: Report, *, viewer: Viewer | None = None, top: int | None = None
-) -> Message:
-    """The report for ``viewer`` (None: every row, for admins' and the CLI's own use)."""
+def _table_lines(report: Report, shown: list[Row], viewer: Viewer | None) -> list[str]:
+    """One line per row, aligned as plain text; code_lines escapes each for the code block."""
     totals = report.totals
-    rows, folded = visible_rows(report, viewer)
-    limit = top or DEFAULT_TOP
-    shown = rows[:limit]
     largest = shown[0].cents if shown else Decimal(0)
     labels = [_row_label(r, report, viewer)[:40] for r in shown]
     width = max((len(label) for label in labels), default=0)
-    # Aligned as plain text; code_lines escapes each line for the code block.
-    lines = [
+    return [
         f"{label:<{width}}  {dollars(r.cents):>11}  "
         f"{share(r.cents, totals.cents):>4}  {bar(r.cents, largest, 10)}"
         for label, r in zip(labels, shown, strict=True)
     ]
+
+
+def _table_section(report: Report, lines: list[str]) -> tuple[str, int]:
+    """The rows section's text, and how many lines fitted in it."""
     heading = f"*By {report.by.value}*\n"
     table, kept = code_lines(
         lines or ["(no usage in this period)"], budget=MAX_SECTION_CHARS - len(heading)
     )
-    more = len(rows) - (kept if lines else 0)
-    blocks = [
-        section(
-            f"*{escape(_title(report))}*  ·  {report.period.start} to {report.period.end} "
-            f"({escape(report.timezone)})"
-        ),
-        fields_section(
-            [
-                f"*Total*\n{dollars(totals.cents)}",
-                f"*On-demand / included*\n{dollars(totals.on_demand_cents)} / "
-                f"{dollars(totals.included_cents)}",
-                f"*Events*\n{totals.events:,}",
-                f"*Tokens in / out*\n{compact(totals.input_tokens)} / "
-                f"{compact(totals.output_tokens)}",
-            ]
-        ),
-        section(heading + table),
+    return heading + table, kept
+
+
+def _totals_fields(report: Report) -> list[str]:
+    totals = report.totals
+    return [
+        f"*Total*\n{dollars(totals.cents)}",
+        f"*On-demand / included*\n{dollars(totals.on_demand_cents)} / "
+        f"{dollars(totals.included_cents)}",
+        f"*Events*\n{totals.events:,}",
+        f"*Tokens in / out*\n{compact(totals.input_tokens)} / {compact(totals.output_tokens)}",
     ]
+
+
+def _notes(report: Report, more: int, folded: int) -> list[str]:
     notes = []
     if more > 0:
         notes.append(f"… and {more} more: add `csv` for every row.")
@@ -96,12 +91,35 @@ def report_message(
         )
     if report.cycle.assumed and "cycle" in report.period.label:
         notes.append("Billing cycle not known yet: calendar month shown.")
+    return notes
+
+
+def _freshness(report: Report) -> str:
     freshness = f"As of {local_time(report.as_of, report.timezone)}"
     if report.history_start:
         freshness += f" · history since {report.history_start.date()}"
-    blocks.append(context(freshness, *notes))
+    return freshness
+
+
+def report_message(
+    report: Report, *, viewer: Viewer | None = None, top: int | None = None
+) -> Message:
+    """The report for ``viewer`` (None: every row, for admins' and the CLI's own use)."""
+    rows, folded = visible_rows(report, viewer)
+    lines = _table_lines(report, rows[: top or DEFAULT_TOP], viewer)
+    table, kept = _table_section(report, lines)
+    more = len(rows) - (kept if lines else 0)
+    blocks = [
+        section(
+            f"*{escape(_title(report))}*  ·  {report.period.start} to {report.period.end} "
+            f"({escape(report.timezone)})"
+        ),
+        fields_section(_totals_fields(report)),
+        section(table),
+        context(_freshness(report), *_notes(report, more, folded)),
+    ]
     text = (
-        f"{escape(_title(report))}: {dollars(totals.cents)} "
+        f"{escape(_title(report))}: {dollars(report.totals.cents)} "
         f"({report.period.start} to {report.period.end})"
     )
     return Message(text=text, blocks=blocks)

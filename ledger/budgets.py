@@ -131,6 +131,37 @@ def _supersede_alerts(session: Session, budget_id: int) -> None:
     )
 
 
+def _new_budget(
+    session: Session,
+    workspace: Workspace,
+    *,
+    provider: str,
+    email: str | None,
+    period: BudgetPeriod,
+    amount_cents: int,
+    created_by: str,
+    now: datetime,
+) -> Budget:
+    """A new budget added to the session, unless the workspace already has the most allowed."""
+    assert workspace.id is not None
+    count = session.exec(
+        select(func.count()).select_from(Budget).where(Budget.workspace_id == workspace.id)
+    ).one()
+    if count >= MAX_BUDGETS_PER_WORKSPACE:
+        raise LimitReached(Thing.BUDGET, count, MAX_BUDGETS_PER_WORKSPACE)
+    budget = Budget(
+        workspace_id=workspace.id,
+        provider=provider,
+        subject_email=email,
+        period=period,
+        amount_cents=amount_cents,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(budget)
+    return budget
+
+
 def add_budget(
     session: Session,
     workspace: Workspace,
@@ -161,28 +192,21 @@ def add_budget(
     email = _check_subject(subject_email, subject_user_id)
     personal = email is not None
     dm = personal if dm_subject is None else dm_subject and personal
-    existing = _find(session, workspace, provider, email, period)
-    if existing is None:
-        count = session.exec(
-            select(func.count()).select_from(Budget).where(Budget.workspace_id == workspace.id)
-        ).one()
-        if count >= MAX_BUDGETS_PER_WORKSPACE:
-            raise LimitReached(Thing.BUDGET, count, MAX_BUDGETS_PER_WORKSPACE)
-        budget = Budget(
-            workspace_id=workspace.id,
+    budget = _find(session, workspace, provider, email, period)
+    if budget is None:
+        budget = _new_budget(
+            session,
+            workspace,
             provider=provider,
-            subject_email=email,
+            email=email,
             period=period,
             amount_cents=amount_cents,
             created_by=created_by,
-            created_at=now,
+            now=now,
         )
-        session.add(budget)
-    else:
-        budget = existing
-        if budget.amount_cents != amount_cents:
-            assert budget.id is not None
-            _supersede_alerts(session, budget.id)
+    elif budget.amount_cents != amount_cents:
+        assert budget.id is not None
+        _supersede_alerts(session, budget.id)
     budget.amount_cents = amount_cents
     budget.thresholds = list(pcts)
     budget.notify_user_ids = list(notify)

@@ -29,6 +29,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import waitress
@@ -78,6 +79,107 @@ def _json_response(
     return [body]
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """A request whose size, timestamp and signature passed the edge checks."""
+
+    timestamp: int
+    signature: str
+    raw: bytes
+    body: str
+
+
+def _unauthorized(start_response: StartResponse) -> list[bytes]:
+    return _json_response(start_response, "401 Unauthorized", {"error": "invalid request"})
+
+
+def _too_large(start_response: StartResponse) -> list[bytes]:
+    return _json_response(start_response, "413 Payload Too Large", {"error": "too large"})
+
+
+def _length_refusal(length: int | None, start_response: StartResponse) -> list[bytes] | None:
+    """400 for a negative Content-Length, 413 for one over the cap, else None."""
+    if length is not None and length < 0:
+        return _json_response(start_response, "400 Bad Request", {"error": "bad length"})
+    if length is not None and length > MAX_BODY_BYTES:
+        logger.info("refused a %d-byte request body (413)", length)
+        return _too_large(start_response)
+    return None
+
+
+@dataclass(frozen=True)
+class _EdgeApp:
+    """The WSGI app: health check, the edge checks on Slack events, Bolt for the rest."""
+
+    app: App
+    slack: SlackRequestHandler
+    guard: ReplayGuard
+    verifier: SignatureVerifier
+    clock: Callable[[], float]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        if path == HEALTH_PATH and method == "GET":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"ok": true}']
+        if path == EVENTS_PATH and method == "POST":
+            return self._events(environ, start_response)
+        return self.slack(environ, start_response)
+
+    def _events(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        signed = self._signed(environ, start_response)
+        if isinstance(signed, list):
+            return signed
+        return self._dispatch(environ, start_response, signed)
+
+    def _signed(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> _Signed | list[bytes]:
+        """The checked request, or the refusal already started."""
+        length = declared_length(environ)
+        refusal = _length_refusal(length, start_response)
+        if refusal is not None:
+            return refusal
+        timestamp = fresh_timestamp(environ, self.clock())
+        if timestamp is None:
+            return _unauthorized(start_response)
+        raw = read_body(environ, length)
+        if raw is None:
+            logger.info("refused a request body over %d bytes (413)", MAX_BODY_BYTES)
+            return _too_large(start_response)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _json_response(start_response, "400 Bad Request", {"error": "not utf-8"})
+        signature = environ["HTTP_X_SLACK_SIGNATURE"]
+        if not self.verifier.is_valid(body=raw, timestamp=str(timestamp), signature=signature):
+            # Checked here, before the replay guard takes a place: requests Bolt would let
+            # through unsigned (ssl_check) could otherwise push real ones out of it.
+            logger.info("refused a request whose signature does not match (401)")
+            return _unauthorized(start_response)
+        return _Signed(timestamp=timestamp, signature=signature, raw=raw, body=body)
+
+    def _dispatch(
+        self, environ: dict[str, Any], start_response: StartResponse, signed: _Signed
+    ) -> Iterable[bytes]:
+        """Bolt answers a request seen for the first time; a replay gets an empty 200."""
+        key = ReplayGuard.key(str(signed.timestamp), signed.signature, signed.raw)
+        if not self.guard.claim(key, signed.timestamp):
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
+        request = WsgiHttpRequest(environ)
+        response = self.app.dispatch(
+            EdgeRequest(body=signed.body, query=request.query_string, headers=request.get_headers())
+        )
+        if response.status == 401:
+            self.guard.release(key)
+        answer = WsgiHttpResponse(
+            status=response.status, headers=response.headers, body=response.body
+        )
+        start_response(answer.status, answer.get_headers())
+        return answer.get_body()
+
+
 def wsgi_app(
     app: App,
     *,
@@ -87,60 +189,13 @@ def wsgi_app(
 ) -> WsgiApp:
     """Bolt behind the edge checks above, plus a health check for load balancers."""
     protect_logging()
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
-    guard = replays if replays is not None else ReplayGuard(clock=clock)
-    verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))
-
-    def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = declared_length(environ)
-        if length is not None and length < 0:
-            return _json_response(start_response, "400 Bad Request", {"error": "bad length"})
-        if length is not None and length > MAX_BODY_BYTES:
-            logger.info("refused a %d-byte request body (413)", length)
-            return _json_response(start_response, "413 Payload Too Large", {"error": "too large"})
-        timestamp = fresh_timestamp(environ, clock())
-        if timestamp is None:
-            return _json_response(start_response, "401 Unauthorized", {"error": "invalid request"})
-        raw = read_body(environ, length)
-        if raw is None:
-            logger.info("refused a request body over %d bytes (413)", MAX_BODY_BYTES)
-            return _json_response(start_response, "413 Payload Too Large", {"error": "too large"})
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return _json_response(start_response, "400 Bad Request", {"error": "not utf-8"})
-        signature = environ["HTTP_X_SLACK_SIGNATURE"]
-        if not verifier.is_valid(body=raw, timestamp=str(timestamp), signature=signature):
-            # Checked here, before the replay guard takes a place: requests Bolt would let
-            # through unsigned (ssl_check) could otherwise push real ones out of it.
-            logger.info("refused a request whose signature does not match (401)")
-            return _json_response(start_response, "401 Unauthorized", {"error": "invalid request"})
-        key = ReplayGuard.key(str(timestamp), signature, raw)
-        if not guard.claim(key, timestamp):
-            start_response("200 OK", [("Content-Length", "0")])
-            return [b""]
-        request = WsgiHttpRequest(environ)
-        response = app.dispatch(
-            EdgeRequest(body=body, query=request.query_string, headers=request.get_headers())
-        )
-        if response.status == 401:
-            guard.release(key)
-        answer = WsgiHttpResponse(
-            status=response.status, headers=response.headers, body=response.body
-        )
-        start_response(answer.status, answer.get_headers())
-        return answer.get_body()
-
-    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
-        if path == HEALTH_PATH and method == "GET":
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [b'{"ok": true}']
-        if path == EVENTS_PATH and method == "POST":
-            return events(environ, start_response)
-        return slack(environ, start_response)
-
-    return application
+    return _EdgeApp(
+        app=app,
+        slack=SlackRequestHandler(app, path=EVENTS_PATH),
+        guard=replays if replays is not None else ReplayGuard(clock=clock),
+        verifier=SignatureVerifier(signing_secret, clock=_Clock(clock)),
+        clock=clock,
+    )
 
 
 def serve_http(app: App, *, signing_secret: str, host: str, port: int, threads: int = 32) -> None:
