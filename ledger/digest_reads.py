@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session
 
 from connectors.records import KindClass
-from ledger.queries import ROLLUPS, Row, Scope, Totals
+from ledger.queries import MEASURE_SUMS, ROLLUPS, Row, Scope, Totals
 
 
 def _where(scope: Scope, first: date, last: date) -> list[ColumnElement[bool]]:
@@ -59,12 +59,7 @@ def read_cells(session: Session, scope: Scope, first: date, last: date) -> list[
             ROLLUPS.c.day,
             ROLLUPS.c.model,
             ROLLUPS.c.kind_class,
-            func.sum(ROLLUPS.c.charged_cents),
-            func.sum(ROLLUPS.c.events),
-            func.sum(ROLLUPS.c.input_tokens),
-            func.sum(ROLLUPS.c.output_tokens),
-            func.sum(ROLLUPS.c.cache_read_tokens),
-            func.sum(ROLLUPS.c.cache_write_tokens),
+            *MEASURE_SUMS,
         )
         .where(*_where(scope, first, last))
         .group_by(ROLLUPS.c.day, ROLLUPS.c.model, ROLLUPS.c.kind_class)

@@ -40,6 +40,17 @@ class Breakdown(enum.StrEnum):
             raise InvalidValue(Input.BREAKDOWN, text) from None
 
 
+#: The measures a report or digest sums over rollups, in the order their rows unpack:
+#: cents, events, input, output, cache-read and cache-write tokens.
+MEASURE_SUMS = (
+    func.sum(ROLLUPS.c.charged_cents),
+    func.sum(ROLLUPS.c.events),
+    func.sum(ROLLUPS.c.input_tokens),
+    func.sum(ROLLUPS.c.output_tokens),
+    func.sum(ROLLUPS.c.cache_read_tokens),
+    func.sum(ROLLUPS.c.cache_write_tokens),
+)
+
 _DIMENSION = {
     Breakdown.USER: ROLLUPS.c.user_email,
     Breakdown.MODEL: ROLLUPS.c.model,
@@ -162,12 +173,7 @@ def totals_and_breakdown(
         select(
             dimension,
             ROLLUPS.c.kind_class,
-            func.sum(ROLLUPS.c.charged_cents),
-            func.sum(ROLLUPS.c.events),
-            func.sum(ROLLUPS.c.input_tokens),
-            func.sum(ROLLUPS.c.output_tokens),
-            func.sum(ROLLUPS.c.cache_read_tokens),
-            func.sum(ROLLUPS.c.cache_write_tokens),
+            *MEASURE_SUMS,
         )
         .where(*_filters(scope, period, user))
         .group_by(dimension, ROLLUPS.c.kind_class)
