@@ -23,6 +23,7 @@ from ledger.errors import (
     PeriodError,
     PeriodProblem,
     SyncAlreadyRunning,
+    SyncNotDue,
     Thing,
     UnlinkedPerson,
 )
@@ -192,6 +193,11 @@ def error_text(error: LedgerError, hints: Hints = SLACK) -> str:
         return (
             f"A sync of this connection has been running since {error.since:%Y-%m-%d %H:%M} "
             f"UTC ({error.trigger}); it continues, and nothing else needs to be done."
+        )
+    if isinstance(error, SyncNotDue):
+        return (
+            f"Connection {error.connection_id} was synced at {error.last_started:%Y-%m-%d %H:%M} "
+            "UTC, after this sync fell due; nothing else needs to be done."
         )
     if isinstance(error, LeaseLost):
         return (

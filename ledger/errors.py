@@ -19,6 +19,8 @@ error is a terse, hint-free form for logs and tracebacks only.
 - ``PeriodError(problem, text, ...)`` (``ledger.periods``): a period could not be read.
 - ``SyncAlreadyRunning(connection_id, since, trigger)`` and ``LeaseLost(connection_id)``
   (``ledger.lease``): another sync holds, or took over, a connection's lease.
+- ``SyncNotDue(connection_id, last_started)`` (``ledger.sync``): a scheduled sync found,
+  under the lease, that another replica synced the connection since it fell due.
 
 Outside the tree, because they are about configuration rather than a request:
 ``SecretKeyError`` here (the secret key setting is missing or wrong; its message names
@@ -149,6 +151,15 @@ class SyncAlreadyRunning(LedgerError):
         self.connection_id = connection_id
         self.since = since
         self.trigger = trigger
+
+
+class SyncNotDue(LedgerError):
+    """A sync asked for only if due found one that started since (another replica's)."""
+
+    def __init__(self, connection_id: int, last_started: datetime) -> None:
+        super().__init__(connection_id, last_started.isoformat())
+        self.connection_id = connection_id
+        self.last_started = last_started
 
 
 class LeaseLost(LedgerError):

@@ -191,6 +191,19 @@ class SyncLeaseHandle:
                 )
 
 
+def orphaned_syncs(engine: Engine, now: datetime) -> set[int]:
+    """Connections with a sync still marked running whose lease has expired or is gone:
+    the process running it died, and the next sync takes it over and resumes it."""
+    alive = select(LEASES.c.connection_id).where(LEASES.c.expires_at > now)
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(RUNS.c.connection_id)
+            .where(RUNS.c.status == SyncStatus.RUNNING, RUNS.c.connection_id.not_in(alive))
+            .distinct()
+        ).scalars()
+        return {int(connection_id) for connection_id in rows}
+
+
 def _owned_by_this_process() -> ColumnElement[bool]:
     return LEASES.c.owner.startswith(PROCESS_OWNER + "/", autoescape=True)
 

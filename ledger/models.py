@@ -312,6 +312,23 @@ class SyncState(SQLModel, table=True):
     activity_synced_at: datetime | None = _instant()
 
 
+class WorkClaim(SQLModel, table=True):
+    """Which replica is doing a unit of scheduled work, and when it was last done
+    (see ``ledger.claims``): one row per unit, reused from run to run."""
+
+    __tablename__ = "work_claim"
+
+    #: The unit of work, e.g. ``alerts:12`` (a workspace's alert evaluation).
+    key: str = Field(primary_key=True, max_length=160)
+    #: ``host:pid:token/n`` of the last claimer.
+    owner: str = Field(max_length=128)
+    claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: While set and in the future, the unit is being done; past it, anyone may take it over.
+    expires_at: datetime | None = _instant()
+    #: When the unit was last finished.
+    finished_at: datetime | None = _instant()
+
+
 class SyncLease(SQLModel, table=True):
     """Who is syncing a connection right now (see ``ledger.lease``): one row at most."""
 

@@ -22,7 +22,7 @@ from connectors.cursor.source import EventPage
 from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
 from ledger.db import session_scope
-from ledger.errors import LeaseLost, SecretKeyError
+from ledger.errors import LeaseLost, SecretKeyError, SyncNotDue
 from ledger.ingest import IngestResult, ingest_events
 from ledger.lease import LEASE_LOST, SyncLeaseHandle
 from ledger.models import (
@@ -34,7 +34,14 @@ from ledger.models import (
 )
 from ledger.secrets import SecretBox
 from ledger.snapshots import upsert_activity, upsert_members, upsert_spend
-from ledger.sync_runs import SyncRunLog, advance_cursor, resume_point, sync_state, write_run
+from ledger.sync_runs import (
+    SyncRunLog,
+    advance_cursor,
+    last_counted_start,
+    resume_point,
+    sync_state,
+    write_run,
+)
 from ledger.sync_types import (
     PageCallback,
     Source,
@@ -80,6 +87,7 @@ class ConnectionSync:
         on_page: PageCallback | None = None,
         stop: threading.Event | None = None,
         on_started: Callable[[], None] | None = None,
+        unless_synced_since: datetime | None = None,
     ) -> None:
         self.engine = engine
         self.connection_id = connection_id
@@ -91,6 +99,7 @@ class ConnectionSync:
         self.on_page = on_page
         self.stop = stop or threading.Event()
         self.on_started = on_started
+        self.unless_synced_since = unless_synced_since
         self.lease = SyncLeaseHandle(
             engine, connection_id, trigger=trigger, ttl=self.options.lease_ttl
         )
@@ -99,6 +108,7 @@ class ConnectionSync:
     def run(self) -> SyncOutcome:
         self.lease.acquire()
         try:
+            self._check_due()
             return self._run()
         finally:
             try:
@@ -153,6 +163,16 @@ class ConnectionSync:
         return outcome
 
     # Steps ---------------------------------------------------------------------
+
+    def _check_due(self) -> None:
+        """With ``unless_synced_since``: raise ``SyncNotDue`` if a sync that counts started
+        since (read under the lease, so two replicas never both find the connection due)."""
+        if self.unless_synced_since is None:
+            return
+        with session_scope(self.engine) as session:
+            last = last_counted_start(session, self.connection_id)
+        if last is not None and last >= self.unless_synced_since:
+            raise SyncNotDue(self.connection_id, last)
 
     def _check_running(self) -> None:
         if self.lease.lost.is_set():
@@ -274,10 +294,13 @@ def sync_connection(
     on_page: PageCallback | None = None,
     stop: threading.Event | None = None,
     on_started: Callable[[], None] | None = None,
+    unless_synced_since: datetime | None = None,
 ) -> SyncOutcome:
     """Sync one connection; raises ``SyncAlreadyRunning`` while another sync holds it.
 
-    ``on_started`` is called once the lease is held and the run recorded."""
+    ``on_started`` is called once the lease is held and the run recorded. With
+    ``unless_synced_since``, raises ``SyncNotDue`` instead of syncing when a finished sync
+    started at or after that instant (a scheduled sync that another replica did)."""
     return ConnectionSync(
         engine,
         connection_id=connection_id,
@@ -289,4 +312,5 @@ def sync_connection(
         on_page=on_page,
         stop=stop,
         on_started=on_started,
+        unless_synced_since=unless_synced_since,
     ).run()

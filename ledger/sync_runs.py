@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
 
 from connectors.cursor.source import EventPage
 from connectors.cursor.windows import from_ms
@@ -52,6 +52,22 @@ def advance_cursor(state: SyncState, page: EventPage) -> None:
         reached = from_ms(page.window_end_ms)
         if state.events_synced_to is None or reached > state.events_synced_to:
             state.events_synced_to = reached
+
+
+#: Runs that count as the connection's sync for their interval: a run that stopped early
+#: (its process stopped or died) does not, so the next replica to look finishes the job.
+COUNTED = (SyncStatus.OK, SyncStatus.FAILED)
+
+
+def last_counted_start(session: Session, connection_id: int) -> datetime | None:
+    """When the connection's latest finished sync (``COUNTED``) started; None if none did."""
+    started = session.execute(
+        select(func.max(SyncRun.started_at)).where(
+            col(SyncRun.connection_id) == connection_id,
+            col(SyncRun.status).in_(COUNTED),
+        )
+    ).scalar()
+    return started if isinstance(started, datetime) else None
 
 
 def write_run(session: Session, outcome: SyncOutcome) -> None:

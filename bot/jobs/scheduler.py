@@ -1,4 +1,4 @@
-"""APScheduler 3 jobs, derived from the database: digests at local times, syncs.
+"""APScheduler 3 jobs, derived from the database: digests at local times, syncs, alerts.
 
 The database is the source of truth and ``Scheduler.reconcile`` the one place that
 derives jobs from it: one sync job per connection that can sync, one cron job per
@@ -6,13 +6,24 @@ enabled digest schedule. It runs at start-up, after every change a listener make
 (connect, disconnect, digest and settings changes) and every few minutes, so no code
 path can leave a connection without its sync. Jobs live in memory, so a digest that
 fell due while the process was down is found by ``catch_up`` at start-up (and every
-few minutes); the delivery table guarantees that nothing goes out twice, and the sync
-lease (``ledger.lease``) that no connection is synced twice at once.
+few minutes).
+
+Every replica runs this same clock, and the database shares the work out, unit by unit:
+
+- a connection's sync: the sync lease (``ledger.lease``) lets one replica sync it at a
+  time, and a scheduled sync checks under the lease that no sync finished since it fell
+  due (``SyncNotDue``), so the replicas whose jobs fire a moment later do nothing. The
+  sweep (``syncs:sweep``, every ``sync_sweep``) syncs any connection whose last sync is
+  an interval old, or whose running sync lost its process (its lease expired): another
+  replica then takes the lease over and resumes the sync where it stopped;
+- a digest: its delivery row (``ledger.deliveries``), claimed before it is posted;
+- a workspace's alert evaluation and reminders: a work claim (``ledger.claims``).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,15 +38,26 @@ from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.digest_preview import enabled_digests
 from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
-from ledger.errors import SyncAlreadyRunning
+from ledger.errors import SyncAlreadyRunning, SyncNotDue
+from ledger.lease import orphaned_syncs, wall_clock
 from ledger.models import DigestSchedule, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
 CATCH_UP_EVERY = timedelta(minutes=5)
 RECONCILE_EVERY = timedelta(minutes=5)
+ALERTS_EVERY = timedelta(hours=1)
+SYNC_SWEEP_EVERY = timedelta(minutes=1)
 MIN_SYNC_INTERVAL = timedelta(hours=1)
-FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile")
+#: A sync that started this much less than an interval ago still counts for the interval
+#: (replicas' jobs for one connection fire at about the same moment, never exactly).
+DUE_TOLERANCE = timedelta(minutes=5)
+FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile", "syncs:sweep")
+
+
+def sync_due(last_start: datetime | None, now: datetime, interval: timedelta) -> bool:
+    """Whether a connection whose last sync (finished or running) started then is due."""
+    return last_start is None or now - last_start >= interval
 
 
 def digest_trigger(schedule: DigestSchedule, timezone: str) -> CronTrigger:
@@ -55,12 +77,14 @@ class Scheduler:
         *,
         alerts: AlertRunner,
         sync_interval: timedelta = timedelta(hours=24),
+        sync_sweep: timedelta = SYNC_SWEEP_EVERY,
         scheduler: BackgroundScheduler | None = None,
     ) -> None:
         self.services = services
         self.sender = sender
         self.alerts = alerts
         self.sync_interval = max(sync_interval, MIN_SYNC_INTERVAL)
+        self.sync_sweep = sync_sweep
         self.apscheduler = scheduler or BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
             job_defaults={
@@ -85,15 +109,18 @@ class Scheduler:
         now = self.services.clock()
         for job_id, job, every in (
             ("digests:catch-up", self.sender.catch_up, CATCH_UP_EVERY),
-            ("alerts:evaluate", self.alerts.run, timedelta(hours=1)),
+            ("alerts:evaluate", self.alerts.run, ALERTS_EVERY),
             ("jobs:reconcile", self.reconcile, RECONCILE_EVERY),
+            ("syncs:sweep", self.sweep_syncs, self.sync_sweep),
         ):
             self.apscheduler.add_job(
                 job,
                 IntervalTrigger(seconds=int(every.total_seconds())),
                 id=job_id,
                 replace_existing=True,
-                next_run_time=now if job_id != "jobs:reconcile" else now + every,
+                next_run_time=now
+                if job_id in ("digests:catch-up", "alerts:evaluate")
+                else now + every,
             )
 
     def shutdown(self) -> None:
@@ -164,20 +191,52 @@ class Scheduler:
             )
         return job_id
 
+    def sweep_syncs(self) -> None:
+        """Sync, one after another, the connections whose last finished sync is an interval
+        old: those whose replica died mid-sync (once its lease expired) or missed its turn.
+        Replicas go through them in different orders, so that several share a backlog."""
+        now = self.services.clock()
+        orphaned = orphaned_syncs(self.services.engine, wall_clock())  # leases: wall clock
+        due = [
+            connection_id
+            for connection_id, last in syncable_connections(self.services.engine).items()
+            if connection_id in orphaned or sync_due(last, now, self.sync_interval)
+        ]
+        random.shuffle(due)
+        for connection_id in due:
+            if self.services.stopping.is_set():
+                return
+            self.sync_connection(connection_id)
+
     def sync_connection(self, connection_id: int) -> None:
+        """The scheduled sync of a connection, unless another replica is doing or did it."""
         if self.services.stopping.is_set():  # the process is on its way out
             return
         workspace_id = workspace_of(self.services.engine, connection_id, syncable=True)
         if workspace_id is None:
             return
+        now = self.services.clock()
         try:
-            outcome = sync_for_bot(self.services, connection_id, trigger=SyncTrigger.SCHEDULE)
+            outcome = sync_for_bot(
+                self.services,
+                connection_id,
+                trigger=SyncTrigger.SCHEDULE,
+                now=now,
+                unless_synced_since=now - self.sync_interval + DUE_TOLERANCE,
+            )
         except SyncAlreadyRunning as exc:
             logger.info(
                 "scheduled sync of connection %s skipped: a %s sync has run since %s",
                 connection_id,
                 exc.trigger,
                 exc.since.isoformat(timespec="seconds"),
+            )
+            return
+        except SyncNotDue as exc:
+            logger.info(
+                "scheduled sync of connection %s skipped: synced at %s",
+                connection_id,
+                exc.last_started.isoformat(timespec="seconds"),
             )
             return
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())

@@ -1,4 +1,5 @@
-"""Leaving cleanly on SIGTERM: stop taking work, let syncs commit their page, release leases."""
+"""Leaving cleanly on SIGTERM: stop taking work, let syncs commit their page, release
+leases and work claims."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 
 from bot.jobs.scheduler import Scheduler
 from bot.services import BotServices
+from ledger.claims import release_held_by_this_process
 from ledger.lease import leases_held_by_this_process, release_owned_by_this_process
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ def stop_gracefully(
         while leases_held_by_this_process(services.engine) and time.monotonic() < deadline:
             time.sleep(0.1)
         released = release_owned_by_this_process(services.engine)
-    except Exception as exc:  # the database is gone: the leases expire on their own
+        release_held_by_this_process(services.engine)  # other replicas may take them now
+    except Exception as exc:  # the database is gone: leases and claims expire on their own
         logger.warning("could not release sync leases at shutdown: %s", type(exc).__name__)
         return
     if released:

@@ -6,15 +6,16 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from bot.services import CoreServices
 from digests.alerts import AlertView, alert_view, alerts_message
-from ledger import deliveries
+from ledger import claims, deliveries
 from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.alerts.lifecycle import due_notifications, mark_notified
 from ledger.db import session_scope
@@ -25,6 +26,7 @@ from ledger.models import (
     AlertMessage,
     Budget,
     Connection,
+    ConnectionStatus,
     DeliveryKind,
     Member,
     Workspace,
@@ -83,6 +85,27 @@ def recipients_of(session: Session, alert: Alert, workspace: Workspace) -> Recip
     return Recipients(tuple(dict.fromkeys(users)), None, admin)
 
 
+#: A workspace's evaluation is claimed for this long: a replica that dies mid-evaluation
+#: leaves it to the next one to look after this.
+EVALUATION_TTL = timedelta(minutes=5)
+#: The hourly pass skips a workspace evaluated this recently (after its sync, say).
+HOURLY_FRESHNESS = timedelta(minutes=50)
+#: An evaluation asked for now waits this long for one in progress elsewhere to end.
+EVALUATION_WAIT = timedelta(seconds=30)
+
+
+def workspaces_to_evaluate(engine: Engine) -> list[int]:
+    """Workspaces with a connection (the others have nothing to evaluate)."""
+    with session_scope(engine) as session:
+        ids = session.exec(
+            select(Connection.workspace_id)
+            .where(Connection.status != ConnectionStatus.DISCONNECTED)
+            .distinct()
+            .order_by(col(Connection.workspace_id))
+        ).all()
+    return list(ids)
+
+
 class AlertNotifier:
     def __init__(
         self,
@@ -96,8 +119,41 @@ class AlertNotifier:
         self.settings = settings or services.alert_settings
 
     def run(self, now: datetime | None = None, workspace_id: int | None = None) -> int:
-        """Evaluate, then send what is due; returns how many messages went out."""
+        """Evaluate, then send what is due; returns how many messages went out.
+
+        One workspace (after its sync or a budget change) is evaluated at once, waiting
+        for an evaluation in progress on another replica to end first. All of them (the
+        hourly pass, which every replica runs) are shared out: each workspace is claimed
+        by one replica and left alone if it was evaluated within ``HOURLY_FRESHNESS``."""
         now = now or self.services.clock()
+        if workspace_id is not None:
+            return self._run_claimed(workspace_id, now, fresh_within=None, wait=EVALUATION_WAIT)
+        return sum(
+            self._run_claimed(workspace, now, fresh_within=HOURLY_FRESHNESS)
+            for workspace in workspaces_to_evaluate(self.services.engine)
+        )
+
+    def _run_claimed(
+        self,
+        workspace_id: int,
+        now: datetime,
+        *,
+        fresh_within: timedelta | None,
+        wait: timedelta = timedelta(0),
+    ) -> int:
+        with claims.claimed(
+            self.services.engine,
+            f"alerts:{workspace_id}",
+            now=now,
+            ttl=EVALUATION_TTL,
+            fresh_within=fresh_within,
+            wait=wait,
+        ) as held:
+            if not held.outcome.ours:
+                return 0
+            return self._evaluate_and_send(workspace_id, now)
+
+    def _evaluate_and_send(self, workspace_id: int, now: datetime) -> int:
         with session_scope(self.services.engine) as session:
             evaluate(session, now=now, settings=self.settings, workspace_id=workspace_id)
         with session_scope(self.services.engine) as session:

@@ -14,8 +14,16 @@ from sqlmodel import col, func, select
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.errors import NotConnected
-from ledger.models import Connection, ConnectionStatus, SyncRun, SyncTrigger, Workspace
+from ledger.models import (
+    Connection,
+    ConnectionStatus,
+    SyncRun,
+    SyncStatus,
+    SyncTrigger,
+    Workspace,
+)
 from ledger.sync import PageCallback, SyncOptions, SyncOutcome, sync_connection
+from ledger.sync_runs import COUNTED
 
 if TYPE_CHECKING:
     from bot.services import CoreServices
@@ -58,6 +66,7 @@ def sync_one(
     on_page: PageCallback | None = None,
     stop: threading.Event | None = None,
     on_started: Callable[[], None] | None = None,
+    unless_synced_since: datetime | None = None,
 ) -> SyncOutcome:
     """One sync; raises ``ledger.lease.SyncAlreadyRunning`` while another holds the lease."""
     try:
@@ -72,6 +81,7 @@ def sync_one(
             on_page=on_page,
             stop=stop,
             on_started=on_started,
+            unless_synced_since=unless_synced_since,
         )
     finally:
         access.close()
@@ -84,11 +94,13 @@ def sync_for_bot(
     trigger: SyncTrigger,
     now: datetime | None = None,
     on_started: Callable[[], None] | None = None,
+    unless_synced_since: datetime | None = None,
 ) -> SyncOutcome:
     """Sync with the bot's Cursor access, options and stop signal (at ``now``, by default
     the services' clock).
 
-    Raises ``ledger.lease.SyncAlreadyRunning`` while another sync holds the connection.
+    Raises ``ledger.lease.SyncAlreadyRunning`` while another sync holds the connection,
+    and, with ``unless_synced_since``, ``SyncNotDue`` when a finished sync started since.
     """
     return sync_one(
         services.engine,
@@ -100,21 +112,24 @@ def sync_for_bot(
         options=services.sync_options,
         stop=services.stopping,
         on_started=on_started,
+        unless_synced_since=unless_synced_since,
     )
 
 
 def syncable_connections(engine: Engine) -> dict[int, datetime | None]:
     """Each connection that can sync (not disconnected, key not revoked), with the start of
-    its latest sync (None if it never ran): what the scheduler makes sync jobs from."""
+    its latest sync that finished or is running (None if none did; a sync that stopped
+    early does not count, see ``ledger.sync_runs.COUNTED``): what the scheduler makes sync
+    jobs from and finds due syncs by."""
     with session_scope(engine) as session:
         ids = session.exec(
             select(Connection.id).where(col(Connection.status).not_in(UNSCHEDULED))
         ).all()
         latest = dict(
             session.exec(
-                select(SyncRun.connection_id, func.max(SyncRun.started_at)).group_by(
-                    col(SyncRun.connection_id)
-                )
+                select(SyncRun.connection_id, func.max(SyncRun.started_at))
+                .where(col(SyncRun.status).in_((*COUNTED, SyncStatus.RUNNING)))
+                .group_by(col(SyncRun.connection_id))
             ).all()
         )
     return {connection_id: latest.get(connection_id) for connection_id in ids if connection_id}
