@@ -118,6 +118,7 @@ def assemble(
             core,
             sender,
             sync_interval=timedelta(hours=settings.sync_interval_hours),
+            sync_sweep=timedelta(seconds=settings.sync_sweep_seconds),
             alerts=notifier,
         )
         if with_scheduler

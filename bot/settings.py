@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     sync_overlap_hours: int = Field(48, ge=1, le=24 * 30)
     #: A sync's lease lives this long unrenewed: a killed process's sync is taken over after it.
     sync_lease_seconds: int = Field(90, ge=2, le=3600)
+    #: How often each replica looks for syncs that are due or that a stopped replica left.
+    sync_sweep_seconds: int = Field(60, ge=1, le=3600)
     #: Alerts: a day at this many times the trailing 7-day average is unusual...
     anomaly_factor: Decimal = Field(Decimal(3), gt=1)
     #: ...when it also costs at least this many dollars.
