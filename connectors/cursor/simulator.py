@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from socketserver import ThreadingMixIn
@@ -106,6 +107,8 @@ class CursorSimulator:
         self.config = config or SimulatorConfig()
         self.faults = Faults()
         self.calls: list[tuple[str, str, int]] = []
+        #: Every authenticated API request: which key asked for which route, window and page.
+        self.requests: list[SimRequest] = []
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._keys = dict(self.config.api_keys)
@@ -251,6 +254,7 @@ class CursorSimulator:
         try:
             body = _read_json(environ) if method == "POST" else {}
             with self._lock:
+                self.requests.append(SimRequest.of(key, path, body))
                 window = self._window()
                 payload = route[1](self.team, body, window)
                 if self.faults.endless_pages:
@@ -312,6 +316,22 @@ class CursorSimulator:
         except (BadRequest, KeyError, TypeError, ValueError) as exc:
             return _json(400, error_body(400, str(exc)))
         return _json(200, {"ok": True})
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One authenticated request as the simulator saw it (``startDate``/``endDate``/``page``
+    as sent, None where the route has none)."""
+
+    key: str
+    path: str
+    start: object
+    end: object
+    page: object
+
+    @classmethod
+    def of(cls, key: str, path: str, body: Payload) -> SimRequest:
+        return cls(key, path, body.get("startDate"), body.get("endDate"), body.get("page"))
 
 
 def wire_charge(event: dict[str, Any]) -> Decimal:
