@@ -1,0 +1,192 @@
+"""Three replicas' schedulers on one database through a simulated day: the work is shared,
+nothing is done twice, nothing is missed (SQLite and PostgreSQL).
+
+Each replica is a ``Scheduler`` with its own digest sender and alert notifier; their jobs
+are run at the same simulated moments from three threads, as three processes' clocks
+would fire them. The real-process version (``stackspend serve --http`` ×3, kill -9) is in
+``test_fleet.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, select
+
+from bot.jobs.scheduler import Scheduler
+from bot.testing.fake_slack import FakeSlack
+from bot.usecases import alert_delivery
+from bot.usecases.alert_delivery import AlertNotifier
+from bot.usecases.connect import connect_cursor
+from bot.usecases.digest_delivery import DigestSender
+from connectors.cursor.endpoints import USAGE_EVENTS
+from ledger.accounts import find_workspace
+from ledger.budgets import add_budget
+from ledger.db import session_scope
+from ledger.models import SyncRun, SyncStatus
+from ledger.schedules import add_schedule
+from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
+
+DAY = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+INTERVAL = timedelta(hours=6)
+KEYS = {"T1": "key-team-one-0000000001", "T2": "key-team-two-0000000002"}
+
+
+@pytest.fixture
+def fleet(engine: Engine) -> Iterator[Harness]:
+    with FakeSlack() as slack:
+        harness = build_harness(engine, slack)
+        harness.slack.add_channel("C2", "spend-two")
+        harness.clock.now = DAY
+        yield harness
+        harness.close()
+
+
+def replicas(bot: Harness, count: int = 3) -> list[Scheduler]:
+    client = bot.app.client
+    made = []
+    for _ in range(count):
+        made.append(
+            Scheduler(
+                bot.services,
+                DigestSender(bot.services, lambda _team: client),
+                alerts=AlertNotifier(bot.services, lambda _team: client),
+                sync_interval=INTERVAL,
+                scheduler=BackgroundScheduler(timezone=UTC),
+            )
+        )
+    return made
+
+
+def together(schedulers: list[Scheduler], job: Callable[[Scheduler], object]) -> None:
+    """Run ``job`` on every replica at once, as their clocks fire at the same moment."""
+    start = threading.Barrier(len(schedulers))
+    errors: list[BaseException] = []
+
+    def run(scheduler: Scheduler) -> None:
+        start.wait()
+        try:
+            job(scheduler)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+
+
+def set_up_two_workspaces(bot: Harness) -> dict[str, int]:
+    """T1 (UTC, digest 09:00 to C1, a budget it exceeds) and T2 (New York, digest 17:30)."""
+    schedules = {}
+    for team, zone, channel, at in (
+        ("T1", "UTC", "C1", time(9, 0)),
+        ("T2", "America/New_York", "C2", time(17, 30)),
+    ):
+        bot.sim.add_key(KEYS[team])
+        connect_cursor(
+            bot.engine,
+            access=bot.services.cursor_access(),
+            box=bot.services.box,
+            team_id=team,
+            api_key=KEYS[team],
+            connected_by=ADMIN,
+            now=bot.clock.now,
+        )
+        with session_scope(bot.engine) as session:
+            workspace = find_workspace(session, team)
+            workspace.timezone = zone
+            schedule = add_schedule(
+                session,
+                workspace,
+                channel_id=channel,
+                local_time=at,
+                cadence="daily",
+                created_by=ADMIN,
+                now=bot.clock.now,
+            )
+            schedules[team] = schedule.id
+            if team == "T1":
+                add_budget(
+                    session,
+                    workspace,
+                    amount_cents=100,
+                    notify_user_ids=[MEMBER],
+                    created_by=ADMIN,
+                    now=bot.clock.now,
+                )
+    return schedules
+
+
+def test_the_hourly_alert_pass_evaluates_each_workspace_on_one_replica(
+    fleet: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = fleet
+    set_up_two_workspaces(bot)
+    evaluated: Counter[int | None] = Counter()
+    real = alert_delivery.evaluate
+
+    def counting(session: Any, **kwargs: Any) -> Any:
+        evaluated[kwargs.get("workspace_id")] += 1
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(alert_delivery, "evaluate", counting)
+    fleet_of_three = replicas(bot)
+    together(fleet_of_three, lambda s: s.alerts.run())
+    assert sorted(evaluated.elements()) == [1, 2]  # each workspace once, by some replica
+    bot.clock.now += timedelta(minutes=30)
+    together(fleet_of_three, lambda s: s.alerts.run())
+    assert sum(evaluated.values()) == 2  # evaluated within the hour: left alone
+    bot.clock.now += timedelta(minutes=30)
+    together(fleet_of_three, lambda s: s.alerts.run())
+    assert sorted(evaluated.elements()) == [1, 1, 2, 2]
+    together(fleet_of_three, lambda s: s.alerts.run(workspace_id=1))  # after a sync: always
+    assert evaluated[1] == 5
+
+
+def test_three_replicas_share_a_day_of_work_and_do_nothing_twice(fleet: Harness) -> None:
+    bot = fleet
+    schedules = set_up_two_workspaces(bot)
+    fleet_of_three = replicas(bot)
+    for step in range(24 * 4 + 1):  # every quarter of an hour, midnight to midnight
+        bot.clock.now = DAY + timedelta(minutes=15 * step)
+        now = bot.clock.now
+        together(fleet_of_three, lambda s: s.sweep_syncs())
+        for schedule_id in schedules.values():  # each replica's cron job fires
+            together(fleet_of_three, lambda s, sid=schedule_id: s.sender.deliver_due(sid))
+        if now.minute == 0:
+            together(fleet_of_three, lambda s: s.alerts.run())
+        if now.minute == 30:
+            together(fleet_of_three, lambda s: s.sender.catch_up())
+
+    # Cursor: each connection synced once per interval, no window or page asked twice.
+    with session_scope(bot.engine) as session:
+        runs = list(session.execute(select(SyncRun)).scalars())
+    per_connection = Counter(run.connection_id for run in runs)
+    assert set(per_connection.values()) == {5}, per_connection  # 00, 06, 12, 18, 24 h
+    assert {run.status for run in runs} == {SyncStatus.OK}
+    asked = Counter(
+        (r.key, r.start, r.end, r.page) for r in bot.sim.requests if r.path == USAGE_EVENTS
+    )
+    assert asked and max(asked.values()) == 1, [k for k, n in asked.items() if n > 1][:5]
+    assert {r.key for r in bot.sim.requests} == set(KEYS.values())
+
+    # Slack: one digest per channel and local day. T2's 17:30 in New York is 22:30 UTC: the
+    # one of Nov 25 was 90 minutes late at midnight (inside the grace period), then Nov 26's.
+    digests = Counter(
+        c.params["channel"]
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.params.get("metadata")
+    )
+    assert digests == {"C1": 1, "C2": 2}
+    # The budget crossed at the first sync: its alert DMed once, not once per replica.
+    dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + MEMBER]
+    assert len(dms) == 1, [c.all_text()[:80] for c in dms]
