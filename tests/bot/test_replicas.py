@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from bot.usecases.connect import connect_cursor
 from bot.usecases.digest_delivery import DigestSender
 from connectors.cursor.endpoints import USAGE_EVENTS
 from ledger.accounts import find_workspace
+from ledger.alerts.evaluate import evaluate
 from ledger.budgets import add_budget
 from ledger.db import session_scope
 from ledger.models import SyncRun, SyncStatus
@@ -84,7 +86,11 @@ def together(schedulers: list[Scheduler], job: Callable[[Scheduler], object]) ->
     assert not errors, errors
 
 
-def set_up_two_workspaces(bot: Harness) -> dict[str, int]:
+def deliver_due(scheduler: Scheduler, *, schedule_id: int) -> object:
+    return scheduler.sender.deliver_due(schedule_id)
+
+
+def set_up_two_workspaces(bot: Harness) -> dict[str, int | None]:
     """T1 (UTC, digest 09:00 to C1, a budget it exceeds) and T2 (New York, digest 17:30)."""
     schedules = {}
     for team, zone, channel, at in (
@@ -131,11 +137,11 @@ def test_the_hourly_alert_pass_evaluates_each_workspace_on_one_replica(
 ) -> None:
     bot = fleet
     set_up_two_workspaces(bot)
-    evaluated: Counter[int | None] = Counter()
-    real = alert_delivery.evaluate
+    evaluated: Counter[int] = Counter()
+    real = evaluate
 
     def counting(session: Any, **kwargs: Any) -> Any:
-        evaluated[kwargs.get("workspace_id")] += 1
+        evaluated[kwargs["workspace_id"]] += 1
         return real(session, **kwargs)
 
     monkeypatch.setattr(alert_delivery, "evaluate", counting)
@@ -161,7 +167,8 @@ def test_three_replicas_share_a_day_of_work_and_do_nothing_twice(fleet: Harness)
         now = bot.clock.now
         together(fleet_of_three, lambda s: s.sweep_syncs())
         for schedule_id in schedules.values():  # each replica's cron job fires
-            together(fleet_of_three, lambda s, sid=schedule_id: s.sender.deliver_due(sid))
+            assert schedule_id is not None
+            together(fleet_of_three, partial(deliver_due, schedule_id=schedule_id))
         if now.minute == 0:
             together(fleet_of_three, lambda s: s.alerts.run())
         if now.minute == 30:
