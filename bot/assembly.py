@@ -119,6 +119,7 @@ def assemble(
             sender,
             sync_interval=timedelta(hours=settings.sync_interval_hours),
             sync_sweep=timedelta(seconds=settings.sync_sweep_seconds),
+            reconcile_every=timedelta(seconds=settings.reconcile_seconds),
             alerts=notifier,
         )
         if with_scheduler

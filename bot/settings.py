@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     sync_lease_seconds: int = Field(90, ge=2, le=3600)
     #: How often each replica looks for syncs that are due or that a stopped replica left.
     sync_sweep_seconds: int = Field(60, ge=1, le=3600)
+    #: How often each replica re-reads schedules and connections changed through another
+    #: replica, and sends digests that fell due while it was not looking.
+    reconcile_seconds: int = Field(300, ge=1, le=3600)
     #: Alerts: a day at this many times the trailing 7-day average is unusual...
     anomaly_factor: Decimal = Field(Decimal(3), gt=1)
     #: ...when it also costs at least this many dollars.

@@ -44,7 +44,8 @@ from ledger.models import DigestSchedule, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
-CATCH_UP_EVERY = timedelta(minutes=5)
+#: How often jobs are derived again from the database (schedules and connections changed
+#: through another replica) and digests that fell due unseen are sent.
 RECONCILE_EVERY = timedelta(minutes=5)
 ALERTS_EVERY = timedelta(hours=1)
 SYNC_SWEEP_EVERY = timedelta(minutes=1)
@@ -78,6 +79,7 @@ class Scheduler:
         alerts: AlertRunner,
         sync_interval: timedelta = timedelta(hours=24),
         sync_sweep: timedelta = SYNC_SWEEP_EVERY,
+        reconcile_every: timedelta = RECONCILE_EVERY,
         scheduler: BackgroundScheduler | None = None,
     ) -> None:
         self.services = services
@@ -85,6 +87,7 @@ class Scheduler:
         self.alerts = alerts
         self.sync_interval = max(sync_interval, MIN_SYNC_INTERVAL)
         self.sync_sweep = sync_sweep
+        self.reconcile_every = reconcile_every
         self.apscheduler = scheduler or BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
             job_defaults={
@@ -108,9 +111,9 @@ class Scheduler:
         self.reconcile()
         now = self.services.clock()
         for job_id, job, every in (
-            ("digests:catch-up", self.sender.catch_up, CATCH_UP_EVERY),
+            ("digests:catch-up", self.sender.catch_up, self.reconcile_every),
             ("alerts:evaluate", self.alerts.run, ALERTS_EVERY),
-            ("jobs:reconcile", self.reconcile, RECONCILE_EVERY),
+            ("jobs:reconcile", self.reconcile, self.reconcile_every),
             ("syncs:sweep", self.sweep_syncs, self.sync_sweep),
         ):
             self.apscheduler.add_job(
