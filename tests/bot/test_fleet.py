@@ -84,7 +84,7 @@ class Fleet:
 
     def runs(self) -> list[SyncRun]:
         with session_scope(self.engine) as session:
-            return list(session.execute(select(SyncRun)).scalars().all())  # type: ignore[arg-type]
+            return list(session.execute(select(SyncRun)).scalars().all())
 
     def ok_runs(self) -> Counter[int]:
         return Counter(r.connection_id for r in self.runs() if r.status == SyncStatus.OK)
