@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     #: A digest due while the bot was down is still sent this many hours late, then skipped.
     digest_grace_hours: int = Field(3, ge=0, le=23)
     log_level: str = "INFO"
+    #: ``text`` lines, or ``json`` (one object a line, with team, user, job and request ids).
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,6 +26,7 @@ from ledger.db import session_scope
 from ledger.errors import LeaseLost, SecretKeyError, SyncNotDue
 from ledger.ingest import IngestResult, ingest_events
 from ledger.lease import LEASE_LOST, SyncLeaseHandle
+from ledger.metrics import record_events_stored, record_sync_run
 from ledger.models import (
     Connection,
     ConnectionStatus,
@@ -107,9 +109,12 @@ class ConnectionSync:
 
     def run(self) -> SyncOutcome:
         self.lease.acquire()
+        started = time.monotonic()
         try:
             self._check_due()
-            return self._run()
+            outcome = self._run()
+            record_sync_run(outcome.status, time.monotonic() - started)
+            return outcome
         finally:
             try:
                 self.lease.release()
@@ -252,6 +257,7 @@ class ConnectionSync:
         except BaseException:
             outcome.pages, outcome.events = before  # nothing of the page was committed
             raise
+        record_events_stored(result)
         return result
 
     def _timezone(self, session: Session) -> ZoneInfo:

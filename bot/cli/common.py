@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 import typer
 from sqlalchemy.exc import NoSuchModuleError
 
+from bot.log_context import ContextFilter
+from bot.log_format import formatter
 from bot.log_safety import protect_logging
 from bot.settings import (
     DATABASE_UNREACHABLE,
@@ -96,12 +98,14 @@ def print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log to stderr at ``level``, as text or JSON lines, with the ids of the work in hand."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
+    for root_handler in logging.getLogger().handlers:
+        if not any(isinstance(f, ContextFilter) for f in root_handler.filters):
+            root_handler.addFilter(ContextFilter())
     protect_logging(root_handlers=True)  # no body, modal value or key in any log line
 
 

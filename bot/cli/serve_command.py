@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated, NoReturn
 
@@ -18,6 +19,7 @@ from bot.cli.common import clean_errors, configure_logging, fail, settings_or_ex
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.shutdown import stop_gracefully
 from bot.ledger_setup import ledger_engine
+from bot.readiness import Check, serve_checks
 from bot.services import BotServices, CoreServices
 from bot.settings import Settings
 from bot.slack.app import create_app
@@ -35,7 +37,7 @@ def serve(
 ) -> None:
     """Run the Slack app (Socket Mode when SLACK_APP_TOKEN is set, or --http)."""
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     _require_slack_settings(settings, http=http)
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     with clean_errors():
@@ -47,7 +49,8 @@ def serve(
     code = 0
     try:
         scheduler.start()
-        _run_server(app, settings, http=http, host=host, port=port)
+        ready = serve_checks(services.engine, lambda: scheduler.running)
+        _run_server(app, settings, http=http, host=host, port=port, readiness=ready)
     except (SystemExit, KeyboardInterrupt):  # Socket Mode; waitress returns instead
         pass
     except OSError as exc:
@@ -84,7 +87,15 @@ def _build_app(
     return app, bot, pool
 
 
-def _run_server(app: App, settings: Settings, *, http: bool, host: str, port: int) -> None:
+def _run_server(
+    app: App,
+    settings: Settings,
+    *,
+    http: bool,
+    host: str,
+    port: int,
+    readiness: Mapping[str, Check] | None = None,
+) -> None:
     """Serve over HTTP or Socket Mode until asked to stop."""
     if http:
         assert settings.slack_signing_secret is not None
@@ -93,6 +104,7 @@ def _run_server(app: App, settings: Settings, *, http: bool, host: str, port: in
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             host=host,
             port=port,
+            readiness=readiness,
         )
     else:
         assert settings.slack_app_token is not None

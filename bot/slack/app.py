@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.log_context import ContextExecutor
 from bot.log_safety import protect_logging
 from bot.services import BotServices
 from bot.slack.errors import on_error
@@ -32,7 +33,7 @@ def create_app(
         signing_secret=signing_secret,
         client=client,
         listener_executor=listener_executor
-        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        or ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         token_verification_enabled=token_verification_enabled,
         raise_error_for_unhandled_request=False,
     )

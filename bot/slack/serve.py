@@ -1,4 +1,6 @@
-"""Running the app: Socket Mode, or HTTP (`POST /slack/events`, `GET /healthz`) on waitress.
+"""Running the app: Socket Mode, or HTTP on waitress: `POST /slack/events`, `GET /healthz`
+(the process answers), `GET /readyz` (it may take traffic: ``bot.readiness``) and
+`GET /metrics` (Prometheus: ``bot.metrics_export``).
 
 The HTTP edge in front of Bolt, in order, for `POST /slack/events`:
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -40,7 +42,10 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from bot import log_context
 from bot.log_safety import protect_logging
+from bot.metrics_export import exposition
+from bot.readiness import Check, assess
 from bot.slack.edge import (
     MAX_BODY_BYTES,
     EdgeRequest,
@@ -54,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH: Final = "/slack/events"
 HEALTH_PATH: Final = "/healthz"
+READY_PATH: Final = "/readyz"
+METRICS_PATH: Final = "/metrics"
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -76,6 +83,18 @@ def _json_response(
         status,
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
+    return [body]
+
+
+def _ready(checks: Mapping[str, Check], start_response: StartResponse) -> list[bytes]:
+    """200 when every readiness check passes, else 503; the JSON names each check."""
+    verdict = assess(checks)
+    return _json_response(start_response, verdict.status, verdict.payload())
+
+
+def _metrics(scrape: Callable[[], tuple[bytes, str]], start_response: StartResponse) -> list[bytes]:
+    body, content_type = scrape()
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
 
@@ -109,19 +128,29 @@ def _length_refusal(length: int | None, start_response: StartResponse) -> list[b
 
 @dataclass(frozen=True)
 class _EdgeApp:
-    """The WSGI app: health check, the edge checks on Slack events, Bolt for the rest."""
+    """The WSGI app: probes and metrics, the edge checks on Slack events, Bolt for the rest."""
 
     app: App
     slack: SlackRequestHandler
     guard: ReplayGuard
     verifier: SignatureVerifier
     clock: Callable[[], float]
+    readiness: Mapping[str, Check]
+    scrape: Callable[[], tuple[bytes, str]]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with log_context.request_scope():  # this request's id, none of the thread's last one
+            return self._route(environ, start_response)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
-        if path == HEALTH_PATH and method == "GET":
+        if method == "GET" and path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"ok": true}']
+        if method == "GET" and path == READY_PATH:
+            return _ready(self.readiness, start_response)
+        if method == "GET" and path == METRICS_PATH:
+            return _metrics(self.scrape, start_response)
         if path == EVENTS_PATH and method == "POST":
             return self._events(environ, start_response)
         return self.slack(environ, start_response)
@@ -186,8 +215,12 @@ def wsgi_app(
     signing_secret: str,
     replays: ReplayGuard | None = None,
     clock: Callable[[], float] = time.time,
+    readiness: Mapping[str, Check] | None = None,
+    scrape: Callable[[], tuple[bytes, str]] = exposition,
 ) -> WsgiApp:
-    """Bolt behind the edge checks above, plus a health check for load balancers."""
+    """Bolt behind the edge checks above, plus probes for load balancers and metrics.
+
+    ``readiness`` names the checks ``/readyz`` runs (none: ready while the process answers)."""
     protect_logging()
     return _EdgeApp(
         app=app,
@@ -195,15 +228,25 @@ def wsgi_app(
         guard=replays if replays is not None else ReplayGuard(clock=clock),
         verifier=SignatureVerifier(signing_secret, clock=_Clock(clock)),
         clock=clock,
+        readiness=dict(readiness or {}),
+        scrape=scrape,
     )
 
 
-def serve_http(app: App, *, signing_secret: str, host: str, port: int, threads: int = 32) -> None:
+def serve_http(
+    app: App,
+    *,
+    signing_secret: str,
+    host: str,
+    port: int,
+    threads: int = 32,
+    readiness: Mapping[str, Check] | None = None,
+) -> None:
     """Serve until SIGTERM or Ctrl-C; the listening socket is closed on the way out, so a
     load balancer sees refusals (not time-outs) while the process finishes stopping."""
     protect_logging()
     server = waitress.create_server(
-        wsgi_app(app, signing_secret=signing_secret),
+        wsgi_app(app, signing_secret=signing_secret, readiness=readiness),
         host=host,
         port=port,
         threads=threads,

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.metrics import record_alert_message
 from bot.services import CoreServices
 from digests.alerts import AlertView, alert_view, alerts_message
 from ledger import claims, deliveries
@@ -219,6 +220,7 @@ class AlertNotifier:
     ) -> int:
         claimed = self._claim(workspace, target, batch, now)
         if not claimed:
+            record_alert_message("done")
             return 0
         alerts = [alert for alert, _ in claimed]
         claims = {alert.id: delivery_id for alert, delivery_id in claimed}
@@ -235,6 +237,7 @@ class AlertNotifier:
             with session_scope(self.services.engine) as session:
                 for delivery_id in claims.values():
                     deliveries.fail(session, delivery_id, error=error)
+            record_alert_message("failed")
             self._tell_owner(client, workspace, owner, target, error, now)
             return 0
         with session_scope(self.services.engine) as session:
@@ -246,6 +249,7 @@ class AlertNotifier:
                     )
                 )
                 deliveries.complete(session, claims[alert.id], now=now, message_ts=ts)
+        record_alert_message("sent")
         return 1
 
     def _tell_owner(

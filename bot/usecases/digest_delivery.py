@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.jobs.due import Occurrence, last_occurrence
+from bot.metrics import record_digest_delivery
 from bot.services import CoreServices
 from bot.usecases.digest_rendering import Rendered, render_digest
 from bot.usecases.syncs import sync_for_bot
@@ -141,6 +142,7 @@ class DigestSender:
             logger.warning(
                 "digest %s for %s skipped: due %s ago", schedule.id, occurrence.local_date, late
             )
+            record_digest_delivery(DeliveryOutcome.SKIPPED)
         return DeliveryOutcome.SKIPPED
 
     def deliver(
@@ -151,6 +153,20 @@ class DigestSender:
         *,
         now: datetime,
         key: str | None = None,
+    ) -> DeliveryOutcome:
+        """Post the digest of ``occurrence`` unless it is out or being sent (counted)."""
+        outcome = self._deliver(schedule, workspace, occurrence, now=now, key=key)
+        record_digest_delivery(outcome)
+        return outcome
+
+    def _deliver(
+        self,
+        schedule: DigestSchedule,
+        workspace: Workspace,
+        occurrence: Occurrence,
+        *,
+        now: datetime,
+        key: str | None,
     ) -> DeliveryOutcome:
         assert schedule.id is not None and workspace.id is not None
         key = key or digest_key(schedule.id, occurrence.local_date)

@@ -32,6 +32,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from connectors.cursor import endpoints, wire
 from connectors.cursor.deadline import DeadlineTransport
+from connectors.cursor.metrics import record_rate_limit_wait, record_request
 from connectors.cursor.pacing import RoutePacer
 from connectors.cursor.refusals import AUTH_ADVICE as AUTH_ADVICE
 from connectors.cursor.refusals import PLAN_ADVICE as PLAN_ADVICE
@@ -219,10 +220,14 @@ class CursorAdminClient:
                     timeout_seconds=self.options.timeout_seconds,
                     max_response_bytes=self.options.max_response_bytes,
                 )
+        except Exception:
+            record_request(route, None)
+            raise
         finally:
             budget.attempts_seconds += time.monotonic() - started
         self.stats.waited_for_pacing_seconds = self._pacer.waited_seconds
         status = answer.status
+        record_request(route, status)
         if status in RETRYABLE_STATUSES:
             if status == 429:
                 self.stats.rate_limited += 1
@@ -241,6 +246,8 @@ class CursorAdminClient:
             outcome = state.outcome
             error = outcome.exception() if outcome is not None else None
             wait = state.next_action.sleep if state.next_action else 0.0
+            if isinstance(error, Retryable) and error.status == 429:
+                record_rate_limit_wait(route, "after_429", state.upcoming_sleep)
             logger.warning(
                 "cursor %s %s: %s; retry %d in %.2fs",
                 method,

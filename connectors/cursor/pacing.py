@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
+from connectors.cursor.metrics import record_rate_limit_wait
+
 
 class RoutePacer:
     """Sliding-window limiter shared by every request a client makes."""
@@ -55,6 +57,7 @@ class RoutePacer:
             if delay <= 0:
                 break
             self.waited_seconds += delay
+            record_rate_limit_wait(route, "pacing", delay)
             self._sleep(delay)
         try:
             yield

@@ -21,6 +21,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from bot import log_context
+from bot.log_context import ContextFilter
+from bot.log_format import JSON_FIELDS, formatter
 from bot.log_safety import (
     MAX_MESSAGE_CHARS,
     LogSafetyFilter,
@@ -307,3 +310,84 @@ def test_a_logged_traceback_carries_no_key_and_no_database_row_detail() -> None:
     text = stream.getvalue()
     assert "the sync failed" in text and "RuntimeError" in text
     assert key not in text and "someone@example.com" not in text
+
+
+# --- JSON lines (STACKSPEND_LOG_FORMAT=json) --------------------------------------------------
+
+
+@pytest.fixture
+def json_lines(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
+    """A root handler writing JSON lines, as ``configure_logging(level, "json")`` sets one up."""
+    caplog.set_level(logging.INFO)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter("json"))
+    handler.addFilter(ContextFilter())
+    handler.addFilter(LogSafetyFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    with log_context.detached():
+        yield stream
+    root.removeHandler(handler)
+
+
+def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["opaque", "cursor-shaped"])
+def test_json_lines_of_a_connect_submission_at_debug_carry_no_key_body_or_modal_value(
+    debug_bot: Harness, json_lines: io.StringIO, key: str
+) -> None:
+    body = connect_submission(key)
+    edge = httpx.Client(
+        transport=httpx.WSGITransport(app=wsgi_app(debug_bot.app, signing_secret=SIGNING_SECRET)),
+        base_url="http://edge.test",
+    )
+    assert edge.post("/slack/events", content=body, headers=signed_headers(body)).status_code == 200
+    assert debug_bot.app.dispatch(bolt_request(body, secret="rotated-secret")).status == 401
+    text = json_lines.getvalue()
+    lines = parsed(json_lines)
+    assert lines, "nothing was logged"
+    assert any("Invalid request signature" in line["message"] for line in lines)
+    assert key not in text and "view_submission" not in text and body[:40] not in text
+    for line in lines:
+        assert set(line) <= JSON_FIELDS
+        assert {"time", "level", "logger", "message"} <= set(line)
+
+
+def test_json_lines_drop_fields_a_library_attaches_and_clean_tracebacks(
+    json_lines: io.StringIO,
+) -> None:
+    key = "crsr_" + "9" * 64
+    logging.getLogger("slack_bolt.test_probe").warning(
+        "request failed", extra={"body": f"payload with {key}", "values": "modal text"}
+    )
+    error = RuntimeError(f"duplicate key {key}\nDETAIL:  Key (email)=(someone@example.com).")
+    try:
+        raise error
+    except RuntimeError:
+        logging.getLogger("ledger.sync").exception("the sync failed")
+    text = json_lines.getvalue()
+    first, second = parsed(json_lines)
+    assert first["message"] == "request failed" and "body" not in first
+    assert second["message"] == "the sync failed" and "RuntimeError" in second["exc_info"]
+    assert key not in text and "modal text" not in text and "someone@example.com" not in text
+
+
+def test_json_lines_carry_the_ids_of_the_work_in_hand(json_lines: io.StringIO) -> None:
+    with log_context.request_scope("req-1"):
+        log_context.bind_request(team_id="T1", user_id="U1")
+        logging.getLogger("bot.test").info("answered")
+    with log_context.job_scope("sync:7", connection_id=7):
+        logging.getLogger("bot.test").info("synced")
+    logging.getLogger("bot.test").info("idle")
+    answered, synced, idle = parsed(json_lines)
+    assert (answered["team_id"], answered["user_id"], answered["request_id"]) == (
+        "T1",
+        "U1",
+        "req-1",
+    )
+    assert (synced["job_id"], synced["connection_id"]) == ("sync:7", "7")
+    assert "team_id" not in synced and "request_id" not in synced
+    assert not set(idle) & set(log_context.FIELDS)

@@ -2,7 +2,8 @@
 
 Each listener names what it needs as arguments: Bolt's own (``ack``, ``body``, ``client``,
 ``respond``…) and ``services``, which the middleware below puts in every request's context
-(Bolt passes context entries to listeners by name).
+(Bolt passes context entries to listeners by name). The middleware also sets the team and
+user ids that log lines carry (``bot.log_context``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 
+from bot import log_context
 from bot.services import BotServices
 from bot.slack import ids
 from bot.slack.listeners import actions, alerts, commands, connect, home
@@ -21,6 +23,7 @@ from digests.alerts import BREAKDOWN
 def register_listeners(app: App, services: BotServices) -> None:
     def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
         context["services"] = services
+        log_context.bind_request(team_id=context.team_id, user_id=context.user_id)
         next()
 
     app.use(provide_services)

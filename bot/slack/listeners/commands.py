@@ -9,6 +9,8 @@ from typing import Any, assert_never
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot import log_context
+from bot.metrics import CommandTiming, command_kind
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.slack.errors import SORRY
@@ -54,18 +56,23 @@ def on_spend(
 ) -> None:
     """`/spend …`: parse, acknowledge (with the answer when it needs no lookup), answer."""
     command = grammar.parse(body.get("text", ""))
+    timing = CommandTiming(command_kind(command))
     caller = caller_from(body)
     immediate = immediate_answer(command)
     if immediate is not None:
         ack(text=immediate.message.text, blocks=immediate.message.blocks)
+        timing.acked()
+        timing.replied()
         return
     ack()
+    timing.acked()
     if isinstance(command, grammar.Connect):
         # The trigger expires three seconds after the command: open the modal at once.
         if not callers.is_admin(services, client, caller):
             respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
-            return
-        open_connect_modal(client, body["trigger_id"], caller)
+        else:
+            open_connect_modal(client, body["trigger_id"], caller)
+        timing.replied()
         return
 
     def work() -> None:
@@ -73,13 +80,19 @@ def on_spend(
         if reply is not None:
             deliver(client, respond, caller, reply)
 
-    in_background(services, respond, caller, work)
+    in_background(services, respond, caller, work, done=timing.replied)
 
 
 def in_background(
-    services: BotServices, respond: Respond, caller: Caller, work: Callable[[], None]
+    services: BotServices,
+    respond: Respond,
+    caller: Caller,
+    work: Callable[[], None],
+    *,
+    done: Callable[[], None] | None = None,
 ) -> None:
-    """Run ``work`` on the answer pool; a failure is logged and apologised for, never silent."""
+    """Run ``work`` on the answer pool; a failure is logged and apologised for, never silent.
+    ``done`` is called once the reply (or the apology) is out."""
 
     def guarded() -> None:
         try:
@@ -87,8 +100,11 @@ def in_background(
         except Exception:
             logger.exception("answer failed for team %s user %s", caller.team_id, caller.user_id)
             respond(text=SORRY, response_type="ephemeral", replace_original=False)
+        finally:
+            if done is not None:
+                done()
 
-    services.workers.submit(guarded)
+    services.workers.submit(log_context.carry(guarded))
 
 
 def immediate_answer(command: grammar.Command) -> Reply | None:
