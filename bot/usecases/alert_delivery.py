@@ -87,7 +87,7 @@ class AlertNotifier:
     def __init__(
         self,
         services: CoreServices,
-        client_for: Callable[[str], WebClient],
+        client_for: Callable[[Workspace], WebClient],
         *,
         settings: AlertSettings | None = None,
     ) -> None:
@@ -124,7 +124,7 @@ class AlertNotifier:
                 ):
                     batches[target].append(alert)
                     owners.setdefault(target, recipients.owner)
-        client = self.client_for(workspace.slack_team_id)
+        client = self.client_for(workspace)
         sent = 0
         for target, batch in batches.items():
             sent += self._send_batch(client, workspace, target, batch, owners.get(target), now)
