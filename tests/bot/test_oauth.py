@@ -345,3 +345,35 @@ def test_a_token_far_from_expiry_is_used_as_it_is(
     assert client.token in slack.oauth.tokens_of("T1")
     assert all(c.params.get("grant_type") != "refresh_token" for c in slack.calls)
     assert time.time() < datetime.now(UTC).timestamp() + 1
+
+
+# --- logs --------------------------------------------------------------------------------------
+
+
+def test_no_log_line_carries_a_token_a_code_the_client_secret_or_a_state(
+    sqlite_engine: Engine, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from bot.testing.fake_slack_oauth import CLIENT_SECRET
+
+    caplog.set_level(logging.DEBUG)
+    bot = build_oauth_bot(sqlite_engine, slack)
+    try:
+        slack.oauth.rotation = True
+        slack.oauth.expires_in = 60
+        page = bot.http.get("/slack/install")
+        state = page.headers["set-cookie"].split("=", 1)[1].split(";")[0]
+        code = slack.oauth.grant(ACME)
+        bot.http.get("/slack/oauth_redirect", params={"code": code, "state": state})
+        slack.oauth.expires_in = 43200
+        bot.bot.sender.client_for(_workspace(sqlite_engine, "T1"))
+        bot.event({"type": "app_uninstalled"}, team_id="T1")
+        eventually(lambda: _workspace(sqlite_engine, "T1").uninstalled_at is not None)
+    finally:
+        bot.close()
+    secrets = [CLIENT_SECRET, code, state, *slack.oauth.tokens]
+    secrets += [c.response["refresh_token"] for c in slack.calls_to("oauth.v2.access")]
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert "installed in T1" in logged
+    assert [secret for secret in secrets if secret in logged] == []
