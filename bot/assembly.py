@@ -22,14 +22,17 @@ from sqlalchemy import Engine
 from bot.jobs.scheduler import Scheduler
 from bot.ledger_setup import cursor_access, sync_options
 from bot.services import BotServices, CoreServices, NoScheduler, utc_now
-from bot.settings import Settings
+from bot.settings import Settings, SlackMode, slack_mode
 from bot.slack.client import slack_client
 from bot.slack.directory import SlackDirectory
+from bot.slack.oauth import OAuthConfig, OAuthParts, oauth_parts
 from bot.usecases.alert_delivery import AlertNotifier
 from bot.usecases.digest_delivery import DigestSender
+from bot.usecases.installs import workspace_installed
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
 from ledger.alerts.evaluate import AlertSettings
+from ledger.models import Workspace
 
 
 def alert_settings(settings: Settings) -> AlertSettings:
@@ -92,6 +95,8 @@ class Assembly:
     notifier: AlertNotifier
     #: Only in a process that runs the clock (``stackspend serve``).
     scheduler: Scheduler | None
+    #: OAuth mode only: the installations and Bolt's OAuth settings.
+    oauth: OAuthParts | None = None
 
 
 def assemble(
@@ -103,16 +108,24 @@ def assemble(
 ) -> Assembly:
     """Everything that talks to Slack, on ``core``: the sender, the notifier, the scheduler.
 
-    ``slack`` defaults to a client for the configured bot token and Slack API URL.
+    ``slack`` defaults to a client for the configured bot token and Slack API URL. In OAuth
+    mode (:func:`~bot.settings.slack_mode`) it has no token: each workspace's messages go
+    out with the bot token of its own installation.
     """
     if slack is None:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         slack = slack_client(token, settings.slack_api_url)
     client = slack
-    notifier = AlertNotifier(core, lambda _team: client)
-    sender = DigestSender(
-        core, lambda _team: client, grace=timedelta(hours=settings.digest_grace_hours)
-    )
+    oauth: OAuthParts | None = None
+    if slack_mode(settings) is SlackMode.OAUTH:
+
+        def on_installed(enterprise_id: str | None, team_id: str | None, name: str) -> None:
+            workspace_installed(services, enterprise_id=enterprise_id, team_id=team_id, name=name)
+
+        oauth = oauth_parts(_oauth_config(settings), core.engine, client, on_installed)
+    client_for = _client_for(client, oauth)
+    notifier = AlertNotifier(core, client_for)
+    sender = DigestSender(core, client_for, grace=timedelta(hours=settings.digest_grace_hours))
     scheduler = (
         Scheduler(
             core,
@@ -131,4 +144,24 @@ def assemble(
         alerts=notifier,
         digests=sender,
     )
-    return Assembly(services, client, sender, notifier, scheduler)
+    return Assembly(services, client, sender, notifier, scheduler, oauth)
+
+
+def _client_for(client: WebClient, oauth: OAuthParts | None) -> Callable[[Workspace], WebClient]:
+    """The client a workspace's messages go out with: the one bot token, or its own."""
+    if oauth is None:
+        return lambda _workspace: client
+    installations = oauth.installations
+    return lambda workspace: installations.client_for(
+        workspace.slack_team_id, workspace.enterprise_id
+    )
+
+
+def _oauth_config(settings: Settings) -> OAuthConfig:
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    return OAuthConfig(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        redirect_uri=settings.slack_redirect_uri,
+        rotation_minutes=settings.token_rotation_minutes,
+    )

@@ -7,6 +7,7 @@ that names it.
 
 from __future__ import annotations
 
+import enum
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -34,6 +35,13 @@ def _slack(name: str) -> AliasChoices:
     return AliasChoices(name, f"STACKSPEND_{name}")
 
 
+class UninstallData(enum.StrEnum):
+    """What an uninstall does with the workspace's ledger rows (its tokens always go)."""
+
+    KEEP = "keep"
+    PURGE = "purge"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="STACKSPEND_",
@@ -53,6 +61,17 @@ class Settings(BaseSettings):
         None, validation_alias=_slack("SLACK_SIGNING_SECRET")
     )
     slack_app_token: SecretStr | None = Field(None, validation_alias=_slack("SLACK_APP_TOKEN"))
+    #: Distribution (OAuth): the app's credentials; see :func:`slack_mode`.
+    slack_client_id: str | None = Field(None, validation_alias=_slack("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(
+        None, validation_alias=_slack("SLACK_CLIENT_SECRET")
+    )
+    #: The redirect URL Slack sends installers back to (one of oauth_config.redirect_urls).
+    slack_redirect_uri: str | None = Field(None, validation_alias=_slack("SLACK_REDIRECT_URI"))
+    #: A rotating bot token is refreshed when it expires within this many minutes.
+    token_rotation_minutes: int = Field(120, ge=1, le=11 * 60)
+    #: After `app_uninstalled`: keep the workspace's spend history, or purge it.
+    uninstall_data: UninstallData = UninstallData.KEEP
     #: Slack user ids allowed to administer the bot besides workspace admins and owners.
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sync_interval_hours: int = Field(24, ge=1, le=24 * 7)
@@ -85,7 +104,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("cursor_base_url", "slack_api_url")
+    @field_validator("cursor_base_url", "slack_api_url", "slack_redirect_uri")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -109,6 +128,37 @@ class Settings(BaseSettings):
             return SecretBox(parse_secret_keys(raw))
         except SecretKeyError as exc:
             raise SettingsError(str(exc)) from None
+
+
+class SlackMode(enum.StrEnum):
+    """How the bot meets Slack: one workspace on a static bot token, or many through OAuth."""
+
+    SINGLE = "single"
+    OAUTH = "oauth"
+
+
+def slack_mode(settings: Settings) -> SlackMode:
+    """The mode the present settings choose; a half-configured one names what is missing.
+
+    ``SLACK_BOT_TOKEN`` alone: one workspace (the default for self-hosting).
+    ``SLACK_CLIENT_ID`` with ``SLACK_CLIENT_SECRET``: distribution, installs through OAuth.
+    """
+    has_id = settings.slack_client_id is not None
+    has_secret = settings.slack_client_secret is not None
+    if has_id != has_secret:
+        missing = "SLACK_CLIENT_SECRET" if has_id else "SLACK_CLIENT_ID"
+        present = "SLACK_CLIENT_ID" if has_id else "SLACK_CLIENT_SECRET"
+        raise SettingsError(
+            f"{present} is set but {missing} is missing: OAuth distribution needs both "
+            f"(or remove {present} to run on SLACK_BOT_TOKEN in one workspace)."
+        )
+    if has_id and settings.slack_bot_token is not None:
+        raise SettingsError(
+            "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: "
+            "remove SLACK_BOT_TOKEN to install through OAuth, or remove SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET to run in one workspace."
+        )
+    return SlackMode.OAUTH if has_id else SlackMode.SINGLE
 
 
 def load_settings(**overrides: object) -> Settings:

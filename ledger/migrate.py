@@ -18,13 +18,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, pool, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, pool, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import ledger.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from ledger.db import SQLITE_BUSY_TIMEOUT_SECONDS, normalise_url
 from ledger.schema import SCRIPT_LOCATION
+from ledger.slack_tables import slack_store_metadata
 
 #: Used when neither the caller nor STACKSPEND_DATABASE_URL names a database.
 DEFAULT_DATABASE_URL = "sqlite:///stackspend.db"
@@ -35,6 +36,12 @@ MIGRATION_LOCK_ID = int.from_bytes(b"stackspd", "big")
 
 #: Options given to every MigrationContext; ``migrations/env.py`` uses the same.
 CONTEXT_OPTIONS: dict[str, Any] = {"render_as_batch": True, "compare_type": True}
+
+
+def target_metadata() -> list[MetaData]:
+    """What the migrations build: the ledger's tables and slack_sdk's store tables."""
+    return [SQLModel.metadata, slack_store_metadata()]
+
 
 #: ``config.attributes`` flag: skip ``logging.config.fileConfig`` in env.py.
 SKIP_LOGGING_CONFIG = "skip_logging_config"
@@ -140,7 +147,7 @@ def check_no_drift(url: str) -> list[Any]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts=CONTEXT_OPTIONS)
-            diff: list[Any] = compare_metadata(context, SQLModel.metadata)
+            diff: list[Any] = compare_metadata(context, target_metadata())  # type: ignore[arg-type]
             return diff
     finally:
         engine.dispose()

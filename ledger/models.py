@@ -122,6 +122,9 @@ class Workspace(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     visibility: Visibility = _enum(Visibility, length=8, default=Visibility.OWN)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    #: When the app was uninstalled from the workspace (OAuth mode): no job runs for it
+    #: until it is installed again, which clears this.
+    uninstalled_at: datetime | None = _instant()
 
 
 class Connection(SQLModel, table=True):

@@ -7,6 +7,7 @@ from datetime import datetime, time
 from sqlmodel import Session, col, select
 
 from ledger.errors import Duplicate, Input, InvalidValue, LimitReached, NotFound, Thing
+from ledger.installs import installed
 from ledger.models import Cadence, DigestSchedule, ScheduleStatus, Workspace
 
 MAX_SCHEDULES_PER_WORKSPACE = 20
@@ -76,7 +77,7 @@ def all_enabled(session: Session) -> list[tuple[DigestSchedule, Workspace]]:
     query = (
         select(DigestSchedule, Workspace)
         .join(Workspace, col(Workspace.id) == col(DigestSchedule.workspace_id))
-        .where(DigestSchedule.enabled == True)  # noqa: E712 (SQL, not Python truth)
+        .where(DigestSchedule.enabled == True, installed)  # noqa: E712 (SQL, not Python truth)
         .order_by(col(DigestSchedule.id))
     )
     return [(schedule, workspace) for schedule, workspace in session.exec(query).all()]

@@ -13,15 +13,19 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import ledger.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from ledger.migrate import SKIP_LOGGING_CONFIG, locked_transaction, migration_engine, resolve_url
+from ledger.migrate import (
+    SKIP_LOGGING_CONFIG,
+    locked_transaction,
+    migration_engine,
+    resolve_url,
+    target_metadata,
+)
 from ledger.types import EnumString, Money, UTCDateTime
 
 config = context.config
-target_metadata = SQLModel.metadata
 
 # Configure logging from alembic.ini only for the `alembic` command line: inside the
 # app, the app's logging stays as it is.
@@ -46,7 +50,7 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 def _configure(**kwargs: Any) -> None:
     context.configure(
-        target_metadata=target_metadata,
+        target_metadata=target_metadata(),
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,

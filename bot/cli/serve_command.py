@@ -21,7 +21,7 @@ from bot.jobs.shutdown import stop_gracefully
 from bot.ledger_setup import ledger_engine
 from bot.readiness import Check, serve_checks
 from bot.services import BotServices, CoreServices
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, SlackMode, UninstallData, slack_mode
 from bot.slack.app import create_app
 from bot.slack.serve import serve_http, serve_socket_mode
 
@@ -35,11 +35,15 @@ def serve(
     port: Annotated[int, typer.Option(help="HTTP port.")] = 3000,
     host: Annotated[str, typer.Option(help="HTTP interface.")] = "0.0.0.0",
 ) -> None:
-    """Run the Slack app (Socket Mode when SLACK_APP_TOKEN is set, or --http)."""
+    """Run the Slack app (Socket Mode when SLACK_APP_TOKEN is set, or --http).
+
+    One workspace on SLACK_BOT_TOKEN, or many installed through OAuth when
+    SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set (over --http: the install pages are
+    HTTP routes)."""
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.log_format)
     _require_slack_settings(settings, http=http)
-    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    assert settings.slack_signing_secret is not None
     with clean_errors():
         app, bot, pool = _build_app(settings, settings.slack_signing_secret.get_secret_value())
     services, scheduler = bot.services, bot.scheduler
@@ -62,15 +66,19 @@ def serve(
 
 def _require_slack_settings(settings: Settings, *, http: bool) -> None:
     """Exit with one line naming every Slack setting this way of serving still needs."""
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+    try:
+        mode = slack_mode(settings)
+    except SettingsError as exc:
+        fail(f"{exc} See README: Slack app setup.")
+    needed = [("SLACK_SIGNING_SECRET", settings.slack_signing_secret)]
+    if mode is SlackMode.SINGLE:
+        needed.insert(0, ("SLACK_BOT_TOKEN", settings.slack_bot_token))
+    missing = [name for name, value in needed if value is None]
+    if mode is SlackMode.OAUTH and not http:
+        missing.append(
+            "--http (OAuth installs need the HTTP routes /slack/install and /slack/oauth_redirect)"
         )
-        if value is None
-    ]
-    if not http and settings.slack_app_token is None:
+    elif not http and settings.slack_app_token is None:
         missing.append("SLACK_APP_TOKEN (or pass --http)")
     if missing:
         fail("Missing settings: " + ", ".join(missing) + ". See README: Slack app setup.")
@@ -83,7 +91,13 @@ def _build_app(
     engine = ledger_engine(settings)
     pool = chart_pool()
     bot = assemble(settings, core_services(settings, engine, charts=pool), with_scheduler=True)
-    app = create_app(bot.services, bot.slack, signing_secret=signing_secret)
+    app = create_app(
+        bot.services,
+        bot.slack,
+        signing_secret=signing_secret,
+        oauth=bot.oauth,
+        uninstall_purges=settings.uninstall_data is UninstallData.PURGE,
+    )
     return app, bot, pool
 
 

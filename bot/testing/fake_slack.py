@@ -34,6 +34,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from slack_sdk import WebClient
 
+from bot.testing.fake_slack_oauth import FakeOAuth
+
 # Form fields that slack_sdk (or a caller) may send as JSON strings; decoded into Call.params.
 JSON_FIELDS = frozenset(
     {"blocks", "attachments", "view", "files", "metadata", "user_auth_blocks", "unfurls"}
@@ -67,6 +69,7 @@ class Call:
     content_type: str = ""
     http_method: str = "POST"
     path: str = ""
+    authorization: str = ""  # the Authorization header (oauth.v2.access sends Basic)
     status: int = 200  # the HTTP status the fake answered with
     response: Any = None  # the JSON the fake answered with (dict), or text for non-JSON replies
 
@@ -218,6 +221,8 @@ class FakeSlack:
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> latest published Home view
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted there
         self.invalid_tokens: set[str] = set()  # tokens answered with invalid_auth
+        #: Installs through OAuth; tokens issued per workspace (see fake_slack_oauth).
+        self.oauth = FakeOAuth(app_id=app_id)
         self._failures: dict[str, deque[_Failure]] = {}
         self._cond = threading.Condition()
         self._counter = 0
@@ -462,6 +467,7 @@ class FakeSlack:
                 content_type=content_type,
                 http_method=http_method,
                 path=path,
+                authorization=auth,
             )
             failure = self._take_failure(method)
             if failure is not None:
@@ -497,13 +503,17 @@ class FakeSlack:
         return fields
 
     def _api(self, method: str, call: Call) -> _Reply:
+        if method == "oauth.v2.access":  # client credentials, not a token
+            return _Reply(200, self.oauth.access(call.params, call.authorization))
         handler = self._methods.get(method)
         if handler is None:
             return _err("unknown_method")
         if not call.token:
             return _err("not_authed")
-        if call.token in self.invalid_tokens:
+        if call.token in self.invalid_tokens or self.oauth.refused(call.token):
             return _err("invalid_auth")
+        if method == "auth.test":
+            return self._auth_test_for(call.token)
         return handler(call.params)
 
     def _upload(self, call: Call, content_type: str, body: bytes) -> _Reply:
@@ -616,6 +626,22 @@ class FakeSlack:
             user_id=self.bot_user_id,
             bot_id=self.bot_id,
             is_enterprise_install=False,
+        )
+
+    def _auth_test_for(self, token: str) -> _Reply:
+        """auth.test for an OAuth-issued token names its own workspace."""
+        grant = self.oauth.grant_of(token)
+        if grant is None:
+            return self._auth_test({})
+        return _ok(
+            url=f"https://{(grant.team_name or 'org').lower()}.slack.com/",
+            team=grant.team_name,
+            user="stackspend",
+            team_id=grant.team_id or grant.enterprise_id,
+            user_id=grant.bot_user_id,
+            bot_id=grant.bot_id,
+            enterprise_id=grant.enterprise_id,
+            is_enterprise_install=grant.is_enterprise_install,
         )
 
     def _users_info(self, params: dict[str, Any]) -> _Reply:

@@ -45,6 +45,7 @@ def slash_command_body(
     response_url: str = DEFAULT_RESPONSE_URL,
     trigger_id: str = "t1",
     enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
     """A slash-command body (form-encoded, every field a string, as Slack sends it).
 
@@ -68,7 +69,7 @@ def slash_command_body(
             "command": command,
             "text": text,
             "api_app_id": API_APP_ID,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if is_enterprise_install else "false",
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
@@ -214,6 +215,39 @@ def app_home_opened_body(user_id: str = "U1", team_id: str = "T1") -> str:
             }
         ],
         "is_ext_shared_channel": False,
+    }
+    return json.dumps(payload)
+
+
+def event_body(
+    event: dict[str, Any],
+    *,
+    team_id: str | None = "T1",
+    enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
+) -> str:
+    """An Events API ``event_callback`` JSON body carrying ``event`` (e.g. ``app_uninstalled``,
+    ``tokens_revoked``), for a team or, org-wide on Enterprise Grid, an enterprise."""
+    now = int(time.time())
+    payload = {
+        "token": "verification-token-unused",
+        "team_id": team_id or enterprise_id,
+        "enterprise_id": enterprise_id,
+        "api_app_id": API_APP_ID,
+        "event": {**event, "event_ts": f"{now}.000400"},
+        "type": "event_callback",
+        "event_id": f"Ev{now}{event.get('type', '')}",
+        "event_time": now,
+        "is_enterprise_install": is_enterprise_install,
+        "authorizations": [
+            {
+                "enterprise_id": enterprise_id,
+                "team_id": None if is_enterprise_install else team_id,
+                "user_id": "UBOT",
+                "is_bot": True,
+                "is_enterprise_install": is_enterprise_install,
+            }
+        ],
     }
     return json.dumps(payload)
 

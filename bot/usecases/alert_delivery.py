@@ -20,6 +20,7 @@ from ledger import claims, deliveries
 from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.alerts.lifecycle import due_notifications, mark_notified
 from ledger.db import session_scope
+from ledger.installs import installed
 from ledger.deliveries import Claim
 from ledger.models import (
     Alert,
@@ -96,11 +97,12 @@ EVALUATION_WAIT = timedelta(seconds=30)
 
 
 def workspaces_to_evaluate(engine: Engine) -> list[int]:
-    """Workspaces with a connection (the others have nothing to evaluate)."""
+    """Installed workspaces with a connection (the others have nothing to evaluate)."""
     with session_scope(engine) as session:
         ids = session.exec(
             select(Connection.workspace_id)
-            .where(Connection.status != ConnectionStatus.DISCONNECTED)
+            .join(Workspace, col(Workspace.id) == col(Connection.workspace_id))
+            .where(Connection.status != ConnectionStatus.DISCONNECTED, installed)
             .distinct()
             .order_by(col(Connection.workspace_id))
         ).all()
@@ -111,7 +113,7 @@ class AlertNotifier:
     def __init__(
         self,
         services: CoreServices,
-        client_for: Callable[[str], WebClient],
+        client_for: Callable[[Workspace], WebClient],
         *,
         settings: AlertSettings | None = None,
     ) -> None:
@@ -181,7 +183,7 @@ class AlertNotifier:
                 ):
                     batches[target].append(alert)
                     owners.setdefault(target, recipients.owner)
-        client = self.client_for(workspace.slack_team_id)
+        client = self.client_for(workspace)
         sent = 0
         for target, batch in batches.items():
             sent += self._send_batch(client, workspace, target, batch, owners.get(target), now)

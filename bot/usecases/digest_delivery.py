@@ -84,7 +84,7 @@ class DigestSender:
     def __init__(
         self,
         services: CoreServices,
-        client_for: Callable[[str], WebClient],
+        client_for: Callable[[Workspace], WebClient],
         *,
         grace: timedelta = timedelta(hours=3),
     ) -> None:
@@ -183,7 +183,7 @@ class DigestSender:
             return DeliveryOutcome.DONE
         if claimed.claim is Claim.BUSY:
             return DeliveryOutcome.BUSY
-        client = self.client_for(workspace.slack_team_id)
+        client = self.client_for(workspace)
         if claimed.claim is Claim.RECOVERED and claimed.previous_claim_at is not None:
             posted = _already_posted(client, schedule.channel_id, key, claimed.previous_claim_at)
             if posted is not None:

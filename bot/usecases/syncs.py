@@ -14,6 +14,7 @@ from sqlmodel import col, func, select
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.errors import NotConnected
+from ledger.installs import installed
 from ledger.models import (
     Connection,
     ConnectionStatus,
@@ -37,8 +38,10 @@ UNSCHEDULED = (ConnectionStatus.DISCONNECTED, ConnectionStatus.REVOKED)
 def connections_to_sync(engine: Engine, workspace_ref: str | None) -> list[tuple[str, int]]:
     """(workspace team id, connection id) of every connection a sync should visit."""
     with session_scope(engine) as session:
-        query = select(Workspace, Connection).join(
-            Connection, col(Connection.workspace_id) == col(Workspace.id)
+        query = (
+            select(Workspace, Connection)
+            .join(Connection, col(Connection.workspace_id) == col(Workspace.id))
+            .where(installed)
         )
         if workspace_ref is not None:
             workspace = find_workspace(session, workspace_ref)
@@ -123,7 +126,9 @@ def syncable_connections(engine: Engine) -> dict[int, datetime | None]:
     jobs from and finds due syncs by."""
     with session_scope(engine) as session:
         ids = session.exec(
-            select(Connection.id).where(col(Connection.status).not_in(UNSCHEDULED))
+            select(Connection.id)
+            .join(Workspace, col(Workspace.id) == col(Connection.workspace_id))
+            .where(col(Connection.status).not_in(UNSCHEDULED), installed)
         ).all()
         latest = dict(
             session.exec(

@@ -19,6 +19,7 @@ from ledger.alerts.lifecycle import LIVE
 from ledger.alerts.spend import Spend, cycle_of, history_day, local_today
 from ledger.alerts.store import ALERTS, Row, alert_row, alerts_by_id, chunks, insert_rows
 from ledger.budget_rules import crossed, is_anomaly, period_bounds
+from ledger.installs import installed
 from ledger.models import (
     Alert,
     AlertKind,
@@ -265,7 +266,7 @@ def evaluate(
     period to today; anomalies of yesterday per person and for the team; the health
     of every connection. The caller commits.
     """
-    workspace_query = orm_select(Workspace).order_by(col(Workspace.id))
+    workspace_query = orm_select(Workspace).where(installed).order_by(col(Workspace.id))
     if workspace_id is not None:
         workspace_query = workspace_query.where(Workspace.id == workspace_id)
     workspaces = list(session.exec(workspace_query).all())

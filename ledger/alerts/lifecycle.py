@@ -11,7 +11,8 @@ from sqlmodel import select as orm_select
 
 from ledger.alerts.store import ALERTS, chunks
 from ledger.errors import Input, InvalidValue, NotFound, Thing
-from ledger.models import Alert, AlertStatus
+from ledger.installs import installed
+from ledger.models import Alert, AlertStatus, Workspace
 
 ACTIONS = {
     "acknowledge": None,
@@ -84,7 +85,9 @@ def due_notifications(
     )
     query = (
         orm_select(Alert)
+        .join(Workspace, col(Workspace.id) == col(Alert.workspace_id))
         .where(Alert.status == AlertStatus.OPEN.value, or_(col(Alert.notify_count) == 0, woke))
+        .where(installed)
         .order_by(col(Alert.created_at), col(Alert.id))
         .execution_options(populate_existing=True)
     )

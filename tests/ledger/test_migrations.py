@@ -21,11 +21,12 @@ from sqlmodel import Session, SQLModel, col, select
 from ledger import migrate, schema
 from ledger.db import make_engine, normalise_url
 from ledger.models import Alert, Budget, DigestSchedule
+from ledger.slack_tables import SLACK_TABLES
 
 POSTGRES_URL = os.environ.get(
     "STACKSPEND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-LEDGER_TABLES = set(SQLModel.metadata.tables)
+LEDGER_TABLES = set(SQLModel.metadata.tables) | SLACK_TABLES
 
 
 @pytest.fixture

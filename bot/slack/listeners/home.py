@@ -71,7 +71,11 @@ def on_home_opened(
     """Publish the person's App Home whenever they open its tab."""
     if event.get("tab", "home") != "home":
         return
-    caller = Caller(team_id=body.get("team_id", ""), user_id=event["user"])
+    caller = Caller(
+        team_id=body.get("team_id", ""),
+        user_id=event["user"],
+        enterprise_id=body.get("enterprise_id") or None,
+    )
     try:
         view = home_view(services, client, caller)
     except LedgerError as exc:
