@@ -20,8 +20,8 @@ from ledger import claims, deliveries
 from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.alerts.lifecycle import due_notifications, mark_notified
 from ledger.db import session_scope
-from ledger.installs import installed
 from ledger.deliveries import Claim
+from ledger.installs import installed
 from ledger.models import (
     Alert,
     AlertKind,
