@@ -35,6 +35,7 @@ from sqlalchemy import Engine, Table, func, select, update
 
 from ledger.db import session_scope
 from ledger.lease import PROCESS_OWNER
+from ledger.metrics import claim_held, record_claim, record_claim_expired
 from ledger.models import WorkClaim
 from ledger.statements import dialect_insert
 
@@ -66,6 +67,11 @@ def new_owner() -> str:
     return f"{PROCESS_OWNER}/{next(_serial)}"
 
 
+def kind_of(key: str) -> str:
+    """The metric label of a unit: its key up to the first colon (``alerts:12`` → alerts)."""
+    return key.partition(":")[0]
+
+
 def claim(
     engine: Engine,
     key: str,
@@ -76,6 +82,22 @@ def claim(
     owner: str | None = None,
 ) -> Claim:
     """Claim the unit ``key`` for ``ttl`` (see the module's docstring for the outcomes)."""
+    held = _claim(engine, key, now=now, ttl=ttl, fresh_within=fresh_within, owner=owner)
+    record_claim(kind_of(key), held.outcome.value)
+    if held.outcome is ClaimOutcome.TAKEN_OVER:
+        record_claim_expired(kind_of(key))
+    return held
+
+
+def _claim(
+    engine: Engine,
+    key: str,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    fresh_within: timedelta | None,
+    owner: str | None,
+) -> Claim:
     owner = owner or new_owner()
     mine = {"owner": owner, "claimed_at": now, "expires_at": now + ttl}
     with session_scope(engine) as session:
@@ -156,12 +178,16 @@ def claimed(
     if not held.outcome.ours:
         yield held
         return
+    claim_held(kind_of(key), 1)
     try:
         yield held
     except BaseException:
         release(engine, held)
         raise
-    finish(engine, held, now=now)
+    else:
+        finish(engine, held, now=now)
+    finally:
+        claim_held(kind_of(key), -1)
 
 
 def held_by_this_process(engine: Engine, now: datetime) -> int:

@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.due import cron_fields
+from bot.log_context import job_scope
 from bot.services import AlertRunner, CoreServices
 from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.digest_preview import enabled_digests
@@ -40,6 +41,7 @@ from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
 from ledger.errors import SyncAlreadyRunning, SyncNotDue
 from ledger.lease import orphaned_syncs, wall_clock
+from ledger.metrics import record_claim, record_claim_expired
 from ledger.models import DigestSchedule, SyncTrigger
 
 logger = logging.getLogger(__name__)
@@ -209,10 +211,16 @@ class Scheduler:
         for connection_id in due:
             if self.services.stopping.is_set():
                 return
+            if connection_id in orphaned:
+                record_claim_expired("sync")
             self.sync_connection(connection_id)
 
     def sync_connection(self, connection_id: int) -> None:
         """The scheduled sync of a connection, unless another replica is doing or did it."""
+        with job_scope(f"sync:{connection_id}", connection_id=connection_id):
+            self._sync_connection(connection_id)
+
+    def _sync_connection(self, connection_id: int) -> None:
         if self.services.stopping.is_set():  # the process is on its way out
             return
         workspace_id = workspace_of(self.services.engine, connection_id, syncable=True)
@@ -228,6 +236,7 @@ class Scheduler:
                 unless_synced_since=now - self.sync_interval + DUE_TOLERANCE,
             )
         except SyncAlreadyRunning as exc:
+            record_claim("sync", "busy")
             logger.info(
                 "scheduled sync of connection %s skipped: a %s sync has run since %s",
                 connection_id,
@@ -236,12 +245,14 @@ class Scheduler:
             )
             return
         except SyncNotDue as exc:
+            record_claim("sync", "done")
             logger.info(
                 "scheduled sync of connection %s skipped: synced at %s",
                 connection_id,
                 exc.last_started.isoformat(timespec="seconds"),
             )
             return
+        record_claim("sync", "claimed")
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())
         if outcome.ok:
             self.alerts.run(workspace_id=workspace_id)

@@ -24,6 +24,7 @@ from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.errors import LedgerError, SyncAlreadyRunning
+from ledger.metrics import record_claim, record_claim_expired
 from ledger.models import (
     ConnectionStatus,
     DeliveryKind,
@@ -40,6 +41,15 @@ CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"
 METADATA_EVENT = "stackspend_delivery"
 #: A digest whose data is older than this is preceded by a sync.
 FRESHNESS = timedelta(hours=1)
+
+
+#: A delivery claim's outcome as the claims metric names it.
+CLAIM_OUTCOMES = {
+    Claim.NEW: "claimed",
+    Claim.RECOVERED: "taken_over",
+    Claim.DONE: "done",
+    Claim.BUSY: "busy",
+}
 
 
 class DeliveryOutcome(enum.StrEnum):
@@ -179,6 +189,9 @@ class DigestSender:
                 channel_id=schedule.channel_id,
                 now=now,
             )
+        record_claim("digest", CLAIM_OUTCOMES[claimed.claim])
+        if claimed.claim is Claim.RECOVERED:
+            record_claim_expired("digest")
         if claimed.claim is Claim.DONE:
             return DeliveryOutcome.DONE
         if claimed.claim is Claim.BUSY:
