@@ -21,6 +21,7 @@ BENCHMARKS: list[str] = [
     "budget_bench",
     "bounds_bench",
     "startup_bench",
+    "fleet_bench",
 ]
 
 

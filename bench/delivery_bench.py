@@ -46,12 +46,15 @@ TARGET_SECONDS = 60.0
 WORKERS = 8
 
 
-def build(engine_url: str) -> list[int]:
+def build(
+    engine_url: str, *, workspaces: int = WORKSPACES, people: int = PEOPLE, chart: bool = True
+) -> list[int]:
+    """Workspaces with a synced connection, 30 days of rollups and a digest due at 09:00."""
     engine = make_engine(engine_url)
     rng = random.Random(5)
     schedule_ids: list[int] = []
     with session_scope(engine) as session:
-        for index in range(WORKSPACES):
+        for index in range(workspaces):
             workspace = Workspace(slack_team_id=f"T{index:05d}", name=f"Team {index}")
             session.add(workspace)
             session.flush()
@@ -84,6 +87,7 @@ def build(engine_url: str) -> list[int]:
                 local_time=time_of_day(9, 0),
                 cadence=Cadence.DAILY,
                 created_by="U1",
+                chart=chart,
             )
             session.add(schedule)
             session.flush()
@@ -105,7 +109,7 @@ def build(engine_url: str) -> list[int]:
                     "charged_cents": Decimal(rng.randint(10, 5000)) / 10,
                 }
                 for back in range(1, 31)
-                for person in range(PEOPLE)
+                for person in range(people)
                 for model in MODELS
             ]
             session.execute(UsageRollup.__table__.insert(), rows)  # type: ignore[attr-defined]
