@@ -65,7 +65,7 @@ def _bot(url: str, slack_url: str, secret: str) -> Any:
 def replica(url: str, slack_url: str, secret: str, schedule_ids: list[int], start: float) -> None:
     """One replica: at ``start`` (wall clock), every schedule's job fires on 8 threads."""
     bot = _bot(url, slack_url, secret)
-    bot.sender.deliver_due(schedule_ids[0], now=NOW - timedelta(days=1))  # warm: not due
+    bot.sender.deliver_due(schedule_ids[0], now=NOW - timedelta(hours=1))  # warm: not due yet
     time.sleep(max(0.0, start - time.time()))
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(lambda sid: bot.sender.deliver_due(sid, now=NOW), schedule_ids))

@@ -36,9 +36,10 @@ MAX_MESSAGE_CHARS: Final = 2000
 WITHHELD: Final = "[withheld]"
 
 # A field that carries content in a third-party line: everything from it on is withheld.
+# (``code`` and ``state``: Bolt's OAuth flow logs the one-time code and state it failed on.)
 _CONTENT_FIELD = re.compile(
     r"\b(body|payload|message|data|response|text|value|values|submission|params|json_body|"
-    r"body_params|headers|req)\b['\"]?\s*[:=]\s*",
+    r"body_params|headers|req|code|state)\b['\"]?\s*[:=]\s*",
     re.IGNORECASE,
 )
 _SECRET = re.compile(

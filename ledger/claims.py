@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,10 +83,14 @@ def claim(
 ) -> Claim:
     """Claim the unit ``key`` for ``ttl`` (see the module's docstring for the outcomes)."""
     held = _claim(engine, key, now=now, ttl=ttl, fresh_within=fresh_within, owner=owner)
-    record_claim(kind_of(key), held.outcome.value)
-    if held.outcome is ClaimOutcome.TAKEN_OVER:
-        record_claim_expired(kind_of(key))
+    _record(held)
     return held
+
+
+def _record(held: Claim) -> None:
+    record_claim(kind_of(held.key), held.outcome.value)
+    if held.outcome is ClaimOutcome.TAKEN_OVER:
+        record_claim_expired(kind_of(held.key))
 
 
 def _claim(
@@ -160,7 +164,7 @@ def claimed(
     engine: Engine,
     key: str,
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     ttl: timedelta,
     fresh_within: timedelta | None = None,
     wait: timedelta = timedelta(0),
@@ -169,12 +173,14 @@ def claimed(
     """Claim ``key`` (waiting up to ``wait`` while another replica holds it), yield the
     claim, and finish it when the block ends, or release it if the block raised.
 
-    The caller looks at ``claim.outcome.ours`` and does the work only then."""
+    ``clock`` is read at each attempt and at the finish. The caller looks at
+    ``claim.outcome.ours`` and does the work only then."""
     deadline = time.monotonic() + wait.total_seconds()
-    held = claim(engine, key, now=now, ttl=ttl, fresh_within=fresh_within)
+    held = _claim(engine, key, now=clock(), ttl=ttl, fresh_within=fresh_within, owner=None)
     while held.outcome is ClaimOutcome.BUSY and time.monotonic() < deadline:
         time.sleep(poll_seconds)
-        held = claim(engine, key, now=now, ttl=ttl, fresh_within=fresh_within)
+        held = _claim(engine, key, now=clock(), ttl=ttl, fresh_within=fresh_within, owner=None)
+    _record(held)  # once per unit, however long it waited
     if not held.outcome.ours:
         yield held
         return
@@ -185,7 +191,7 @@ def claimed(
         release(engine, held)
         raise
     else:
-        finish(engine, held, now=now)
+        finish(engine, held, now=clock())
     finally:
         claim_held(kind_of(key), -1)
 

@@ -23,6 +23,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.context import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
@@ -109,9 +110,17 @@ class Installations:
             )
             if current is None or not self._expiring(current):
                 return current
-            rotated = self.rotator.perform_bot_token_rotation(
-                bot=current, minutes_before_expiration=self.rotation_minutes
-            )
+            try:
+                rotated = self.rotator.perform_bot_token_rotation(
+                    bot=current, minutes_before_expiration=self.rotation_minutes
+                )
+            except SlackApiError as exc:  # the token in hand still works until it expires
+                logger.warning(
+                    "refreshing the bot token of %s failed: %s",
+                    bot.team_id or bot.enterprise_id,
+                    exc.response.get("error"),
+                )
+                return current
             if rotated is None:
                 return current
             self.store.save_bot(rotated)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -129,10 +130,17 @@ class AlertNotifier:
         hourly pass, which every replica runs) are shared out: each workspace is claimed
         by one replica and left alone if it was evaluated within ``HOURLY_FRESHNESS``."""
         now = now or self.services.clock()
+        started = time.monotonic()
+
+        def claim_clock() -> datetime:  # the pass's ``now``, moving on as the pass does
+            return now + timedelta(seconds=time.monotonic() - started)
+
         if workspace_id is not None:
-            return self._run_claimed(workspace_id, now, fresh_within=None, wait=EVALUATION_WAIT)
+            return self._run_claimed(
+                workspace_id, now, claim_clock, fresh_within=None, wait=EVALUATION_WAIT
+            )
         return sum(
-            self._run_claimed(workspace, now, fresh_within=HOURLY_FRESHNESS)
+            self._run_claimed(workspace, now, claim_clock, fresh_within=HOURLY_FRESHNESS)
             for workspace in workspaces_to_evaluate(self.services.engine)
         )
 
@@ -140,21 +148,32 @@ class AlertNotifier:
         self,
         workspace_id: int,
         now: datetime,
+        claim_clock: Callable[[], datetime],
         *,
         fresh_within: timedelta | None,
         wait: timedelta = timedelta(0),
     ) -> int:
-        with claims.claimed(
-            self.services.engine,
-            f"alerts:{workspace_id}",
-            now=now,
-            ttl=EVALUATION_TTL,
-            fresh_within=fresh_within,
-            wait=wait,
-        ) as held:
-            if not held.outcome.ours:
-                return 0
-            return self._evaluate_and_send(workspace_id, now)
+        """One workspace under its claim; a failure there is logged and leaves the claim
+        free for the next pass, and the other workspaces go on."""
+        try:
+            with claims.claimed(
+                self.services.engine,
+                f"alerts:{workspace_id}",
+                clock=claim_clock,
+                ttl=EVALUATION_TTL,
+                fresh_within=fresh_within,
+                wait=wait,
+            ) as held:
+                if not held.outcome.ours:
+                    return 0
+                return self._evaluate_and_send(workspace_id, now)
+        except Exception as exc:  # the class only: messages may quote rows or responses
+            logger.error(
+                "alert evaluation of workspace %s failed (%s); the next pass tries again",
+                workspace_id,
+                type(exc).__name__,
+            )
+            return 0
 
     def _evaluate_and_send(self, workspace_id: int, now: datetime) -> int:
         with session_scope(self.services.engine) as session:

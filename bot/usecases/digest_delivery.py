@@ -129,10 +129,23 @@ class DigestSender:
                 if schedule.id is not None
             ]
         return {
-            schedule_id: self.deliver_due(schedule_id, now=now)
+            schedule_id: self._deliver_due_safely(schedule_id, now)
             for schedule_id, status in due
             if status != ScheduleStatus.FAILING
         }
+
+    def _deliver_due_safely(self, schedule_id: int, now: datetime) -> DeliveryOutcome:
+        """One schedule of the catch-up pass: a failure is logged and the others go on
+        (its claim, if taken, is taken over after its lease by the next pass)."""
+        try:
+            return self.deliver_due(schedule_id, now=now)
+        except Exception as exc:  # the class only: messages may quote rows or responses
+            logger.error(
+                "digest %s could not be delivered (%s); the next pass tries again",
+                schedule_id,
+                type(exc).__name__,
+            )
+            return DeliveryOutcome.FAILED
 
     def _skip(
         self, schedule: DigestSchedule, workspace: Workspace, occurrence: Occurrence, now: datetime

@@ -377,3 +377,24 @@ def test_no_log_line_carries_a_token_a_code_the_client_secret_or_a_state(
     logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
     assert "installed in T1" in logged
     assert [secret for secret in secrets if secret in logged] == []
+
+
+def test_a_failed_code_exchange_logs_the_failure_but_neither_the_code_nor_the_state(
+    sqlite_engine: Engine, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt's OAuth flow logs the code it failed to exchange; the log policy withholds it."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    bot = build_oauth_bot(sqlite_engine, slack)
+    try:
+        page = bot.http.get("/slack/install")
+        state = page.headers["set-cookie"].split("=", 1)[1].split(";")[0]
+        code = "code-that-slack-never-granted-8f3a2c"
+        done = bot.http.get("/slack/oauth_redirect", params={"code": code, "state": state})
+    finally:
+        bot.close()
+    assert done.status_code >= 400 and _bots(sqlite_engine) == []
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert "oauth.v2.access" in logged  # the failure itself is told
+    assert code not in logged and state not in logged

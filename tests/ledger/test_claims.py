@@ -17,6 +17,10 @@ T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)
 
 
+def at_t0() -> datetime:
+    return T0
+
+
 def row(engine: Engine, key: str) -> dict[str, object]:
     with session_scope(engine) as session:
         return dict(session.execute(select(CLAIMS).where(CLAIMS.c.key == key)).mappings().one())
@@ -59,25 +63,28 @@ def test_a_claim_whose_claimer_died_is_taken_over_after_it_expires(engine: Engin
 
 
 def test_claimed_releases_on_error_and_finishes_on_success(engine: Engine) -> None:
-    with pytest.raises(RuntimeError), claims.claimed(engine, "k", now=T0, ttl=TTL) as held:
+    with (
+        pytest.raises(RuntimeError),
+        claims.claimed(engine, "k", clock=at_t0, ttl=TTL) as held,
+    ):
         assert held.outcome.ours
         raise RuntimeError("the work failed")
     stored = row(engine, "k")
     assert stored["expires_at"] is None and stored["finished_at"] is None  # free, not done
-    with claims.claimed(engine, "k", now=T0, ttl=TTL, fresh_within=TTL) as held:
+    with claims.claimed(engine, "k", clock=at_t0, ttl=TTL, fresh_within=TTL) as held:
         assert held.outcome is ClaimOutcome.CLAIMED
     assert row(engine, "k")["finished_at"] == T0
-    with claims.claimed(engine, "k", now=T0, ttl=TTL, fresh_within=TTL) as held:
+    with claims.claimed(engine, "k", clock=at_t0, ttl=TTL, fresh_within=TTL) as held:
         assert held.outcome is ClaimOutcome.DONE
 
 
 def test_claimed_waits_for_the_holder_when_asked(engine: Engine) -> None:
     other = claims.claim(engine, "k", now=T0, ttl=TTL)
     threading.Timer(0.3, lambda: claims.finish(engine, other, now=T0)).start()
-    with claims.claimed(engine, "k", now=T0, ttl=TTL, wait=timedelta(seconds=10)) as held:
+    with claims.claimed(engine, "k", clock=at_t0, ttl=TTL, wait=timedelta(seconds=10)) as held:
         assert held.outcome is ClaimOutcome.CLAIMED
     busy = claims.claim(engine, "k", now=T0, ttl=TTL)
-    with claims.claimed(engine, "k", now=T0, ttl=TTL, wait=timedelta(seconds=0.3)) as held:
+    with claims.claimed(engine, "k", clock=at_t0, ttl=TTL, wait=timedelta(seconds=0.3)) as held:
         assert held.outcome is ClaimOutcome.BUSY  # gave up waiting; nothing to finish
     assert claims.finish(engine, busy, now=T0)
 
