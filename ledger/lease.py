@@ -37,6 +37,7 @@ from sqlmodel import Session
 
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SyncAlreadyRunning
+from ledger.metrics import record_claim_expired
 from ledger.models import SyncLease, SyncRun, SyncStatus, SyncTrigger
 from ledger.statements import dialect_insert
 
@@ -146,13 +147,15 @@ class SyncLeaseHandle:
             if row.owner != self.owner:
                 raise SyncAlreadyRunning(self.connection_id, row.acquired_at, row.trigger)
             # Any run still "running" now was left by a sync whose lease expired.
-            session.execute(
+            orphaned = session.execute(
                 update(RUNS)
                 .where(
                     RUNS.c.connection_id == self.connection_id, RUNS.c.status == SyncStatus.RUNNING
                 )
                 .values(status=SyncStatus.STOPPED, finished_at=now, error=INTERRUPTED)
             )
+            if orphaned.rowcount:  # type: ignore[attr-defined]
+                record_claim_expired("sync")  # taken over from a process that stopped
         self._heartbeat = threading.Thread(
             target=self._beat, name=f"lease-{self.connection_id}", daemon=True
         )

@@ -28,6 +28,8 @@ SYNC_DURATION: Final = Histogram(
     ["outcome"],
     buckets=SYNC_BUCKETS,
 )
+for _outcome in ("ok", "failed", "stopped"):  # present from the start: absent() stays quiet
+    SYNC_RUNS.labels(outcome=_outcome)
 EVENTS_STORED: Final = Counter(
     "stackspend_sync_events_stored",
     "Usage events committed by syncs: new ones, and revised versions of stored ones.",

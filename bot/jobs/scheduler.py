@@ -41,7 +41,7 @@ from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
 from ledger.errors import SyncAlreadyRunning, SyncNotDue
 from ledger.lease import orphaned_syncs, wall_clock
-from ledger.metrics import record_claim, record_claim_expired
+from ledger.metrics import record_claim
 from ledger.models import DigestSchedule, SyncTrigger
 
 logger = logging.getLogger(__name__)
@@ -211,8 +211,6 @@ class Scheduler:
         for connection_id in due:
             if self.services.stopping.is_set():
                 return
-            if connection_id in orphaned:
-                record_claim_expired("sync")
             self.sync_connection(connection_id)
 
     def sync_connection(self, connection_id: int) -> None:

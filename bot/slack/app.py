@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -20,6 +21,23 @@ logger = logging.getLogger(__name__)
 
 #: Listener threads: acknowledgements must never wait behind slow reports or syncs.
 LISTENER_THREADS = 32
+
+
+BOLT_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+def _keep_bolt_from_oauth() -> None:
+    """Single-workspace mode: Bolt turns OAuth on when both variables are in the
+    environment, even empty (``SLACK_CLIENT_ID=`` in an env file). Empty ones are dropped;
+    set ones mean the settings chose the wrong mode, which start-up refuses already."""
+    for name in BOLT_OAUTH_VARIABLES:
+        if name in os.environ and not os.environ[name].strip():
+            del os.environ[name]
+    if all(os.environ.get(name) for name in BOLT_OAUTH_VARIABLES):
+        raise RuntimeError(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: serve in OAuth mode "
+            "(without SLACK_BOT_TOKEN), or remove them"
+        )
 
 
 def create_app(
@@ -44,6 +62,7 @@ def create_app(
         max_workers=LISTENER_THREADS, thread_name_prefix="listener"
     )
     if oauth is None:
+        _keep_bolt_from_oauth()
         app = App(
             signing_secret=signing_secret,
             client=client,

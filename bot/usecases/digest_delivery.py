@@ -108,7 +108,12 @@ class DigestSender:
         with session_scope(self.services.engine) as session:
             schedule = session.get(DigestSchedule, schedule_id)
             workspace = session.get(Workspace, schedule.workspace_id) if schedule else None
-        if schedule is None or workspace is None or not schedule.enabled:
+        if (
+            schedule is None
+            or workspace is None
+            or not schedule.enabled
+            or workspace.uninstalled_at is not None  # the app was removed from it
+        ):
             return DeliveryOutcome.GONE
         occurrence = last_occurrence(
             schedule.cadence, schedule.local_time, ZoneInfo(workspace.timezone), now

@@ -142,10 +142,13 @@ def syncable_connections(engine: Engine) -> dict[int, datetime | None]:
 
 def workspace_of(engine: Engine, connection_id: int, *, syncable: bool = False) -> int | None:
     """The workspace id of a connection; None if there is none (or, with ``syncable``, if it
-    can no longer sync)."""
+    can no longer sync: disconnected, key revoked, or the app uninstalled from it)."""
     with session_scope(engine) as session:
         connection = session.get(Connection, connection_id)
-    if connection is None or (syncable and connection.status in UNSCHEDULED):
+        workspace = session.get(Workspace, connection.workspace_id) if connection else None
+    if connection is None or workspace is None:
+        return None
+    if syncable and (connection.status in UNSCHEDULED or workspace.uninstalled_at is not None):
         return None
     return connection.workspace_id
 

@@ -228,8 +228,9 @@ def test_an_uninstall_deletes_that_workspaces_tokens_and_stops_its_jobs_keeping_
     answer = oauth_bot.event({"type": "app_uninstalled"}, team_id="T1")
 
     assert answer.status_code == 200
-    eventually(lambda: _workspace(engine, "T1").uninstalled_at is not None)
-    assert [bot["team_id"] for bot in _bots(engine)] == ["T2"]
+    # The tokens go last, after the workspace's jobs have stopped.
+    eventually(lambda: [bot["team_id"] for bot in _bots(engine)] == ["T2"])
+    assert _workspace(engine, "T1").uninstalled_at is not None
     assert set(syncable_connections(engine)) == {globex_connection}
     assert [schedule.workspace_id for schedule, _tz in enabled_digests(engine)] == [
         _workspace(engine, "T2").id
@@ -271,7 +272,7 @@ def test_a_reinstall_starts_the_workspaces_jobs_again(
     oauth_bot.install(ACME)
     connection = oauth_bot.connect_and_sync("T1", users=3)
     oauth_bot.event({"type": "app_uninstalled"}, team_id="T1")
-    eventually(lambda: syncable_connections(engine) == {})
+    eventually(lambda: syncable_connections(engine) == {} and _bots(engine) == [])
 
     oauth_bot.install(ACME)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,11 @@ from typing import Any
 import pytest
 
 from bot.settings import SettingsError, SlackMode, UninstallData, load_settings, slack_mode
+from bot.slack.app import create_app
 from bot.slack.oauth import BOT_SCOPES
+from bot.testing.signed_requests import SIGNING_SECRET
 from tests.bot.cli_support import run
+from tests.bot.harness import Harness
 from tests.bot.harness import test_settings as settings_of
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
@@ -99,3 +103,20 @@ def test_the_manifest_subscribes_to_uninstall_and_revocation_events() -> None:
     text = MANIFEST.read_text()
     assert "- app_uninstalled" in text and "- tokens_revoked" in text
     assert "/slack/oauth_redirect" in text
+
+
+def test_empty_oauth_variables_do_not_turn_bolt_oauth_on_in_single_workspace_mode(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`SLACK_CLIENT_ID=` lines in an env file: Bolt would switch to its default OAuth (a
+    file store, the bot token ignored) on their mere presence."""
+    monkeypatch.setenv("SLACK_CLIENT_ID", "")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", " ")
+    app = create_app(
+        bot.services,
+        bot.app.client,
+        signing_secret=SIGNING_SECRET,
+        token_verification_enabled=False,
+    )
+    assert app.oauth_flow is None and app.installation_store is None
+    assert "SLACK_CLIENT_ID" not in os.environ and "SLACK_CLIENT_SECRET" not in os.environ

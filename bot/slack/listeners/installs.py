@@ -31,8 +31,10 @@ class InstallEvents:
 
     def on_app_uninstalled(self, context: BoltContext, services: BotServices) -> None:
         enterprise_id, team_id = _installed_as(context)
-        self.installations.store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        # Jobs first, tokens last: Slack sends the event once, and a workspace whose
+        # tokens are gone must not be left scheduled if stopping it fails.
         self._stop(services, enterprise_id, team_id, purge=self.purge)
+        self.installations.store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
 
     def on_tokens_revoked(
         self, event: dict[str, Any], context: BoltContext, services: BotServices
