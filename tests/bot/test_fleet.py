@@ -16,7 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -180,6 +180,7 @@ def fleet_of(url: str, tmp_path: Path) -> Iterator[Fleet]:
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
+                    start_new_session=True,  # its chart workers die with it
                 )
             replicas.append(Replica(process, log, port))
             stack.callback(_kill, process)
@@ -195,9 +196,10 @@ def fleet_of(url: str, tmp_path: Path) -> Iterator[Fleet]:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=30)
+    """SIGKILL the replica and its chart workers, as when its container dies."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
 
 
 def test_three_replicas_split_the_work_do_it_once_and_finish_a_killed_sync(
@@ -260,8 +262,7 @@ def test_three_replicas_split_the_work_do_it_once_and_finish_a_killed_sync(
         victim_pid = holder()
         assert victim_pid is not None
         victim = next(r for r in fleet.replicas if r.process.pid == victim_pid)
-        os.kill(victim_pid, signal.SIGKILL)
-        victim.process.wait(timeout=30)
+        _kill(victim.process)
         fleet.sim.faults.delay_seconds = 0.05
         fleet.wait("another replica to finish the killed sync", lambda: fleet.ok_runs()[late] == 1)
 
