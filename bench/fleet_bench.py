@@ -32,6 +32,7 @@ from bot.assembly import assemble, core_services
 from bot.settings import Settings
 from bot.slack.client import slack_client
 from bot.testing.fake_slack import FakeSlack
+from bot.usecases.alert_delivery import EVALUATION_BATCH
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
 from ledger import migrate
@@ -126,7 +127,8 @@ def alert_passes(url: str, slack: FakeSlack, secret: str) -> None:
         f"hourly alert pass, {WORKSPACES:,}",
         f"{after / before - 1:+.1%}",
         f"< {OVERHEAD_TARGET:.0%} over today's code",
-        f"single evaluation {before:.2f} s, claimed per workspace {after:.2f} s (best of 3)",
+        f"single evaluation {before:.2f} s, claimed in batches of {EVALUATION_BATCH} {after:.2f} s "
+        "(best of 3)",
     )
     bot.services.workers.shutdown()
 

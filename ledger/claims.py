@@ -26,12 +26,12 @@ from __future__ import annotations
 import enum
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import ColumnElement, Engine, Table, func, or_, select, update
 
 from ledger.db import session_scope
 from ledger.lease import PROCESS_OWNER
@@ -136,6 +136,82 @@ def _claim(
             return Claim(key, owner, ClaimOutcome.BUSY)  # another replica took it just now
     abandoned = row.expires_at is not None  # claimed, never finished, expired
     return Claim(key, owner, ClaimOutcome.TAKEN_OVER if abandoned else ClaimOutcome.CLAIMED)
+
+
+def claim_many(
+    engine: Engine,
+    keys: Sequence[str],
+    *,
+    now: datetime,
+    ttl: timedelta,
+    fresh_within: timedelta | None = None,
+) -> list[Claim]:
+    """Claim many units in three statements: the units nobody has claimed before (one
+    insert), those whose claimer died (one update of the expired ones), those free and not
+    finished within ``fresh_within`` (one update). Each statement takes a row only if it
+    still matches when written (PostgreSQL re-checks a row's condition once it holds the
+    row's lock), so of two replicas claiming the same keys, each unit goes to one.
+
+    Returns the claims that are ours (``CLAIMED`` or ``TAKEN_OVER``), in ``keys`` order;
+    the others were busy or done (counted as such in the claims metric)."""
+    owner = new_owner()
+    mine = {"owner": owner, "claimed_at": now, "expires_at": now + ttl}
+    outcomes: dict[str, ClaimOutcome] = {}
+    with session_scope(engine) as session:
+        inserted = session.execute(
+            dialect_insert(session)(CLAIMS)
+            .values([{"key": key, **mine} for key in keys])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(CLAIMS.c.key)
+        ).scalars()
+        outcomes.update(dict.fromkeys(inserted, ClaimOutcome.CLAIMED))
+        rest = [key for key in keys if key not in outcomes]
+        if rest:
+            expired = session.execute(
+                update(CLAIMS)
+                .where(CLAIMS.c.key.in_(rest), CLAIMS.c.expires_at <= now)
+                .values(**mine)
+                .returning(CLAIMS.c.key)
+            ).scalars()
+            outcomes.update(dict.fromkeys(expired, ClaimOutcome.TAKEN_OVER))
+            rest = [key for key in rest if key not in outcomes]
+        if rest:
+            stale: list[ColumnElement[bool]] = [CLAIMS.c.finished_at.is_(None)]
+            if fresh_within is not None:
+                stale.append(CLAIMS.c.finished_at <= now - fresh_within)
+            free = session.execute(
+                update(CLAIMS)
+                .where(CLAIMS.c.key.in_(rest), CLAIMS.c.expires_at.is_(None), or_(*stale))
+                .values(**mine)
+                .returning(CLAIMS.c.key)
+            ).scalars()
+            outcomes.update(dict.fromkeys(free, ClaimOutcome.CLAIMED))
+    claims = [Claim(key, owner, outcomes.get(key, ClaimOutcome.BUSY)) for key in keys]
+    for held in claims:
+        _record(held)
+    return [held for held in claims if held.outcome.ours]
+
+
+def finish_many(engine: Engine, held: Sequence[Claim], *, now: datetime) -> None:
+    """``finish`` for many claims of one ``claim_many``."""
+    if held:
+        with session_scope(engine) as session:
+            session.execute(
+                update(CLAIMS)
+                .where(CLAIMS.c.key.in_([c.key for c in held]), CLAIMS.c.owner == held[0].owner)
+                .values(expires_at=None, finished_at=now)
+            )
+
+
+def release_many(engine: Engine, held: Sequence[Claim]) -> None:
+    """``release`` for many claims of one ``claim_many``."""
+    if held:
+        with session_scope(engine) as session:
+            session.execute(
+                update(CLAIMS)
+                .where(CLAIMS.c.key.in_([c.key for c in held]), CLAIMS.c.owner == held[0].owner)
+                .values(expires_at=None)
+            )
 
 
 def finish(engine: Engine, held: Claim, *, now: datetime) -> bool:

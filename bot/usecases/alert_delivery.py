@@ -23,6 +23,7 @@ from ledger.alerts.lifecycle import due_notifications, mark_notified
 from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.installs import installed
+from ledger.metrics import claim_held
 from ledger.models import (
     Alert,
     AlertKind,
@@ -95,6 +96,8 @@ EVALUATION_TTL = timedelta(minutes=5)
 HOURLY_FRESHNESS = timedelta(minutes=50)
 #: An evaluation asked for now waits this long for one in progress elsewhere to end.
 EVALUATION_WAIT = timedelta(seconds=30)
+#: The hourly pass claims and evaluates workspaces this many at a time.
+EVALUATION_BATCH = 500
 
 
 def workspaces_to_evaluate(engine: Engine) -> list[int]:
@@ -139,10 +142,41 @@ class AlertNotifier:
             return self._run_claimed(
                 workspace_id, now, claim_clock, fresh_within=None, wait=EVALUATION_WAIT
             )
+        workspaces = workspaces_to_evaluate(self.services.engine)
         return sum(
-            self._run_claimed(workspace, now, claim_clock, fresh_within=HOURLY_FRESHNESS)
-            for workspace in workspaces_to_evaluate(self.services.engine)
+            self._run_batch(workspaces[start : start + EVALUATION_BATCH], now, claim_clock)
+            for start in range(0, len(workspaces), EVALUATION_BATCH)
         )
+
+    def _run_batch(
+        self, workspace_ids: Sequence[int], now: datetime, claim_clock: Callable[[], datetime]
+    ) -> int:
+        """Claim a batch of workspaces at once, evaluate those that came to this replica
+        together (the queries of one evaluation serve them all), then finish their claims;
+        on a failure the claims are given back for the next pass."""
+        engine = self.services.engine
+        keys = {f"alerts:{workspace_id}": workspace_id for workspace_id in workspace_ids}
+        held = claims.claim_many(
+            engine, list(keys), now=claim_clock(), ttl=EVALUATION_TTL, fresh_within=HOURLY_FRESHNESS
+        )
+        if not held:
+            return 0
+        claim_held("alerts", len(held))
+        try:
+            sent = self._evaluate_and_send([keys[claim.key] for claim in held], now)
+        except Exception as exc:  # the class only: messages may quote rows or responses
+            claims.release_many(engine, held)
+            logger.error(
+                "alert evaluation of %s workspaces failed (%s); the next pass tries again",
+                len(held),
+                type(exc).__name__,
+            )
+            return 0
+        else:
+            claims.finish_many(engine, held, now=claim_clock())
+            return sent
+        finally:
+            claim_held("alerts", -len(held))
 
     def _run_claimed(
         self,
@@ -166,7 +200,7 @@ class AlertNotifier:
             ) as held:
                 if not held.outcome.ours:
                     return 0
-                return self._evaluate_and_send(workspace_id, now)
+                return self._evaluate_and_send([workspace_id], now)
         except Exception as exc:  # the class only: messages may quote rows or responses
             logger.error(
                 "alert evaluation of workspace %s failed (%s); the next pass tries again",
@@ -175,18 +209,33 @@ class AlertNotifier:
             )
             return 0
 
-    def _evaluate_and_send(self, workspace_id: int, now: datetime) -> int:
+    def _evaluate_and_send(self, workspace_ids: Sequence[int], now: datetime) -> int:
         with session_scope(self.services.engine) as session:
-            evaluate(session, now=now, settings=self.settings, workspace_id=workspace_id)
+            evaluate(session, now=now, settings=self.settings, workspace_ids=workspace_ids)
         with session_scope(self.services.engine) as session:
-            due = due_notifications(session, now=now, workspace_id=workspace_id)
+            due = due_notifications(session, now=now, workspace_ids=workspace_ids)
             by_workspace: dict[int, list[Alert]] = defaultdict(list)
             for alert in due:
                 by_workspace[alert.workspace_id].append(alert)
         return sum(
-            self._send_workspace(workspace_id, alerts, now)
+            self._send_workspace_safely(workspace_id, alerts, now)
             for workspace_id, alerts in by_workspace.items()
         )
+
+    def _send_workspace_safely(
+        self, workspace_id: int, alerts: Sequence[Alert], now: datetime
+    ) -> int:
+        """One workspace's messages; a failure (its Slack token, say) leaves them due for
+        the next pass and does not hold up the other workspaces."""
+        try:
+            return self._send_workspace(workspace_id, alerts, now)
+        except Exception as exc:  # the class only: messages may quote rows or responses
+            logger.error(
+                "alerts of workspace %s could not be sent (%s); the next pass tries again",
+                workspace_id,
+                type(exc).__name__,
+            )
+            return 0
 
     def _send_workspace(self, workspace_id: int, alerts: Sequence[Alert], now: datetime) -> int:
         with session_scope(self.services.engine) as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -259,16 +259,19 @@ def evaluate(
     now: datetime,
     settings: AlertSettings,
     workspace_id: int | None = None,
+    workspace_ids: Collection[int] | None = None,
 ) -> list[Alert]:
     """Raise the alerts that are due and not raised yet; returns those this call created.
 
-    For every enabled budget (of one workspace, or of all), the spend of its current
-    period to today; anomalies of yesterday per person and for the team; the health
-    of every connection. The caller commits.
+    For every enabled budget (of one workspace, of ``workspace_ids``, or of all), the
+    spend of its current period to today; anomalies of yesterday per person and for the
+    team; the health of every connection. The caller commits.
     """
     workspace_query = orm_select(Workspace).where(installed).order_by(col(Workspace.id))
     if workspace_id is not None:
         workspace_query = workspace_query.where(Workspace.id == workspace_id)
+    if workspace_ids is not None:
+        workspace_query = workspace_query.where(col(Workspace.id).in_(list(workspace_ids)))
     workspaces = list(session.exec(workspace_query).all())
     ids = [w.id for w in workspaces if w.id is not None]
     connections = _connections(session, ids) if ids else {}

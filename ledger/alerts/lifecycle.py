@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
@@ -58,7 +58,11 @@ def act(
 
 
 def due_notifications(
-    session: Session, *, now: datetime, workspace_id: int | None = None
+    session: Session,
+    *,
+    now: datetime,
+    workspace_id: int | None = None,
+    workspace_ids: Collection[int] | None = None,
 ) -> list[Alert]:
     """The alerts to send now, oldest first.
 
@@ -67,6 +71,8 @@ def due_notifications(
     records a notification after the snooze's end). Acknowledged and resolved: never.
     """
     scope = [] if workspace_id is None else [ALERTS.c.workspace_id == workspace_id]
+    if workspace_ids is not None:
+        scope.append(ALERTS.c.workspace_id.in_(list(workspace_ids)))
     session.execute(
         update(ALERTS)
         .where(
@@ -93,6 +99,8 @@ def due_notifications(
     )
     if workspace_id is not None:
         query = query.where(Alert.workspace_id == workspace_id)
+    if workspace_ids is not None:
+        query = query.where(col(Alert.workspace_id).in_(list(workspace_ids)))
     return list(session.exec(query).all())
 
 

@@ -141,7 +141,7 @@ def test_the_hourly_alert_pass_evaluates_each_workspace_on_one_replica(
     real = evaluate
 
     def counting(session: Any, **kwargs: Any) -> Any:
-        evaluated[kwargs["workspace_id"]] += 1
+        evaluated.update(kwargs["workspace_ids"])
         return real(session, **kwargs)
 
     monkeypatch.setattr(alert_delivery, "evaluate", counting)

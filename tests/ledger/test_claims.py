@@ -121,3 +121,45 @@ def test_this_process_gives_its_claims_back(engine: Engine) -> None:
     assert claims.release_held_by_this_process(engine) == 2
     assert claims.held_by_this_process(engine, now) == 0
     assert claims.claim(engine, "a", now=now, ttl=TTL).outcome is ClaimOutcome.CLAIMED
+
+
+def test_many_units_are_claimed_at_once_each_by_one_claimer(engine: Engine) -> None:
+    keys = [f"alerts:{n}" for n in range(10)]
+    fresh = timedelta(minutes=50)
+    done = claims.claim(engine, "alerts:0", now=T0, ttl=TTL)
+    claims.finish(engine, done, now=T0)  # evaluated just now: left alone
+    claims.claim(engine, "alerts:1", now=T0, ttl=TTL)  # being evaluated elsewhere
+    claims.claim(engine, "alerts:2", now=T0 - 2 * TTL, ttl=TTL)  # its claimer died
+    first = claims.claim_many(engine, keys, now=T0, ttl=TTL, fresh_within=fresh)
+    assert [c.key for c in first] == keys[2:]
+    assert first[0].outcome is ClaimOutcome.TAKEN_OVER
+    assert {c.outcome for c in first[1:]} == {ClaimOutcome.CLAIMED}
+    assert claims.claim_many(engine, keys, now=T0, ttl=TTL, fresh_within=fresh) == []
+    claims.release_many(engine, first[:4])
+    claims.finish_many(engine, first[4:], now=T0)
+    again = claims.claim_many(engine, keys, now=T0, ttl=TTL, fresh_within=fresh)
+    assert [c.key for c in again] == keys[2:6]  # given back, not finished
+
+
+def test_racing_batch_claimers_get_each_unit_exactly_once(engine: Engine) -> None:
+    keys = [f"alerts:{n}" for n in range(300)]
+    won: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(6)
+
+    def replica() -> None:
+        start.wait()
+        for first in range(0, len(keys), 50):
+            held = claims.claim_many(
+                engine, keys[first : first + 50], now=T0, ttl=TTL, fresh_within=timedelta(hours=1)
+            )
+            with lock:
+                won.update(c.key for c in held)
+            claims.finish_many(engine, held, now=T0)
+
+    threads = [threading.Thread(target=replica) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert won == Counter(dict.fromkeys(keys, 1))
