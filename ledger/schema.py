@@ -6,6 +6,7 @@ the verbs that migrate.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -37,12 +38,14 @@ _REVISION_LINE = re.compile(
 )
 
 
-def script_heads() -> set[str]:
-    """The revisions that no migration script builds on, read from the scripts' text."""
+@functools.cache
+def script_heads() -> frozenset[str]:
+    """The revisions that no migration script builds on, read from the scripts' text (once
+    per process: the scripts do not change under a running process; /readyz asks often)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for script in (SCRIPT_LOCATION / "versions").glob("*.py"):
         for name, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
             if value:
                 (revisions if name == "revision" else parents).add(value)
-    return revisions - parents
+    return frozenset(revisions - parents)

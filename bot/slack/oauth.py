@@ -10,10 +10,12 @@ flow uses the app's client) and saves the installation. Requests are authorized 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
@@ -64,6 +66,21 @@ class OAuthParts:
     authorize: InstallationAuthorize
 
 
+class StateStore(SQLAlchemyOAuthStateStore):
+    """slack_sdk's state store, which deletes a state only when it is consumed: every visit
+    of the public install page adds one. Expired states are deleted as new ones are issued,
+    so the table holds at most the states of the last ``STATE_SECONDS``."""
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.oauth_states.delete().where(
+                    self.oauth_states.c.expire_at < normalize_datetime_for_db(datetime.now(UTC))
+                )
+            )
+        return super().issue(*args, **kwargs)
+
+
 def oauth_parts(
     config: OAuthConfig, engine: Engine, client: WebClient, on_installed: InstallHook
 ) -> OAuthParts:
@@ -89,7 +106,7 @@ def oauth_parts(
         redirect_uri_path=REDIRECT_PATH,
         installation_store=store,
         installation_store_bot_only=True,
-        state_store=SQLAlchemyOAuthStateStore(
+        state_store=StateStore(
             expiration_seconds=STATE_SECONDS, engine=engine, table_name=OAUTH_STATES_TABLE
         ),
         state_expiration_seconds=STATE_SECONDS,

@@ -399,3 +399,22 @@ def test_a_failed_code_exchange_logs_the_failure_but_neither_the_code_nor_the_st
     logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
     assert "oauth.v2.access" in logged  # the failure itself is told
     assert code not in logged and state not in logged
+
+
+def test_expired_install_states_are_deleted_as_new_ones_are_issued(
+    oauth_bot: OAuthBot, engine: Engine
+) -> None:
+    """Anyone may open the install page; its states must not pile up in the database."""
+    from ledger.slack_tables import OAUTH_STATES_TABLE
+
+    for _ in range(3):
+        oauth_bot.http.get("/slack/install")
+    with engine.begin() as connection:
+        assert connection.execute(text(f"SELECT count(*) FROM {OAUTH_STATES_TABLE}")).scalar() == 3
+        connection.execute(
+            text(f"UPDATE {OAUTH_STATES_TABLE} SET expire_at = :past"),
+            {"past": datetime(2020, 1, 1)},
+        )
+    oauth_bot.http.get("/slack/install")
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT count(*) FROM {OAUTH_STATES_TABLE}")).scalar() == 1
