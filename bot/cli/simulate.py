@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import suppress
 from typing import Annotated
 
 import typer
@@ -61,11 +58,7 @@ def simulate_cursor(
         f"({users} users, {days} days, seed {seed}); API key: {DEMO_API_KEY}\n"
         f"Point STACKSPEND_CURSOR_BASE_URL at it. Ctrl-C stops it."
     )
-    with suppress(KeyboardInterrupt):
+    try:
         serve_forever(simulator, host, port)
-    typer.echo("stopped")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The socket is closed: leave now. Interpreter shutdown after Ctrl-C was seen to hang
-    # for minutes in full test runs under coverage (request threads still finishing).
-    os._exit(0)
+    except KeyboardInterrupt:
+        typer.echo("stopped")

@@ -29,6 +29,10 @@ def test_demo_syncs_a_simulated_team_and_leaves_a_ledger_to_explore(tmp_path: Pa
     assert (directory / "demo.db").stat().st_size > 0
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_simulate_cursor_serves_the_simulated_team_until_interrupted() -> None:
     port = free_port()
@@ -39,6 +43,9 @@ def test_simulate_cursor_serves_the_simulated_team_until_interrupted() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a job started in the background (`make test &`) inherits
+        # SIGINT ignored, and Python then never turns Ctrl-C into KeyboardInterrupt.
+        preexec_fn=_interruptible,
     )
     try:
         assert process.stdout is not None
