@@ -63,6 +63,10 @@ class AlertRunner(Protocol):
 
     def run(self, *, workspace_id: int | None = None) -> object: ...
 
+    def run_workspace(self, workspace_id: int) -> int | None:
+        """One workspace now; None when another replica's evaluation is still going."""
+        ...
+
 
 class DigestSending(Protocol):
     """Posts a digest now, outside its schedule (``bot.usecases.digest_delivery``)."""

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.due import cron_fields
@@ -55,6 +56,11 @@ MIN_SYNC_INTERVAL = timedelta(hours=1)
 #: A sync that started this much less than an interval ago still counts for the interval
 #: (replicas' jobs for one connection fire at about the same moment, never exactly).
 DUE_TOLERANCE = timedelta(minutes=5)
+#: An evaluation after a sync that found another one going is asked for again this
+#: much later, this many times: together longer than an evaluation's claim can last.
+ALERT_RETRY_AFTER = timedelta(seconds=30)
+ALERT_RETRIES = 12
+ALERT_RETRY_JOB = "alerts:retry:"
 FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile", "syncs:sweep")
 
 
@@ -148,7 +154,7 @@ class Scheduler:
             for connection_id, latest_run in connections.items():
                 wanted.add(self._ensure_sync_job(connection_id, latest_run, now))
             for job in self.apscheduler.get_jobs():
-                if job.id not in wanted:
+                if job.id not in wanted and not job.id.startswith(ALERT_RETRY_JOB):
                     job.remove()
                     self._digest_shapes.pop(job.id, None)
 
@@ -253,4 +259,19 @@ class Scheduler:
         record_claim("sync", "claimed")
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())
         if outcome.ok:
-            self.alerts.run(workspace_id=workspace_id)
+            self.evaluate_alerts(workspace_id)
+
+    def evaluate_alerts(self, workspace_id: int, attempts_left: int = ALERT_RETRIES) -> None:
+        """Evaluate a workspace's budgets on its new data. When an evaluation started
+        elsewhere is still going after the wait (it may have read the data from before),
+        ask again a little later, until that one's claim would have expired."""
+        if self.alerts.run_workspace(workspace_id) is not None or attempts_left <= 0:
+            return
+        logger.info("alert evaluation of workspace %s is busy elsewhere: retrying", workspace_id)
+        self.apscheduler.add_job(
+            self.evaluate_alerts,
+            DateTrigger(self.services.clock() + ALERT_RETRY_AFTER),
+            args=[workspace_id, attempts_left - 1],
+            id=f"{ALERT_RETRY_JOB}{workspace_id}",
+            replace_existing=True,
+        )

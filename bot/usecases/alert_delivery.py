@@ -132,20 +132,23 @@ class AlertNotifier:
         for an evaluation in progress on another replica to end first. All of them (the
         hourly pass, which every replica runs) are shared out: each workspace is claimed
         by one replica and left alone if it was evaluated within ``HOURLY_FRESHNESS``."""
-        now = now or self.services.clock()
-        started = time.monotonic()
-
-        def claim_clock() -> datetime:  # the pass's ``now``, moving on as the pass does
-            return now + timedelta(seconds=time.monotonic() - started)
-
         if workspace_id is not None:
-            return self._run_claimed(
-                workspace_id, now, claim_clock, fresh_within=None, wait=EVALUATION_WAIT
-            )
+            return self.run_workspace(workspace_id, now) or 0
+        now = now or self.services.clock()
+        claim_clock = _moving_on_from(now)
         workspaces = workspaces_to_evaluate(self.services.engine)
         return sum(
             self._run_batch(workspaces[start : start + EVALUATION_BATCH], now, claim_clock)
             for start in range(0, len(workspaces), EVALUATION_BATCH)
+        )
+
+    def run_workspace(self, workspace_id: int, now: datetime | None = None) -> int | None:
+        """Evaluate one workspace now (after its sync or a budget change), waiting up to
+        ``EVALUATION_WAIT`` for an evaluation in progress elsewhere; None if that one is
+        still going (it may have read the data from before the change: ask again later)."""
+        now = now or self.services.clock()
+        return self._run_claimed(
+            workspace_id, now, _moving_on_from(now), fresh_within=None, wait=EVALUATION_WAIT
         )
 
     def _run_batch(
@@ -186,9 +189,9 @@ class AlertNotifier:
         *,
         fresh_within: timedelta | None,
         wait: timedelta = timedelta(0),
-    ) -> int:
-        """One workspace under its claim; a failure there is logged and leaves the claim
-        free for the next pass, and the other workspaces go on."""
+    ) -> int | None:
+        """One workspace under its claim (None: another replica holds it); a failure
+        there is logged and leaves the claim free for the next pass."""
         try:
             with claims.claimed(
                 self.services.engine,
@@ -199,7 +202,7 @@ class AlertNotifier:
                 wait=wait,
             ) as held:
                 if not held.outcome.ours:
-                    return 0
+                    return None if held.outcome is claims.ClaimOutcome.BUSY else 0
                 return self._evaluate_and_send([workspace_id], now)
         except Exception as exc:  # the class only: messages may quote rows or responses
             logger.error(
@@ -360,6 +363,12 @@ class AlertNotifier:
                 )
         except SlackApiError as exc:
             logger.warning("could not tell %s either: %s", owner, exc.response.get("error"))
+
+
+def _moving_on_from(now: datetime) -> Callable[[], datetime]:
+    """A clock that starts at a pass's ``now`` and moves on as the pass does (claims)."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def _mention(target: str) -> str:

@@ -47,6 +47,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
 REPLICAS = 3
 WORKSPACES = 6
 SYNCED = re.compile(r"scheduled sync of connection (\d+): ")
+NOTABLE = re.compile(r" (WARNING|ERROR|CRITICAL) |Traceback|alert")
 
 
 @dataclass
@@ -72,7 +73,14 @@ class Fleet:
     replicas: list[Replica]
 
     def logs(self) -> str:
-        return "\n---\n".join(r.text()[-2500:] for r in self.replicas)
+        """Each replica's warnings and errors, then the tail of its log."""
+        return "\n---\n".join(
+            f"replica {i}:\n"
+            + "\n".join(line for line in r.text().splitlines() if NOTABLE.search(line))
+            + "\n...\n"
+            + r.text()[-1500:]
+            for i, r in enumerate(self.replicas)
+        )
 
     def wait(self, what: str, done: Callable[[], bool], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -154,6 +162,7 @@ def fleet_of(url: str, tmp_path: Path) -> Iterator[Fleet]:
         SimulatorConfig(users=10, days=8, seed=11, rate_limiting=False), clock=clock
     )
     with ExitStack() as stack:
+        stack.callback(engine.dispose)  # even when the test fails: no connection left to GC
         slack = stack.enter_context(FakeSlack())
         cursor_url = stack.enter_context(running_server(sim))
         env = {
@@ -192,7 +201,6 @@ def fleet_of(url: str, tmp_path: Path) -> Iterator[Fleet]:
                 timeout=180,
             )
         yield Fleet(engine, SecretBox([secret]), sim, clock, slack, replicas)
-    engine.dispose()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -20,13 +20,14 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select
 
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.scheduler import ALERT_RETRIES, ALERT_RETRY_JOB, Scheduler
 from bot.testing.fake_slack import FakeSlack
 from bot.usecases import alert_delivery
 from bot.usecases.alert_delivery import AlertNotifier
 from bot.usecases.connect import connect_cursor
 from bot.usecases.digest_delivery import DigestSender
 from connectors.cursor.endpoints import USAGE_EVENTS
+from ledger import claims
 from ledger.accounts import find_workspace
 from ledger.alerts.evaluate import evaluate
 from ledger.budgets import add_budget
@@ -197,3 +198,41 @@ def test_three_replicas_share_a_day_of_work_and_do_nothing_twice(fleet: Harness)
     # The budget crossed at the first sync: its alert DMed once, not once per replica.
     dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + MEMBER]
     assert len(dms) == 1, [c.all_text()[:80] for c in dms]
+
+
+def test_an_evaluation_after_a_sync_that_finds_another_going_is_asked_for_again(
+    fleet: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica's evaluation (started before the sync's data landed) still holds the
+    workspace when the sync ends: the sync's own evaluation is retried until it runs."""
+    bot = fleet
+    set_up_two_workspaces(bot)
+    monkeypatch.setattr(alert_delivery, "EVALUATION_WAIT", timedelta(0))
+    (replica,) = replicas(bot, count=1)
+    replica.apscheduler.start(paused=True)  # the test fires the retries itself
+    workspace_id = 1
+    elsewhere = claims.claim(
+        bot.engine,
+        f"alerts:{workspace_id}",
+        now=bot.clock.now,
+        ttl=alert_delivery.EVALUATION_TTL,
+    )
+    assert elsewhere.outcome.ours
+    replica.sync_connection(1)
+    dms = lambda: [  # noqa: E731
+        c for c in bot.slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + MEMBER
+    ]
+    assert dms() == []  # busy elsewhere: nothing evaluated yet, and nothing dropped
+    retry = replica.apscheduler.get_job(f"{ALERT_RETRY_JOB}{workspace_id}")
+    assert retry is not None
+    replica.reconcile()  # reconciling the jobs keeps the retry
+    assert replica.apscheduler.get_job(f"{ALERT_RETRY_JOB}{workspace_id}") is not None
+    replica.evaluate_alerts(
+        *retry.args
+    )  # its moment comes, still busy: asked for again, fewer left
+    again = replica.apscheduler.get_job(f"{ALERT_RETRY_JOB}{workspace_id}")
+    assert again is not None and again.args == (workspace_id, ALERT_RETRIES - 2)
+    claims.finish(bot.engine, elsewhere, now=bot.clock.now)  # the other evaluation ends
+    replica.evaluate_alerts(*again.args)
+    assert len(dms()) == 1
+    replica.apscheduler.shutdown(wait=False)
