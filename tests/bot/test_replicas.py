@@ -219,17 +219,18 @@ def test_an_evaluation_after_a_sync_that_finds_another_going_is_asked_for_again(
     )
     assert elsewhere.outcome.ours
     replica.sync_connection(1)
-    dms = lambda: [  # noqa: E731
-        c for c in bot.slack.calls_to("chat.postMessage") if c.params["channel"] == "D" + MEMBER
-    ]
+
+    def dms() -> list[object]:
+        calls = bot.slack.calls_to("chat.postMessage")
+        return [c for c in calls if c.params["channel"] == "D" + MEMBER]
+
     assert dms() == []  # busy elsewhere: nothing evaluated yet, and nothing dropped
     retry = replica.apscheduler.get_job(f"{ALERT_RETRY_JOB}{workspace_id}")
     assert retry is not None
     replica.reconcile()  # reconciling the jobs keeps the retry
     assert replica.apscheduler.get_job(f"{ALERT_RETRY_JOB}{workspace_id}") is not None
-    replica.evaluate_alerts(
-        *retry.args
-    )  # its moment comes, still busy: asked for again, fewer left
+    # Its moment comes and the other is still going: asked for again, one try fewer left.
+    replica.evaluate_alerts(*retry.args)
     again = replica.apscheduler.get_job(f"{ALERT_RETRY_JOB}{workspace_id}")
     assert again is not None and again.args == (workspace_id, ALERT_RETRIES - 2)
     claims.finish(bot.engine, elsewhere, now=bot.clock.now)  # the other evaluation ends
