@@ -27,10 +27,12 @@ from ledger.db import session_scope
 from ledger.errors import NotConnected
 from ledger.ingest import ingest_events, stored_events
 from ledger.models import Connection, ConnectionStatus, Workspace
+from ledger.types import quantize_money
 
 #: Rows per import transaction: large enough to amortise the commit, small enough that a
 #: killed import loses little and memory stays flat.
 TRANSACTION_ROWS = 20_000
+_ZERO = Decimal(0)
 
 
 @dataclass
@@ -47,7 +49,8 @@ class ImportTotals:
     duplicates: int = 0
     #: Rows at or after the API's history start: the API's, not the import's.
     skipped: int = 0
-    #: Charged cents per local day of the rows the import holds (imported or duplicate).
+    #: Charged cents per local day of the rows the import holds (imported or duplicate),
+    #: each row's as the ledger stores it.
     cents_by_day: dict[date, Decimal] = field(default_factory=dict)
     #: The API's history start when the import ended (None: never synced).
     history_start: datetime | None = None
@@ -65,7 +68,7 @@ class ImportTotals:
         return max(self.cents_by_day) if self.cents_by_day else None
 
     def dollars_by_month(self) -> dict[str, Decimal]:
-        """"YYYY-MM" -> dollars (exact), in month order."""
+        """ "YYYY-MM" -> dollars (exact), in month order."""
         months: dict[str, Decimal] = {}
         for day in sorted(self.cents_by_day):
             key = f"{day:%Y-%m}"
@@ -129,7 +132,7 @@ def _transaction(
         days = totals.cents_by_day
         for event in kept:
             day = event.occurred_at.astimezone(tz).date()
-            days[day] = days.get(day, Decimal(0)) + event.charged_cents
+            days[day] = days.get(day, _ZERO) + quantize_money(event.charged_cents)
         if dry:
             session.rollback()
 

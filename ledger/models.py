@@ -218,9 +218,7 @@ class UsageEventRow(SQLModel, table=True):
     service_account_id: str | None = Field(default=None, max_length=128)
     cloud_agent_id: str | None = Field(default=None, max_length=128)
     #: Where the row came from: ``api`` (a sync) or ``csv`` (an imported usage export).
-    source: str = Field(
-        default="api", max_length=8, sa_column_kwargs={"server_default": "api"}
-    )
+    source: str = Field(default="api", max_length=8, sa_column_kwargs={"server_default": "api"})
 
 
 class UsageRollup(SQLModel, table=True):
