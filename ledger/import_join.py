@@ -80,3 +80,40 @@ def imported_span(session: Session, connection_id: int) -> ImportedSpan | None:
     if first is None or last is None:
         return None
     return ImportedSpan(form.moment(first), form.moment(last))
+
+
+@dataclass(frozen=True)
+class History:
+    """Where a connection's history starts and from which source.
+
+    ``api_start`` is the API's own history start (``Connection.history_start``);
+    ``imported_start``/``imported_end`` span the imported rows still held (all before
+    ``api_start`` once synced); ``start`` is the earlier of the two; ``source`` is "api",
+    "csv+api", "csv" (imported, never synced) or None (nothing yet)."""
+
+    start: datetime | None
+    api_start: datetime | None
+    imported_start: datetime | None
+    imported_end: datetime | None
+    source: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        def instant(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "start": instant(self.start),
+            "api_start": instant(self.api_start),
+            "imported_start": instant(self.imported_start),
+            "imported_end": instant(self.imported_end),
+            "source": self.source,
+        }
+
+
+def connection_history(session: Session, connection_id: int, api_start: datetime | None) -> History:
+    """The connection's ``History`` (one index read of its imported rows)."""
+    span = imported_span(session, connection_id)
+    if span is None:
+        return History(api_start, api_start, None, None, "api" if api_start else None)
+    start = min(span.start, api_start) if api_start else span.start
+    return History(start, api_start, span.start, span.end, "csv+api" if api_start else "csv")
