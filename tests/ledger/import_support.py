@@ -4,7 +4,6 @@ them, its truth per local day, and the ledger's per day (rollups and raw rows)."
 from __future__ import annotations
 
 import io
-
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
