@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from connectors.records import UsageEvent
@@ -33,6 +33,10 @@ from ledger.types import quantize_money
 #: killed import loses little and memory stays flat.
 TRANSACTION_ROWS = 20_000
 _ZERO = Decimal(0)
+_TOUCH_WORKSPACE = text(
+    "UPDATE workspace SET id = id"
+    " WHERE id = (SELECT workspace_id FROM connection WHERE id = :connection_id)"
+)
 
 
 @dataclass
@@ -110,7 +114,7 @@ def _transaction(
     engine: Engine, connection_id: int, events: list[UsageEvent], totals: ImportTotals, dry: bool
 ) -> None:
     with session_scope(engine) as session:
-        tz, history_start = _lock_and_read(session, connection_id)
+        tz, history_start = _lock_and_read(session, connection_id, write=not dry)
         totals.history_start = history_start
         kept = events
         if history_start is not None:
@@ -137,9 +141,18 @@ def _transaction(
             session.rollback()
 
 
-def _lock_and_read(session: Session, connection_id: int) -> tuple[ZoneInfo, datetime | None]:
+def _lock_and_read(
+    session: Session, connection_id: int, *, write: bool
+) -> tuple[ZoneInfo, datetime | None]:
     """(workspace timezone, the API's history start), read after locking the workspace's
-    row on PostgreSQL, as every sync page does: pages and import transactions serialise."""
+    row, as every sync page does: pages and import transactions serialise, so a first sync
+    that sets ``history_start`` mid-import is seen by the next import transaction, and its
+    pages wait for the one in hand (then delete what it wrote in their windows).
+
+    On SQLite a read alone does not open the transaction (the driver begins one at the first
+    write), so a no-op write to the workspace's row takes the database's write lock first."""
+    if write:
+        session.execute(_TOUCH_WORKSPACE, {"connection_id": connection_id})
     name = session.exec(
         select(Workspace.timezone)
         .join(Connection, Connection.workspace_id == Workspace.id)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -104,3 +105,26 @@ def test_days_and_months_are_the_workspace_s_local_ones(engine: Engine, tz: str)
     totals = import_events(engine, connection_id=team.connection_id, batches=export_batches(team))
     assert ledger_by_day(team) == truth_by_day(team, tz)
     assert set(totals.cents_by_day) == set(truth_by_day(team, tz))
+
+
+def test_a_first_sync_between_two_import_transactions_counts_no_day_twice(engine: Engine) -> None:
+    team = make_team(engine, users=6, days=20)
+    batches = export_batches(team, size=300)
+    synced: list[bool] = []
+
+    def sync_after_the_first_transaction() -> Iterator[list[UsageEvent]]:
+        for index, batch in enumerate(batches):
+            if index == 2:  # the first transaction (of 2 batches) is committed
+                assert sync_a_week(team).ok
+                synced.append(True)
+            yield batch
+
+    totals = import_events(
+        engine,
+        connection_id=team.connection_id,
+        batches=sync_after_the_first_transaction(),
+        transaction_rows=600,
+    )
+
+    assert synced and totals.history_start is not None and totals.skipped > 0
+    assert ledger_by_day(team) == truth_by_day(team)
