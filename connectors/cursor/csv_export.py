@@ -19,44 +19,31 @@ process-wide state this module leaves alone) is a bad row, a file that is not UT
 the columns is refused with :class:`ExportFormatError`. Bad rows are skipped and recorded
 with their physical line number (the header is line 1; a quoted field may span lines).
 
-Natural keys: ``{epoch_ms:013d}-{hash}`` like the API's, the hash over ``csv|`` + identity
-(ms, user, model, cloud agent id, automation id; never costs or tokens, which Cursor may
-revise), plus an ordinal for identical identities in file order, so re-reading the same file
-gives the same keys. Exports are sorted by time (either direction), so twins are adjacent:
-only the most recent :data:`_REMEMBERED_KEYS` identities are kept for ordinals.
+Natural keys (see :mod:`csv_rows`): ``{epoch_ms:013d}-{hash}`` like the API's, the hash over
+``csv|`` + identity (ms, user, model, cloud agent id, automation id; never costs or tokens,
+which Cursor may revise), plus an ordinal for identical rows in file order, so re-reading
+the same file gives the same keys and never an API key.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from operator import itemgetter
 from typing import BinaryIO
 
-from connectors.cursor import csv_fields as fields
 from connectors.cursor.csv_fields import (
-    CACHE_READ,
     COST,
     DATE,
-    INPUT_WITH_CW,
-    INPUT_WITHOUT_CW,
     KIND,
-    MAX_COST_DOLLARS,
-    MAX_TOKENS,
     MODEL,
     NEWEST_COLUMNS,
-    OUTPUT,
-    TOTAL,
     USER,
     BadField,
-    KindCache,
 )
-from connectors.records import UNKNOWN_USER, UsageEvent
+from connectors.cursor.csv_rows import RowConverter
+from connectors.records import UsageEvent
 
 __all__ = [
     "BAD_ROWS_KEPT",
@@ -75,16 +62,6 @@ MAX_LINE_CHARS = 1 << 20
 #: Bad rows kept with their reason; the rest are only counted.
 BAD_ROWS_KEPT = 10
 
-#: Cost texts seen most, read without raising (an exception costs more than a whole row).
-_WORD_COSTS = {"-": Decimal(0), "Included": Decimal(0), "Free": Decimal(0), "": Decimal(0)}
-_MAX_MODE = {"Yes": True, "No": False, "": False}
-_REMEMBERED_KEYS = 1 << 16
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MS = timedelta(milliseconds=1)
-_ZERO = Decimal(0)
-_HUNDRED = Decimal(100)
-#: From 2001-09-09 on, epoch ms have 13 digits: the key's zero padding is then a no-op.
-_THIRTEEN_DIGITS = 10**12
 _EXPECTED = (
     "Expected the CSV from Cursor's dashboard -> Usage -> Export CSV, exported by a team "
     "admin for the whole team."
@@ -158,7 +135,7 @@ class ExportReader:
         self.bad_rows: list[BadRow] = []
         self.bad_count = 0
         self.columns = self._read_header(REQUIRED_TEAM if team else REQUIRED_PERSONAL)
-        self._convert = self._converter(user_email)
+        self._rows = RowConverter(self.columns, team=team, user_email=user_email)
 
     @property
     def bytes_read(self) -> int:
@@ -187,7 +164,7 @@ class ExportReader:
         """Events in file order, ``size`` at a time; bad rows skipped and recorded."""
         if size < 1:
             raise ValueError("batch size must be at least 1")
-        reader, convert, width = self._reader, self._convert, len(self.columns)
+        reader, convert, width = self._reader, self._rows.one, len(self.columns)
         batch: list[UsageEvent] = []
         append = batch.append
         last = reader.line_num
@@ -219,87 +196,3 @@ class ExportReader:
                 last = reader.line_num
         if batch:
             yield batch
-
-    def _converter(self, user_email: str | None) -> Callable[[list[str]], UsageEvent]:
-        """One row -> one event; a closure over the column positions (the hot path)."""
-        width = len(self.columns)
-        where: dict[str, int] = {}
-        for position, name in enumerate(self.columns):
-            where.setdefault(name.lower(), position)
-        # A missing optional column reads the empty string appended at index ``width``.
-        absent = any(name.lower() not in where for name in NEWEST_COLUMNS if name != TOTAL)
-        pick = itemgetter(
-            *(where.get(name.lower(), width) for name in NEWEST_COLUMNS if name != TOTAL)
-        )
-        fixed_user = user_email.strip().lower() if user_email else ""
-        has_user = USER.lower() in where
-        kinds = KindCache(self.team)
-        known_kinds = kinds.known
-        counts: dict[str, int] = {}
-        fromisoformat, blake2b, new = datetime.fromisoformat, hashlib.blake2b, tuple.__new__
-
-        def convert(row: list[str]) -> UsageEvent:
-            if absent:
-                row.append("")
-            (date_text, email, cloud, automation, kind, model, max_text, with_text,
-             without_text, read_text, out_text, cost_text) = pick(row)  # fmt: skip
-            try:
-                moment = fromisoformat(date_text)
-            except ValueError:
-                moment = fields.parse_date(date_text)
-            if moment.tzinfo is not UTC:
-                moment = fields.to_utc(moment)
-            ms = (moment - _EPOCH) // _ONE_MS
-            if ms < 0:
-                raise BadField("Date is before 1970")
-            if moment.microsecond % 1000:
-                moment = _EPOCH + ms * _ONE_MS
-            email = email.strip().lower() if has_user else fixed_user
-            found = known_kinds.get(kind)
-            label, klass = found if found is not None else kinds.get(kind)
-            charged = _WORD_COSTS.get(cost_text)
-            if charged is None:
-                try:
-                    charged = Decimal(cost_text[1:] if cost_text[:1] == "$" else cost_text)
-                    if not _ZERO <= charged <= MAX_COST_DOLLARS:  # NaN raises here too
-                        raise InvalidOperation
-                    charged = charged * _HUNDRED if charged else _ZERO
-                except ArithmeticError:  # rare: raising costs more than the whole row
-                    charged = fields.cost(cost_text)
-            max_mode = _MAX_MODE.get(max_text)
-            if max_mode is None:
-                max_mode = fields.yes_no(max_text)
-            try:
-                without, output = int(without_text), int(out_text)
-                cache_write, cache_read = int(with_text) - without, int(read_text)
-            except ValueError:
-                without = fields.count(without_text, INPUT_WITHOUT_CW)
-                output = fields.count(out_text, OUTPUT)
-                cache_read = fields.count(read_text, CACHE_READ)
-                cache_write = fields.count(with_text, INPUT_WITH_CW) - without if with_text else 0
-            tokens = without + cache_write + cache_read + output
-            if without < 0 or output < 0 or cache_read < 0 or cache_write < 0:
-                raise BadField(fields.negative(without, output, cache_read))
-            if tokens > MAX_TOKENS:
-                raise BadField(f"more than {MAX_TOKENS} tokens")
-            base = f"csv|{ms}|{email}|{model}|{cloud}|{automation}"
-            ordinal = counts.get(base, 0)
-            counts[base] = ordinal + 1
-            if ordinal:
-                base = f"{base}|{ordinal}"
-            elif len(counts) > _REMEMBERED_KEYS:
-                for stale in list(counts)[: _REMEMBERED_KEYS // 2]:
-                    del counts[stale]
-            digest = blake2b(base.encode(), digest_size=10).hexdigest()
-            key = f"{ms}-{digest}" if ms >= _THIRTEEN_DIGITS else f"{ms:013d}-{digest}"
-            return new(
-                UsageEvent,
-                (
-                    key, moment, email or UNKNOWN_USER, not email, model or "unknown", label,
-                    klass, max_mode, charged > 0, bool(cloud or automation),
-                    tokens > 0, _ZERO, without, output,
-                    cache_read, cache_write, charged, _ZERO, charged, None, None, cloud or None,
-                ),
-            )  # fmt: skip
-
-        return convert
