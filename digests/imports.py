@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
 from digests.format import printable
 from digests.history_words import local_day
 from ledger.import_summary import ImportSummary
 
 
-def _dollars(amount_dollars: object) -> str:
-    return f"${amount_dollars:,.2f}"
+_CENT = Decimal("0.01")
 
 
-def summary_lines(summary: ImportSummary) -> list[str]:
-    """The import's summary as plain lines (the CLI prints them; Slack puts them in a
-    block). Counts are exact; dollars are rounded to the cent for reading only."""
+def _dollars(amount: Decimal) -> str:
+    return f"${amount.quantize(_CENT, rounding=ROUND_HALF_UP):,}"
+
+
+def summary_lines(summary: ImportSummary, clean: Callable[[str], str] = printable) -> list[str]:
+    """The import's summary as lines: the CLI prints them as they are; Slack passes
+    ``clean=digests.format.escape`` (a bad row's reason may quote the file). Counts are
+    exact; dollars are rounded to the cent for reading only."""
     verb = "Would import" if summary.dry_run else "Imported"
     lines = [
-        f"{verb} {summary.imported:,} rows into {printable(summary.workspace)}"
+        f"{verb} {summary.imported:,} rows into {clean(summary.workspace)}"
         + (" (dry run: nothing written)" if summary.dry_run else ""),
         f"Rows read: {summary.rows:,} · already held: {summary.duplicates:,}"
         + (f" · revised: {summary.revised:,}" if summary.revised else "")
@@ -37,7 +44,7 @@ def summary_lines(summary: ImportSummary) -> list[str]:
     for month, amount in summary.dollars_by_month.items():
         lines.append(f"  {month}: {_dollars(amount)}")
     for bad in summary.bad_rows:
-        lines.append(f"  line {bad.line}: {printable(bad.reason)}")
+        lines.append(f"  line {bad.line}: {clean(bad.reason)}")
     if summary.bad_count > len(summary.bad_rows):
         lines.append(f"  … and {summary.bad_count - len(summary.bad_rows):,} more bad rows")
     return lines
