@@ -9,7 +9,6 @@ from digests.format import printable
 from digests.history_words import local_day
 from ledger.import_summary import ImportSummary
 
-
 _CENT = Decimal("0.01")
 
 
