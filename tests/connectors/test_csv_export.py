@@ -319,3 +319,44 @@ def test_batches_stream_without_reading_the_whole_file() -> None:
 
     assert len(first) == 100 and reader.bytes_read < len(data) // 2
     assert sum(len(b) for b in batches) == 2900 and reader.bytes_read == len(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "instant"),
+    [
+        ("2026-10-01T10:00:00.000Z", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("2026-10-01T12:00:00.000+02:00", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("2026-10-01 10:00:00", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        (" 2026-10-01T10:00:00Z ", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("2026-10-01T10:00:00.123987Z", datetime(2026, 10, 1, 10, 0, 0, 123000, tzinfo=UTC)),
+    ],
+    ids=["z", "offset", "naive-is-utc", "padded", "microseconds-truncated"],
+)
+def test_dates_are_read_as_utc_instants_to_the_millisecond(text: str, instant: datetime) -> None:
+    event = only(export(ROW.replace("2026-10-01T10:00:00.000Z", text)))
+
+    assert event.occurred_at == instant
+    assert event.natural_key.startswith(f"{int(instant.timestamp() * 1000):013d}-")
+
+
+def test_counts_with_thousands_separators_or_left_empty_are_read() -> None:
+    row = ROW.replace("1500,1000,200,50", '"1,500",1000,,50')
+
+    event = only(export(row))
+
+    assert (event.input_tokens, event.cache_write_tokens, event.cache_read_tokens) == (1000, 500, 0)
+
+
+def test_a_date_before_1970_is_a_bad_row() -> None:
+    events, reader = read(export(ROW.replace("2026-10-01", "1969-12-31")))
+
+    assert events == [] and reader.bad_rows[0].line == 2 and "1970" in reader.bad_rows[0].reason
+
+
+def test_a_header_alone_is_an_empty_export_and_the_callers_stream_stays_open() -> None:
+    stream = io.BytesIO(export())
+    reader = ExportReader(stream)
+
+    assert list(reader.batches()) == [] and reader.rows == 0
+    del reader
+    assert not stream.closed
