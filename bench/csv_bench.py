@@ -16,6 +16,7 @@ import importlib.util
 import io
 import os
 import random
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -79,6 +80,10 @@ def rate_reader_paused_gc(path: Path) -> float:
         gc.enable()
 
 
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.csv"
@@ -93,7 +98,7 @@ def main() -> None:
     print(
         f"   (c) (b) with gc paused        {paused / 1e3:8.0f}k rows/s  ({paused / bare:.2f} of a)"
     )
-    print(f"       bad rows: {bad}")
+    print(f"       bad rows: {bad}; peak RSS of this process {_peak_rss_mb():.0f} MB (streams)")
     for name in ("pyarrow", "polars"):
         found = importlib.util.find_spec(name) is not None
         print(f"   {name}: {'installed' if found else 'not installed (not a dependency)'}")

@@ -5,13 +5,13 @@ starts before the connection. Columns are found by name: older team exports lack
 ``Cloud Agent ID`` and ``Automation ID``, personal exports lack ``User``, newer ones may add
 columns (ignored). Rows become the same neutral :class:`UsageEvent` the API path yields.
 
-Parser choice: the standard library ``csv`` (C). ``python -m bench csv_bench`` on 500k rows
-of the newest format measured ``csv.reader`` alone at about 1.0M rows/s and this reader, to
-finished ``UsageEvent``s, at about 190k rows/s (0.19 of the bare parse): the time goes to
-building the events (dates, Decimals, keys), not to splitting fields, so a faster splitter
-(pyarrow, polars: neither installed, each a large native dependency) could win at most the
-bare parse's share, about a fifth. Per-row work is kept cheap: no regex, ``Decimal`` built
-from the text, ``datetime.fromisoformat`` (reads ``Z`` on 3.11+), cached kind lookups.
+Parser choice: the standard library ``csv`` (C). ``python -m bench csv_bench`` (500k rows of
+the newest format, every field quoted, CRLF; 2 shared CPUs, CPython 3.11) measured
+``csv.reader`` alone at 0.9-1.0M rows/s and this reader, to finished ``UsageEvent``s, at
+120-190k rows/s: 0.14-0.19 of the bare parse in every run. The time goes to building the
+events (dates, Decimals, keys, the tuple), not to splitting fields, so a faster splitter
+(pyarrow, polars: neither installed, each a large native dependency) could save at most the
+bare parse's share, under a fifth. Per-row work is kept cheap (see :mod:`csv_rows`).
 
 Hostile files: a line longer than :data:`MAX_LINE_CHARS` stops the read (one line is never
 held whole past that), a field longer than ``csv.field_size_limit()`` (128 KiB by default,

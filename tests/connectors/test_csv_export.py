@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.cursor import csv_rows
 from connectors.cursor.csv_export import (
     MAX_LINE_CHARS,
     NEWEST_COLUMNS,
@@ -319,3 +320,99 @@ def test_batches_stream_without_reading_the_whole_file() -> None:
 
     assert len(first) == 100 and reader.bytes_read < len(data) // 2
     assert sum(len(b) for b in batches) == 2900 and reader.bytes_read == len(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "instant"),
+    [
+        ("2026-10-01T10:00:00.000Z", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("2026-10-01T12:00:00.000+02:00", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("2026-10-01 10:00:00", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        (" 2026-10-01T10:00:00Z ", datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("2026-10-01T10:00:00.123987Z", datetime(2026, 10, 1, 10, 0, 0, 123000, tzinfo=UTC)),
+    ],
+    ids=["z", "offset", "naive-is-utc", "padded", "microseconds-truncated"],
+)
+def test_dates_are_read_as_utc_instants_to_the_millisecond(text: str, instant: datetime) -> None:
+    event = only(export(ROW.replace("2026-10-01T10:00:00.000Z", text)))
+
+    assert event.occurred_at == instant
+    assert event.natural_key.startswith(f"{int(instant.timestamp() * 1000):013d}-")
+
+
+def test_counts_with_thousands_separators_or_left_empty_are_read() -> None:
+    row = ROW.replace("1500,1000,200,50", '"1,500",1000,,50')
+
+    event = only(export(row))
+
+    assert (event.input_tokens, event.cache_write_tokens, event.cache_read_tokens) == (1000, 500, 0)
+
+
+def test_a_date_before_1970_is_a_bad_row() -> None:
+    events, reader = read(export(ROW.replace("2026-10-01", "1969-12-31")))
+
+    assert events == [] and reader.bad_rows[0].line == 2 and "1970" in reader.bad_rows[0].reason
+
+
+def test_a_header_alone_is_an_empty_export_and_the_callers_stream_stays_open() -> None:
+    stream = io.BytesIO(export())
+    reader = ExportReader(stream)
+
+    assert list(reader.batches()) == [] and reader.rows == 0
+    del reader
+    assert not stream.closed
+
+
+def test_a_blank_line_is_skipped_and_words_are_read_whatever_their_case() -> None:
+    rows = (ROW, "", ROW.replace("10:00", "11:00").removesuffix("0.12") + " included ")
+
+    events, reader = read(export(*rows))
+
+    assert [e.charged_cents for e in events] == [Decimal(12), Decimal(0)]
+    assert reader.rows == 2 and reader.bad_count == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("200,50,1750", "200,9999999999999,1750", "more than"),
+        ('"No"', '"perhaps"', "Max Mode"),
+        ('"No"', '" no "', None),
+    ],
+)
+def test_rare_field_forms_are_read_or_refused_by_name(old: str, new: str, reason: str) -> None:
+    events, reader = read(export(ROW.replace(old, new)))
+
+    if reason is None:
+        assert len(events) == 1 and events[0].max_mode is False
+    else:
+        assert events == [] and reason in reader.bad_rows[0].reason
+
+
+def test_text_that_stops_being_utf8_midway_stops_the_read_naming_the_line() -> None:
+    data = export(*[ROW] * 3000) + b"\xff\xfe broken\n"  # past the first decoded chunk
+    reader = ExportReader(io.BytesIO(data))
+
+    with pytest.raises(ExportFormatError, match="not UTF-8"):
+        list(reader.batches())
+
+
+def test_a_header_that_is_not_csv_is_refused() -> None:
+    with pytest.raises(ExportFormatError, match="not a CSV header"):
+        ExportReader(io.BytesIO(b'"' + b"x" * 200_000 + b'"\n'))
+
+
+def test_a_batch_size_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        next(ExportReader(io.BytesIO(export(ROW))).batches(size=0))
+
+
+def test_ordinals_hold_while_old_identities_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_rows, "_REMEMBERED_KEYS", 4)
+    rows = [ROW.replace("10:00:00.000", f"10:00:{i:02d}.000") for i in range(12) for _ in (0, 1)]
+
+    first, _ = read(export(*rows))
+    second, _ = read(export(*rows))
+
+    assert len({e.natural_key for e in first}) == 24
+    assert [e.natural_key for e in first] == [e.natural_key for e in second]

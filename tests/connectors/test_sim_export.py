@@ -130,3 +130,14 @@ def test_hostile_model_names_are_quoted_and_read_back_verbatim() -> None:
 def test_an_unknown_variant_is_refused() -> None:
     with pytest.raises(ValueError, match="variant"):
         export_bytes(simulator(), START, NOW, variant="ancient")
+
+
+def test_a_personal_export_defaults_to_the_first_members_usage() -> None:
+    sim = simulator()
+    end = sim.visible_cutoff()
+    first = sim.team.members[0].email
+
+    events, _ = parse(export_bytes(sim, START, end, variant="personal"), team=False)
+
+    served = sim.charged_cents(START, end - MS, by="user").get(first, Decimal(0))
+    assert sum((e.charged_cents for e in events), Decimal(0)) == served
