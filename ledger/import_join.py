@@ -32,10 +32,15 @@ _IMPORTED_BETWEEN = text(
 _DELETE_IDS = text("DELETE FROM usage_event WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
-_IMPORTED_SPAN = text(
-    "SELECT min(occurred_at), max(occurred_at) FROM usage_event"
+# Two index probes (the first and the last entry); a min() and a max() in one query would
+# scan every imported row on SQLite, and reports and digests read this.
+_IMPORTED_EDGE = (
+    "SELECT occurred_at FROM usage_event"
     " WHERE connection_id = :connection_id AND source = 'csv'"
+    " ORDER BY occurred_at {} LIMIT 1"
 )
+_IMPORTED_FIRST = text(_IMPORTED_EDGE.format("ASC"))
+_IMPORTED_LAST = text(_IMPORTED_EDGE.format("DESC"))
 
 
 def replace_imported(
@@ -76,9 +81,11 @@ def imported_span(session: Session, connection_id: int) -> ImportedSpan | None:
     """Where imported history starts and ends (None when nothing imported is held)."""
     connection = session.connection()
     form = stored_form(connection.dialect)
-    first, last = connection.execute(_IMPORTED_SPAN, {"connection_id": connection_id}).one()
-    if first is None or last is None:
+    params = {"connection_id": connection_id}
+    first = connection.execute(_IMPORTED_FIRST, params).scalar()
+    if first is None:
         return None
+    last = connection.execute(_IMPORTED_LAST, params).scalar()
     return ImportedSpan(form.moment(first), form.moment(last))
 
 
