@@ -77,7 +77,7 @@ def budget_status(session: Session, workspace: Workspace, *, now: datetime) -> l
         if scope is not None:
             mine = [b for b in budgets if b.provider == provider]
             first = min(period_bounds(b.period, today, cycle)[0] for b in mine)
-            known_from = history_day(scope, tz)
+            known_from = history_day(session, scope, tz)
             spend = Spend(session, scope, today=today, first=first, known_from=known_from)
         views[provider] = (spend, cycle)
     return [_status(b, *views[b.provider], today) for b in budgets]

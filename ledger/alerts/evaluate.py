@@ -107,7 +107,7 @@ class _Evaluation:
         anomaly_first = self.yesterday - timedelta(days=TRAILING_DAYS)
         first = min([anomaly_first, *(start for start, _ in bounds.values())])
         self._load_existing(first)
-        known_from = history_day(scope, self.tz)
+        known_from = history_day(self.session, scope, self.tz)
         spend = Spend(self.session, scope, today=self.today, first=first, known_from=known_from)
         for budget in budgets:
             start, end = bounds[budget.period]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ledger.budget_rules import Projection, project
+from ledger.import_join import connection_history
 from ledger.models import Workspace
 from ledger.periods import Cycle, calendar_cycle
 from ledger.queries import ROLLUPS, Scope, current_cycle
@@ -36,9 +37,10 @@ def cycle_of(session: Session, scope: Scope | None, today: date) -> Cycle:
     return current_cycle(session, scope, today) if scope is not None else calendar_cycle(today)
 
 
-def history_day(scope: Scope, tz: ZoneInfo) -> date | None:
-    """The first local day the ledger has usage for (None: unknown)."""
-    start = scope.connection.history_start
+def history_day(session: Session, scope: Scope, tz: ZoneInfo) -> date | None:
+    """The first local day the ledger has usage for, imported history included (None:
+    unknown)."""
+    start = connection_history(session, scope.connection_id, scope.connection.history_start).start
     return start.astimezone(tz).date() if start is not None else None
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
 from connectors.cursor.windows import settled_end
 from connectors.records import UsageEvent
+from ledger.alerts.spend import history_day
 from ledger.db import session_scope
 from ledger.import_join import imported_span
 from ledger.imports import import_events
-from ledger.models import Connection
+from ledger.models import Connection, Workspace
+from ledger.queries import Scope
 from tests.ledger.import_support import (
     exported_events,
     ledger_by_day,
@@ -76,6 +79,13 @@ def test_sync_then_import_skips_the_api_range(engine: Engine) -> None:
     assert totals.history_start == start
     assert ledger_by_day(team) == truth_by_day(team)
     assert totals.first_day == min(truth_by_day(team))
+    with session_scope(engine) as session:  # forecasts and alerts know the older days too
+        connection = session.get(Connection, team.connection_id)
+        assert connection is not None
+        workspace = session.get(Workspace, connection.workspace_id)
+        assert workspace is not None
+        known_from = history_day(session, Scope(workspace, connection), ZoneInfo("UTC"))
+    assert known_from == totals.first_day < start.date()
 
 
 def test_reimport_adds_nothing_and_dry_run_writes_nothing(engine: Engine) -> None:
