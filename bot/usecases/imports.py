@@ -67,10 +67,11 @@ def import_cursor_csv(
         assert connection is not None and connection.id is not None
         connection_id, team_id, timezone = connection.id, found.slack_team_id, found.timezone
     with _seekable(stream) as readable:
+        start = readable.tell()
         total = _size(readable)
-        if strict:
+        if strict:  # a first pass that writes nothing, then the import
             _refuse_bad_rows(readable)
-            readable.seek(0)
+            readable.seek(start)
         reader = ExportReader(readable, team=True)
         totals = import_events(
             engine,
@@ -143,9 +144,10 @@ class _seekable:
 
 
 def _size(stream: BinaryIO) -> int | None:
+    """Bytes from the stream's position to its end (None if it cannot tell)."""
     try:
         here = stream.tell()
-        size = stream.seek(0, io.SEEK_END)
+        size = stream.seek(0, io.SEEK_END) - here
         stream.seek(here)
     except OSError:
         return None
