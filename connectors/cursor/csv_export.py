@@ -14,8 +14,9 @@ events (dates, Decimals, keys, the tuple), not to splitting fields, so a faster 
 bare parse's share, under a fifth. Per-row work is kept cheap (see :mod:`csv_rows`).
 
 Hostile files: a line longer than :data:`MAX_LINE_CHARS` stops the read (one line is never
-held whole past that), a field longer than ``csv.field_size_limit()`` (128 KiB by default,
-process-wide state this module leaves alone) is a bad row, a file that is not UTF-8 or lacks
+held whole past that), a field longer than :data:`MAX_FIELD_CHARS` is a bad row (through
+``csv.field_size_limit``, process-wide: set to that value, Python's own default, in case
+something raised it; nothing else in the app reads CSV), a file that is not UTF-8 or lacks
 the columns is refused with :class:`ExportFormatError`. Bad rows are skipped and recorded
 with their physical line number (the header is line 1; a quoted field may span lines).
 
@@ -47,6 +48,7 @@ from connectors.records import UsageEvent
 
 __all__ = [
     "BAD_ROWS_KEPT",
+    "MAX_FIELD_CHARS",
     "MAX_LINE_CHARS",
     "NEWEST_COLUMNS",
     "BadRow",
@@ -59,6 +61,8 @@ REQUIRED_TEAM: tuple[str, ...] = (DATE, USER, KIND, MODEL, COST)
 REQUIRED_PERSONAL: tuple[str, ...] = (DATE, KIND, MODEL, COST)
 #: Longest physical line read (characters); a Cursor row is a few hundred.
 MAX_LINE_CHARS = 1 << 20
+#: Longest field (characters), a quoted field spanning lines included.
+MAX_FIELD_CHARS = 128 * 1024
 #: Bad rows kept with their reason; the rest are only counted.
 BAD_ROWS_KEPT = 10
 
@@ -129,6 +133,7 @@ class ExportReader:
         self._raw = _CountingStream(stream)
         buffered = io.BufferedReader(self._raw, 1 << 16)
         self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+        csv.field_size_limit(MAX_FIELD_CHARS)
         self._reader = csv.reader(_lines(self._text), skipinitialspace=True)
         self.team = team
         self.rows = 0
