@@ -6,12 +6,13 @@ starts before the connection. Columns are found by name: older team exports lack
 columns (ignored). Rows become the same neutral :class:`UsageEvent` the API path yields.
 
 Parser choice: the standard library ``csv`` (C). ``python -m bench csv_bench`` (500k rows of
-the newest format, every field quoted, CRLF; 2 shared CPUs, CPython 3.11) measured
-``csv.reader`` alone at 0.9-1.0M rows/s and this reader, to finished ``UsageEvent``s, at
-120-190k rows/s: 0.14-0.19 of the bare parse in every run. The time goes to building the
-events (dates, Decimals, keys, the tuple), not to splitting fields, so a faster splitter
-(pyarrow, polars: neither installed, each a large native dependency) could save at most the
-bare parse's share, under a fifth. Per-row work is kept cheap (see :mod:`csv_rows`).
+the newest format, every field quoted, CRLF; 2 CPUs shared with other work, CPython 3.11)
+measured ``csv.reader`` alone at 0.65-1.0M rows/s and this reader, to finished
+``UsageEvent``s, at 80-190k rows/s: 0.12-0.19 of the bare parse in the same run, over six
+runs. The time goes to building the events (dates, Decimals, keys, the tuple), not to
+splitting fields, so a faster splitter (pyarrow, polars: neither installed, each a large
+native dependency) could save at most the bare parse's share, under a fifth. Per-row work
+is kept cheap (see :mod:`csv_rows`).
 
 Hostile files: a line longer than :data:`MAX_LINE_CHARS` stops the read (one line is never
 held whole past that), a field longer than :data:`MAX_FIELD_CHARS` is a bad row (through
