@@ -6,16 +6,18 @@ starts before the connection. Columns are found by name: older team exports lack
 columns (ignored). Rows become the same neutral :class:`UsageEvent` the API path yields.
 
 Parser choice: the standard library ``csv`` (C). ``python -m bench csv_bench`` (500k rows of
-the newest format, every field quoted, CRLF; 2 shared CPUs, CPython 3.11) measured
-``csv.reader`` alone at 0.9-1.0M rows/s and this reader, to finished ``UsageEvent``s, at
-120-190k rows/s: 0.14-0.19 of the bare parse in every run. The time goes to building the
-events (dates, Decimals, keys, the tuple), not to splitting fields, so a faster splitter
-(pyarrow, polars: neither installed, each a large native dependency) could save at most the
-bare parse's share, under a fifth. Per-row work is kept cheap (see :mod:`csv_rows`).
+the newest format, every field quoted, CRLF; 2 CPUs shared with other work, CPython 3.11)
+measured ``csv.reader`` alone at 0.65-1.0M rows/s and this reader, to finished
+``UsageEvent``s, at 80-190k rows/s: 0.12-0.19 of the bare parse in the same run, over six
+runs. The time goes to building the events (dates, Decimals, keys, the tuple), not to
+splitting fields, so a faster splitter (pyarrow, polars: neither installed, each a large
+native dependency) could save at most the bare parse's share, under a fifth. Per-row work
+is kept cheap (see :mod:`csv_rows`).
 
 Hostile files: a line longer than :data:`MAX_LINE_CHARS` stops the read (one line is never
-held whole past that), a field longer than ``csv.field_size_limit()`` (128 KiB by default,
-process-wide state this module leaves alone) is a bad row, a file that is not UTF-8 or lacks
+held whole past that), a field longer than :data:`MAX_FIELD_CHARS` is a bad row (through
+``csv.field_size_limit``, process-wide: set to that value, Python's own default, in case
+something raised it; nothing else in the app reads CSV), a file that is not UTF-8 or lacks
 the columns is refused with :class:`ExportFormatError`. Bad rows are skipped and recorded
 with their physical line number (the header is line 1; a quoted field may span lines).
 
@@ -47,6 +49,7 @@ from connectors.records import UsageEvent
 
 __all__ = [
     "BAD_ROWS_KEPT",
+    "MAX_FIELD_CHARS",
     "MAX_LINE_CHARS",
     "NEWEST_COLUMNS",
     "BadRow",
@@ -59,6 +62,8 @@ REQUIRED_TEAM: tuple[str, ...] = (DATE, USER, KIND, MODEL, COST)
 REQUIRED_PERSONAL: tuple[str, ...] = (DATE, KIND, MODEL, COST)
 #: Longest physical line read (characters); a Cursor row is a few hundred.
 MAX_LINE_CHARS = 1 << 20
+#: Longest field (characters), a quoted field spanning lines included.
+MAX_FIELD_CHARS = 128 * 1024
 #: Bad rows kept with their reason; the rest are only counted.
 BAD_ROWS_KEPT = 10
 
@@ -129,6 +134,7 @@ class ExportReader:
         self._raw = _CountingStream(stream)
         buffered = io.BufferedReader(self._raw, 1 << 16)
         self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+        csv.field_size_limit(MAX_FIELD_CHARS)
         self._reader = csv.reader(_lines(self._text), skipinitialspace=True)
         self.team = team
         self.rows = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ import pytest
 
 from connectors.cursor import csv_rows
 from connectors.cursor.csv_export import (
+    MAX_FIELD_CHARS,
     MAX_LINE_CHARS,
     NEWEST_COLUMNS,
     BadRow,
@@ -416,3 +418,16 @@ def test_ordinals_hold_while_old_identities_are_forgotten(monkeypatch: pytest.Mo
 
     assert len({e.natural_key for e in first}) == 24
     assert [e.natural_key for e in first] == [e.natural_key for e in second]
+
+
+def test_a_quoted_field_spanning_many_lines_is_capped_even_if_the_limit_was_raised() -> None:
+    csv.field_size_limit(10**9)  # as another component might; the reader sets it back
+    try:
+        tall = ROW.replace('"gpt-5"', '"' + ("y" * 1000 + "\n") * 200 + '"')
+
+        events, reader = read(export(ROW, tall, ROW.replace("10:00", "12:00")))
+    finally:
+        csv.field_size_limit(MAX_FIELD_CHARS)
+
+    assert len(events) >= 2 and reader.bad_count >= 1
+    assert reader.bad_rows[0].line == 3 and "field limit" in reader.bad_rows[0].reason
