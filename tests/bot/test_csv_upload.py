@@ -1,0 +1,201 @@
+"""Importing Cursor's usage export uploaded in the bot's DM, end to end through the Bolt app:
+signed `file_shared` events, `files.info` and the download from the fake Slack, one progress
+message edited in place, and the import into a real ledger."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from bot.slack import grammar, import_words
+from bot.slack.listeners.uploads import TEMP_PREFIX
+from bot.testing.fake_slack import Call, FakeSlack
+from bot.testing.signed_requests import bolt_request, event_body
+from tests.bot.harness import ADMIN, MEMBER, Harness
+
+CSV = b"Date,User,Kind,Model,Max Mode,Cost\r\n"
+
+
+def share(bot: Harness, file_id: str, *, user: str = ADMIN, channel: str | None = None) -> None:
+    """Slack's `file_shared` event for ``file_id``, signed and dispatched."""
+    event = {
+        "type": "file_shared",
+        "channel_id": channel or f"D{user}",
+        "file_id": file_id,
+        "user_id": user,
+        "file": {"id": file_id},
+    }
+    response = bot.app.dispatch(bolt_request(event_body(event)))
+    assert response.status == 200
+
+
+def settle(bot: Harness) -> None:
+    """Wait for the listeners, then for the background imports they started."""
+    bot.executor.shutdown(wait=True)
+    bot.services.workers.shutdown(wait=True)
+
+
+def dm_messages(slack: FakeSlack, channel: str) -> list[Call]:
+    return [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel]
+
+
+def final_text(slack: FakeSlack, channel: str) -> str:
+    """The one message's last words: its last edit, or the post itself when never edited."""
+    posts = dm_messages(slack, channel)
+    assert len(posts) == 1, [p.all_text() for p in posts]
+    ts = posts[0].response["ts"]
+    edits = [c for c in slack.calls_to("chat.update") if c.params.get("ts") == ts]
+    return (edits[-1] if edits else posts[0]).all_text()
+
+
+@pytest.fixture(autouse=True)
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Downloads land here, so a test can see that none is left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f"{TEMP_PREFIX}*"))
+
+
+def test_a_member_gets_the_admin_only_refusal_and_nothing_is_downloaded(
+    bot: Harness, slack: FakeSlack
+) -> None:
+    slack.add_file("F1", "usage.csv", CSV, user=MEMBER, channel=f"D{MEMBER}")
+    share(bot, "F1", user=MEMBER)
+    settle(bot)
+    assert final_text(slack, f"D{MEMBER}") == import_words.REFUSED
+    assert "Only workspace admins and owners" in import_words.REFUSED
+    assert slack.calls_to("download") == []
+    assert slack.calls_to("files.info") == []
+
+
+def test_a_file_that_is_not_csv_is_refused_by_name(bot: Harness, slack: FakeSlack) -> None:
+    slack.add_file("F2", "notes <b>.pdf", b"%PDF-1.4", user=ADMIN, channel=f"D{ADMIN}")
+    share(bot, "F2")
+    settle(bot)
+    text = final_text(slack, f"D{ADMIN}")
+    assert "isn't a CSV file" in text and "notes &lt;b&gt;.pdf" in text
+    assert "Export CSV" in text
+    assert slack.calls_to("download") == []
+
+
+def test_a_file_over_the_limit_is_refused_before_any_download(
+    bot: Harness, slack: FakeSlack, temp_dir: Path
+) -> None:
+    bot.services.import_max_bytes = 1024 * 1024
+    slack.add_file("F3", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}", size=5 * 1024 * 1024)
+    share(bot, "F3")
+    settle(bot)
+    text = final_text(slack, f"D{ADMIN}")
+    assert "is 5 MB" in text and "up to 1 MB" in text and "STACKSPEND_IMPORT_MAX_MB" in text
+    assert slack.calls_to("download") == []
+    assert leftovers(temp_dir) == []
+
+
+@pytest.mark.parametrize("send_length", [True, False], ids=["announced", "streamed"])
+def test_a_download_bigger_than_the_limit_is_stopped(
+    bot: Harness, slack: FakeSlack, temp_dir: Path, send_length: bool
+) -> None:
+    """The file object said 100 bytes; Slack sends 300 kB: the download stops at the limit."""
+    bot.services.import_max_bytes = 64 * 1024
+    content = CSV + b"x" * 300_000
+    slack.add_file(
+        "F4",
+        "usage.csv",
+        content,
+        user=ADMIN,
+        channel=f"D{ADMIN}",
+        size=100,
+        send_length=send_length,
+    )
+    share(bot, "F4")
+    settle(bot)
+    text = final_text(slack, f"D{ADMIN}")
+    assert text.startswith(":x: Could not import `usage.csv`")
+    assert "larger than the 65,536 bytes limit" in text
+    assert len(slack.calls_to("download")) == 1
+    assert leftovers(temp_dir) == []
+
+
+def test_a_download_address_off_slacks_file_host_is_refused(
+    bot: Harness, slack: FakeSlack, temp_dir: Path
+) -> None:
+    with FakeSlack() as elsewhere:
+        elsewhere.add_file("F5", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
+        foreign = elsewhere.shared_files["F5"]["url_private_download"]
+        slack.add_file("F5", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}", url=foreign)
+        share(bot, "F5")
+        settle(bot)
+        assert elsewhere.calls_to("download") == []  # the token never left for another host
+    text = final_text(slack, f"D{ADMIN}")
+    assert "not on Slack's file host" in text
+    assert slack.calls_to("download") == []
+    assert leftovers(temp_dir) == []
+
+
+def test_the_download_carries_the_bot_token(bot: Harness, slack: FakeSlack) -> None:
+    slack.add_file("F6", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
+    share(bot, "F6")
+    settle(bot)
+    (download,) = slack.calls_to("download")
+    assert download.authorization == "Bearer xoxb-test"
+    assert download.http_method == "GET"
+
+
+def test_a_token_slack_will_not_serve_says_which_scope_is_missing(
+    bot: Harness, slack: FakeSlack
+) -> None:
+    slack.add_file("F7", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
+    slack.files_read_granted = False
+    share(bot, "F7")
+    settle(bot)
+    assert slack.calls_to("download")[0].status == 302
+    assert "`files:read` scope" in final_text(slack, f"D{ADMIN}")
+
+
+def test_files_shared_outside_the_dm_or_by_the_bot_are_ignored(
+    bot: Harness, slack: FakeSlack
+) -> None:
+    slack.add_file("F8", "usage.csv", CSV, user=ADMIN, channel="C1")
+    share(bot, "F8", channel="C1")
+    share(bot, "F8", user="UBOT", channel=f"D{ADMIN}")
+    settle(bot)
+    assert slack.calls_to("chat.postMessage") == []
+    assert slack.calls_to("files.info") == []
+
+
+def test_the_same_file_event_delivered_twice_is_handled_once(
+    bot: Harness, slack: FakeSlack
+) -> None:
+    slack.add_file("F9", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
+    share(bot, "F9")
+    share(bot, "F9")
+    settle(bot)
+    assert len(dm_messages(slack, f"D{ADMIN}")) == 1
+    assert len(slack.calls_to("files.info")) == 1
+    assert len(slack.calls_to("download")) == 1
+
+
+def test_spend_cursor_import_explains_how_to_admins_only(bot: Harness) -> None:
+    bot.services.import_max_bytes = 200 * 1024 * 1024
+    _, key = bot.command("cursor import")
+    text = bot.reply_text(key)
+    assert "Usage" in text and "Export CSV" in text
+    assert "direct message" in text and "200 MB" in text and "skipped" in text
+    _, key = bot.command("cursor import", user=MEMBER)
+    assert bot.reply_text(key).startswith(import_words.REFUSED)
+
+
+@pytest.mark.parametrize("text", ["cursor import", "import", "Cursor IMPORT", "import cursor"])
+def test_cursor_import_parses(text: str) -> None:
+    assert grammar.parse(text) == grammar.CursorImport()
+
+
+def test_cursor_import_takes_no_arguments() -> None:
+    assert isinstance(grammar.parse("cursor import usage.csv"), grammar.Invalid)
