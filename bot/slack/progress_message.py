@@ -29,12 +29,12 @@ class ProgressMessage:
         client: WebClient,
         channel: str,
         *,
-        interval: float = UPDATE_INTERVAL_SECONDS,
+        interval: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._channel = channel
-        self._interval = interval
+        self._interval = UPDATE_INTERVAL_SECONDS if interval is None else interval
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._last_at = 0.0
