@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from connectors.cursor.sim_export import VARIANTS, write_export_file
 from connectors.cursor.sim_team import SimulatorConfig
 from connectors.cursor.simulator import DEMO_API_KEY, CursorSimulator, serve_forever
 
@@ -36,8 +39,22 @@ def simulate_cursor(
     huge_page_mb: Annotated[
         float, typer.Option(min=0, help="Pad every successful answer to this many MB.")
     ] = 0.0,
+    export_csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the team's usage of the last --days days as Cursor's dashboard CSV "
+            "export to this file, and exit instead of serving.",
+            dir_okay=False,
+        ),
+    ] = None,
+    export_variant: Annotated[
+        str, typer.Option(help=f"Export format: {', '.join(VARIANTS)}.")
+    ] = "newest",
 ) -> None:
-    """Serve a deterministic simulated Cursor team until interrupted."""
+    """Serve a deterministic simulated Cursor team until interrupted (or write its CSV export)."""
+    if export_csv is not None:
+        _export(export_csv, export_variant, users=users, days=days, seed=seed, legacy=legacy)
+        return
     config = SimulatorConfig(
         seed=seed,
         users=users,
@@ -62,3 +79,25 @@ def simulate_cursor(
         serve_forever(simulator, host, port)
     except KeyboardInterrupt:
         typer.echo("stopped")
+
+
+def _export(path: Path, variant: str, *, users: int, days: int, seed: int, legacy: bool) -> None:
+    """The same team the server would serve, its whole history up to the last full hour."""
+    if variant not in VARIANTS:
+        raise typer.BadParameter(f"use one of {', '.join(VARIANTS)}", param_hint="--export-variant")
+    config = SimulatorConfig(
+        seed=seed, users=users, days=days, retention_days=days + 2, legacy=legacy
+    )
+    simulator = CursorSimulator(config)
+    end = simulator.visible_cutoff()
+    start = end.replace(hour=0) - timedelta(days=days)
+    try:
+        rows = write_export_file(simulator, path, start, end, variant=variant)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write {path}: {exc.strerror}", param_hint="--export-csv"
+        ) from None
+    typer.echo(
+        f"Wrote {rows} usage rows ({users} users, {start:%Y-%m-%d} to {end:%Y-%m-%d %H:%M} UTC, "
+        f"seed {seed}, {variant} format) to {path}."
+    )
