@@ -87,10 +87,12 @@ def delta(current: Decimal, baseline: Decimal | None) -> Delta:
 
 
 def _history_day(inputs: DigestInputs) -> date | None:
-    """The first local day the ledger can know about (None: unknown, assume all)."""
-    if inputs.history_start is None:
+    """The first local day the ledger can know about (None: unknown, assume all): imported
+    history counts, so comparisons reach back into it."""
+    start = inputs.history.start if inputs.history is not None else inputs.history_start
+    if start is None:
         return None
-    return inputs.history_start.astimezone(ZoneInfo(inputs.timezone)).date()
+    return start.astimezone(ZoneInfo(inputs.timezone)).date()
 
 
 def _covered(day: date, history_day: date | None) -> bool:
@@ -259,4 +261,5 @@ def _assemble(inputs: DigestInputs, figures: _Figures, top: int | None) -> Diges
         connection_status=inputs.connection_status,
         freshness=freshness(inputs),
         summary=_headline(inputs, figures),
+        history=inputs.history,
     )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from digests.daily_types import HealthNote, Level
 from digests.daily_words import ago, short_date
 from digests.format import local_time
+from digests.history_words import history_words
 from ledger.digest_data import DigestInputs
 from ledger.models import ConnectionStatus
 
@@ -76,7 +77,8 @@ def freshness(inputs: DigestInputs) -> str:
     if inputs.as_of is not None and inputs.as_of < midnight:
         parts[0] += f" ({short_date(inputs.yesterday)} may be incomplete)"
     parts.append(f"last successful sync {local_time(inputs.last_success_at, tz)}")
-    if inputs.history_start is not None:
-        parts.append(f"history since {inputs.history_start.astimezone(ZoneInfo(tz)).date()}")
+    history = history_words(inputs.history, inputs.history_start, tz)
+    if history:
+        parts.append(history)
     parts.append(f"times in {tz}")
     return " · ".join(parts)

@@ -102,5 +102,6 @@ def render_json(digest: Digest) -> dict[str, Any]:
         "as_of": _instant(digest.as_of),
         "last_success_at": _instant(digest.last_success_at),
         "history_start": _instant(digest.history_start),
+        "history": digest.history.to_json() if digest.history else None,
         "summary": digest.summary,
     }

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ledger.import_join import History
+
 
 class Direction(enum.StrEnum):
     UP = "up"
@@ -131,3 +133,5 @@ class Digest:
     freshness: str
     #: One line for notifications and the message's fallback text (health first).
     summary: str
+    #: Where history starts and from which source (imported CSV, the API).
+    history: History | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
+from digests.history_words import history_words
 from digests.words import provider_name
 from ledger.queries import Report
 
@@ -23,6 +24,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "user": report.user,
         "as_of": report.as_of.isoformat() if report.as_of else None,
         "history_start": report.history_start.isoformat() if report.history_start else None,
+        "history": report.history.to_json() if report.history else None,
         "cycle_start": report.cycle.start.isoformat(),
         "total_cents": json_cents(totals.cents),
         "on_demand_cents": json_cents(totals.on_demand_cents),
@@ -77,9 +79,13 @@ def report_text(report: Report, *, limit: int = 25) -> str:
         f"Tokens: {compact(totals.input_tokens)} in · {compact(totals.output_tokens)} out · "
         f"{compact(totals.cache_read_tokens)} cache read · "
         f"{compact(totals.cache_write_tokens)} cache write",
-        f"As of {local_time(report.as_of, report.timezone)}"
-        + (f" · history since {report.history_start.date()}" if report.history_start else ""),
+        f"As of {local_time(report.as_of, report.timezone)}" + _history(report),
     ]
     if report.cycle.assumed and "cycle" in report.period.label:
         lines.append("Billing cycle not known yet (no spend snapshot): calendar month shown.")
     return "\n".join(lines)
+
+
+def _history(report: Report) -> str:
+    words = history_words(report.history, report.history_start, report.timezone)
+    return f" · {words}" if words else ""

@@ -21,6 +21,7 @@ from digests.blocks import (
     section,
 )
 from digests.format import bar, compact, csv_text, dollars, escape, local_time, share
+from digests.history_words import history_words
 from digests.words import provider_name
 from ledger.queries import Report, Row
 from ledger.visibility import Viewer, is_own, visible_person_rows
@@ -96,8 +97,9 @@ def _notes(report: Report, more: int, folded: int) -> list[str]:
 
 def _freshness(report: Report) -> str:
     freshness = f"As of {local_time(report.as_of, report.timezone)}"
-    if report.history_start:
-        freshness += f" · history since {report.history_start.date()}"
+    history = history_words(report.history, report.history_start, report.timezone)
+    if history:
+        freshness += f" · {history}"
     return freshness
 
 

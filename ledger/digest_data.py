@@ -30,6 +30,7 @@ from ledger.digest_reads import (
     top_rows,
     totals_of,
 )
+from ledger.import_join import History, connection_history
 from ledger.periods import TRAILING_DAYS, Cycle, month_before
 from ledger.queries import Row, Scope, Totals, current_cycle, freshness
 from ledger.visibility import Viewer, sees_everyone
@@ -83,6 +84,8 @@ class DigestInputs:
     alert_lines: tuple[str, ...] = ()
     #: Per-person spend is left out for the digest's readers: ``top_users`` is empty.
     people_hidden: bool = False
+    #: Where history starts and from which source (imported CSV, the API).
+    history: History | None = None
 
     @property
     def yesterday(self) -> date:
@@ -178,6 +181,7 @@ class _Reads:
     last_cycle_same_point_cents: Decimal
     as_of: datetime | None
     history_start: datetime | None
+    history: History
 
 
 def _read(
@@ -193,7 +197,8 @@ def _read(
         top_users, user_count = top_rows(session, scope, first, last, "user_email", top)
     last_point = sum_cents(session, scope, window.cycle.previous_start, window.last_cycle_end)
     as_of, history_start = freshness(session, scope)
-    return _Reads(cells, top_users, user_count, last_point, as_of, history_start)
+    history = connection_history(session, scope.connection_id, history_start)
+    return _Reads(cells, top_users, user_count, last_point, as_of, history_start, history)
 
 
 def digest_inputs(
@@ -256,4 +261,5 @@ def _assemble(
         as_of=reads.as_of,
         history_start=reads.history_start,
         people_hidden=people_hidden,
+        history=reads.history,
     )

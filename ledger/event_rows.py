@@ -40,15 +40,20 @@ VALUE_COLUMNS = (
     "conversation_id",
     "service_account_id",
     "cloud_agent_id",
+    "source",
 )
+#: Where a row came from: a sync of the provider's API, or an imported usage export.
+SOURCES = ("api", "csv")
 #: A stored row: the event's columns as its ``usage_event`` row holds them, in this order.
 EVENT_COLUMNS = ("connection_id", "natural_key", *VALUE_COLUMNS)
 
 
 def stored_rows(
-    form: StoredForm, connection_id: int, events: Iterable[UsageEvent]
+    form: StoredForm, connection_id: int, events: Iterable[UsageEvent], source: str = "api"
 ) -> list[StoredRow]:
-    """Each event's ``EVENT_COLUMNS`` in ``form``: what its row holds once written."""
+    """Each event's ``EVENT_COLUMNS`` in ``form``: what its row holds once written.
+
+    ``source`` is where the events came from (``SOURCES``), stored in every row."""
     money, instant = form.money, form.instant
     return [
         (
@@ -74,6 +79,7 @@ def stored_rows(
             e.conversation_id,
             e.service_account_id,
             e.cloud_agent_id,
+            source,
         )
         for e in events
     ]

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Dialect, bindparam, text, update
 from sqlalchemy.orm import Session
 
 from connectors.records import UNKNOWN_USER, UsageEvent
-from ledger.event_rows import EVENT_COLUMNS, EVENTS, VALUE_COLUMNS, stored_rows
+from ledger.event_rows import EVENT_COLUMNS, EVENTS, SOURCES, VALUE_COLUMNS, stored_rows
 from ledger.rollups import RollupDeltas
 from ledger.statements import DriverStatement, StoredRow
 from ledger.types import StoredForm, stored_form
@@ -95,9 +95,18 @@ def stored_events(
 
 
 def ingest_events(
-    session: Session, *, connection_id: int, tz: ZoneInfo, events: Iterable[UsageEvent]
+    session: Session,
+    *,
+    connection_id: int,
+    tz: ZoneInfo,
+    events: Iterable[UsageEvent],
+    source: str = "api",
 ) -> IngestResult:
-    """Upsert one batch of events and the rollups they change. The caller commits."""
+    """Upsert one batch of events and the rollups they change. The caller commits.
+
+    ``source`` ('api' or 'csv', ``ledger.event_rows.SOURCES``) is stored in each row."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown event source {source!r}")
     latest: dict[str, UsageEvent] = {}
     for event in events:
         latest[event.natural_key] = event  # a page may repeat an event: the last copy wins
@@ -106,7 +115,7 @@ def ingest_events(
         return result
     connection = session.connection()
     form = stored_form(connection.dialect)
-    rows = stored_rows(form, connection_id, latest.values())
+    rows = stored_rows(form, connection_id, latest.values(), source)
     stored = stored_events(connection, connection_id, list(latest))
     deltas = RollupDeltas(tz)
     inserts, updates = _changes(latest.values(), rows, stored, form, deltas)

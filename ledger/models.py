@@ -13,7 +13,17 @@ from datetime import time as time_of_day
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.ext.mutable import MutableList
 from sqlmodel import Field, SQLModel
 
@@ -167,9 +177,19 @@ class UsageEventRow(SQLModel, table=True):
     """One usage event, as last read from the provider (revisions replace it)."""
 
     __tablename__ = "usage_event"
-    # No index on occurred_at: reports read rollups, never raw events by time, and every
-    # index costs each insert of a sync.
-    __table_args__ = (UniqueConstraint("connection_id", "natural_key"),)
+    # No index on occurred_at for API rows: reports read rollups, never raw events by time,
+    # and every index costs each insert of a sync. Imported rows (``source = 'csv'``) have a
+    # partial one: a sync replaces those of the window it stores (``ledger.import_join``).
+    __table_args__ = (
+        UniqueConstraint("connection_id", "natural_key"),
+        Index(
+            "ix_usage_event_imported",
+            "connection_id",
+            "occurred_at",
+            sqlite_where=text("source = 'csv'"),
+            postgresql_where=text("source = 'csv'"),
+        ),
+    )
 
     id: int | None = Field(
         default=None,
@@ -197,6 +217,8 @@ class UsageEventRow(SQLModel, table=True):
     conversation_id: str | None = Field(default=None, max_length=128)
     service_account_id: str | None = Field(default=None, max_length=128)
     cloud_agent_id: str | None = Field(default=None, max_length=128)
+    #: Where the row came from: ``api`` (a sync) or ``csv`` (an imported usage export).
+    source: str = Field(default="api", max_length=8, sa_column_kwargs={"server_default": "api"})
 
 
 class UsageRollup(SQLModel, table=True):

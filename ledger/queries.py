@@ -19,6 +19,7 @@ from sqlmodel import Session
 from connectors.records import KindClass
 from ledger.accounts import find_connection
 from ledger.errors import Input, InvalidValue
+from ledger.import_join import History, connection_history
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
 
@@ -93,6 +94,8 @@ class Report:
     cycle: Cycle
     totals: Totals
     rows: list[Row]
+    #: Where history starts and from which source (imported CSV, the API).
+    history: History | None = None
 
 
 @dataclass(frozen=True)
@@ -237,4 +240,5 @@ def build_report(
         cycle=cycle,
         totals=summary,
         rows=rows,
+        history=connection_history(session, scope.connection_id, history_start),
     )

@@ -24,6 +24,7 @@ from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SecretKeyError, SyncNotDue
+from ledger.import_join import replace_imported
 from ledger.ingest import IngestResult, ingest_events
 from ledger.lease import LEASE_LOST, SyncLeaseHandle
 from ledger.metrics import record_events_stored, record_sync_run
@@ -236,7 +237,8 @@ class ConnectionSync:
             self._check_running()
 
     def _store_page(self, page: EventPage, outcome: SyncOutcome) -> IngestResult:
-        """Commit the page's events, its rollups, the cursor and the run's counts at once.
+        """Commit the page's events, its rollups, the cursor and the run's counts at once,
+        with the imported rows of the page's window deleted (``ledger.import_join``).
 
         The workspace's timezone is read (and on PostgreSQL its row locked) inside the
         page's transaction, after the lease fence: a timezone change, which updates that
@@ -247,6 +249,15 @@ class ConnectionSync:
         try:
             with self.runs.writing() as session:
                 tz = self._timezone(session)
+                # The API's events of this window replace any imported ones (one index
+                # probe when there are none, as on every page after a window's first).
+                replace_imported(
+                    session,
+                    connection_id=self.connection_id,
+                    tz=tz,
+                    start=from_ms(page.window_start_ms),
+                    end=from_ms(page.window_end_ms + 1),  # windows are inclusive
+                )
                 result = ingest_events(
                     session, connection_id=self.connection_id, tz=tz, events=page.events
                 )

@@ -18,6 +18,7 @@ from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for
 from bot.usecases.reports import report_for
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
+from digests.history_words import local_day
 from digests.slack_reports import report_csv, report_message
 from ledger.accounts import (
     find_connection,
@@ -26,6 +27,7 @@ from ledger.accounts import (
     set_visibility,
 )
 from ledger.db import session_scope
+from ledger.import_join import History, connection_history
 from ledger.lease import Holder, current_holder, wall_clock
 from ledger.models import (
     Connection,
@@ -110,8 +112,10 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
             .order_by(col(SyncRun.started_at).desc())
         ).first()
         running = current_holder(session, connection.id, wall_clock())
+        history = connection_history(session, connection.id, connection.history_start)
     synced_to = state.events_synced_to if state else None
     lines = _connection_lines(services, connection, synced_to, workspace.timezone)
+    lines.append(_history_line(history, workspace.timezone))
     with session_scope(services.engine) as session:
         lines += _budget_lines(
             budget_lines(session, workspace, now, viewer), alert_lines(session, workspace, viewer)
@@ -132,6 +136,19 @@ def _connection_lines(
         "*History starts:* "
         + (str(connection.history_start.date()) if connection.history_start else "unknown"),
     ]
+
+
+def _history_line(history: History, tz: str) -> str:
+    """Where the ledger's history starts and from which source (imports, the API)."""
+    if history.imported_start is None or history.imported_end is None:
+        source = "the API only" if history.api_start else "nothing yet"
+        return f"*History source:* {source} (`stackspend import cursor-csv` adds older months)"
+    imported = (
+        f"imported CSV from {local_day(history.imported_start, tz)}"
+        f" to {local_day(history.imported_end, tz)}"
+    )
+    then = ", then the API" if history.api_start else "; not synced yet"
+    return f"*History source:* {imported}{then}"
 
 
 def _budget_lines(budgets: tuple[str, ...], alerts: tuple[str, ...]) -> list[str]:
