@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from bot.slack.file_download import megabytes
 from bot.usecases.callers import ADMIN_ONLY
-from digests.format import escape_code
+from digests.format import escape, escape_code
+from digests.imports import summary_lines
+from ledger.import_summary import ImportProgress, ImportSummary
 
 REFUSED = ADMIN_ONLY.format(what="import Cursor history")
 MAX_SETTING = "STACKSPEND_IMPORT_MAX_MB"
@@ -67,3 +69,23 @@ def received(name: str, size: int | None) -> str:
 
 def failed(name: str, reason: str) -> str:
     return f":x: Could not import `{escape_code(name)}`: {reason}"
+
+
+def importing(name: str, progress: ImportProgress) -> str:
+    share = ""
+    if progress.total_bytes:
+        share = f"{min(100, progress.bytes_read * 100 // progress.total_bytes)}% read, "
+    return (
+        f":hourglass_flowing_sand: Importing `{escape_code(name)}`: {share}{progress.rows:,} rows…"
+    )
+
+
+def summary(name: str, result: ImportSummary) -> str:
+    """The import's summary (the CLI's lines, in a code block)."""
+    lines = "\n".join(escape_code(line) for line in summary_lines(result))
+    return f":white_check_mark: Imported `{escape_code(name)}`.\n```\n{lines}\n```"
+
+
+def refused(name: str, reason: str) -> str:
+    """The file was read and refused (not an export, Cursor not connected)."""
+    return f":x: Could not import `{escape_code(name)}`: {escape(reason)}"

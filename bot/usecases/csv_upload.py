@@ -17,9 +17,14 @@ from typing import BinaryIO
 
 from bot.services import BotServices
 from bot.usecases.callers import Caller, workspace_for
+from bot.usecases.imports import ImportProgress, ImportSummary, import_cursor_csv
+from connectors.cursor.csv_export import ExportFormatError
+from digests.errors import error_text
 from ledger import deliveries
+from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim
+from ledger.errors import LedgerError
 from ledger.models import DeliveryKind
 
 #: A claimed file is taken over by another delivery only after this long (a killed import).
@@ -56,21 +61,44 @@ def finish_file(services: BotServices, delivery_id: int, message_ts: str | None)
         deliveries.complete(session, delivery_id, now=services.clock(), message_ts=message_ts)
 
 
+def not_ready(services: BotServices, caller: Caller) -> str | None:
+    """Why the caller's workspace cannot take an import now (Cursor not connected), in words;
+    None when it can. Checked before a file is downloaded."""
+    workspace = workspace_for(services, caller)
+    try:
+        with session_scope(services.engine) as session:
+            find_connection(session, workspace)
+    except LedgerError as exc:
+        return error_text(exc)
+    return None
+
+
 @dataclass(frozen=True)
 class ImportResult:
-    """What the person is told when the import ends."""
+    """How the import ended: its summary, or why it did not happen (in words)."""
 
-    ok: bool
-    text: str
+    summary: ImportSummary | None
+    error: str = ""
 
 
 def import_upload(
-    services: BotServices,  # noqa: ARG001  # until the import use case lands
-    caller: Caller,  # noqa: ARG001
-    stream: BinaryIO,  # noqa: ARG001
+    services: BotServices,
+    caller: Caller,
+    stream: BinaryIO,
     *,
-    on_progress: Callable[[str], object],  # noqa: ARG001
+    on_progress: Callable[[ImportProgress], object],
 ) -> ImportResult:
     """Import the export in ``stream`` into the caller's workspace: the one step that joins
-    the Slack path to the import use case (``bot.usecases.imports``)."""
-    return ImportResult(ok=False, text="Importing exports is not available in this build.")
+    the Slack path to the import use case (``bot.usecases.imports``). A file that is not a
+    team export, or a workspace without Cursor, ends as the error's words."""
+
+    def report(progress: ImportProgress) -> None:
+        on_progress(progress)
+
+    try:
+        summary = import_cursor_csv(services.engine, caller.team_id, stream, on_progress=report)
+    except ExportFormatError as exc:
+        return ImportResult(None, str(exc))
+    except LedgerError as exc:
+        return ImportResult(None, error_text(exc))
+    return ImportResult(summary)

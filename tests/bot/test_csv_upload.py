@@ -5,14 +5,25 @@ message edited in place, and the import into a real ledger."""
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
-from bot.slack import grammar, import_words
+from bot.slack import grammar, import_words, progress_message
 from bot.slack.listeners.uploads import TEMP_PREFIX
 from bot.testing.fake_slack import Call, FakeSlack
 from bot.testing.signed_requests import bolt_request, event_body
+from bot.usecases.connect import connect_cursor
+from connectors.cursor.sim_export import export_bytes
+from connectors.cursor.sim_team import DEMO_API_KEY
+from connectors.cursor.simulator import wire_charge
+from ledger.accounts import find_connection, find_workspace
+from ledger.db import session_scope
+from ledger.rollups import ROLLUPS
+from ledger.types import quantize_money
 from tests.bot.harness import ADMIN, MEMBER, Harness
 
 CSV = b"Date,User,Kind,Model,Max Mode,Cost\r\n"
@@ -29,6 +40,23 @@ def share(bot: Harness, file_id: str, *, user: str = ADMIN, channel: str | None 
     }
     response = bot.app.dispatch(bolt_request(event_body(event)))
     assert response.status == 200
+
+
+def connect(bot: Harness) -> int:
+    """Connect Cursor (no sync: the API's history has not started); the connection id."""
+    connect_cursor(
+        bot.engine,
+        access=bot.services.cursor_access(),
+        box=bot.services.box,
+        team_id="T1",
+        api_key=DEMO_API_KEY,
+        connected_by=ADMIN,
+        now=bot.clock.now,
+    )
+    with session_scope(bot.engine) as session:
+        connection = find_connection(session, find_workspace(session, "T1"))
+        assert connection is not None and connection.id is not None
+        return connection.id
 
 
 def settle(bot: Harness) -> None:
@@ -103,6 +131,7 @@ def test_a_download_bigger_than_the_limit_is_stopped(
     bot: Harness, slack: FakeSlack, temp_dir: Path, send_length: bool
 ) -> None:
     """The file object said 100 bytes; Slack sends 300 kB: the download stops at the limit."""
+    connect(bot)
     bot.services.import_max_bytes = 64 * 1024
     content = CSV + b"x" * 300_000
     slack.add_file(
@@ -126,6 +155,7 @@ def test_a_download_bigger_than_the_limit_is_stopped(
 def test_a_download_address_off_slacks_file_host_is_refused(
     bot: Harness, slack: FakeSlack, temp_dir: Path
 ) -> None:
+    connect(bot)
     with FakeSlack() as elsewhere:
         elsewhere.add_file("F5", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
         foreign = elsewhere.shared_files["F5"]["url_private_download"]
@@ -140,6 +170,7 @@ def test_a_download_address_off_slacks_file_host_is_refused(
 
 
 def test_the_download_carries_the_bot_token(bot: Harness, slack: FakeSlack) -> None:
+    connect(bot)
     slack.add_file("F6", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
     share(bot, "F6")
     settle(bot)
@@ -151,6 +182,7 @@ def test_the_download_carries_the_bot_token(bot: Harness, slack: FakeSlack) -> N
 def test_a_token_slack_will_not_serve_says_which_scope_is_missing(
     bot: Harness, slack: FakeSlack
 ) -> None:
+    connect(bot)
     slack.add_file("F7", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
     slack.files_read_granted = False
     share(bot, "F7")
@@ -173,6 +205,7 @@ def test_files_shared_outside_the_dm_or_by_the_bot_are_ignored(
 def test_the_same_file_event_delivered_twice_is_handled_once(
     bot: Harness, slack: FakeSlack
 ) -> None:
+    connect(bot)
     slack.add_file("F9", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
     share(bot, "F9")
     share(bot, "F9")
@@ -199,3 +232,97 @@ def test_cursor_import_parses(text: str) -> None:
 
 def test_cursor_import_takes_no_arguments() -> None:
     assert isinstance(grammar.parse("cursor import usage.csv"), grammar.Invalid)
+
+
+def truth_by_day(bot: Harness, start: datetime, end: datetime) -> dict[date, Decimal]:
+    """The simulator's charge per UTC day, each event rounded as the ledger stores it."""
+    totals: dict[date, Decimal] = {}
+    for event in bot.sim.wire_events(start, end):
+        day = datetime.fromtimestamp(int(event["timestamp"]) / 1000, UTC).date()
+        totals[day] = totals.get(day, Decimal(0)) + quantize_money(wire_charge(event))
+    return {day: total for day, total in totals.items() if total != 0}
+
+
+def ledger_by_day(bot: Harness, connection_id: int) -> dict[date, Decimal]:
+    query = (
+        select(ROLLUPS.c.day, func.sum(ROLLUPS.c.charged_cents))
+        .where(ROLLUPS.c.connection_id == connection_id)
+        .group_by(ROLLUPS.c.day)
+    )
+    with session_scope(bot.engine) as session:
+        rows = session.execute(query).all()
+    return {day: Decimal(total) for day, total in rows if Decimal(total) != 0}
+
+
+def test_an_admins_upload_is_imported_with_one_message_updated_to_the_summary(
+    bot: Harness, slack: FakeSlack, temp_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress_message, "UPDATE_INTERVAL_SECONDS", 0.0)  # every step shows
+    connection_id = connect(bot)
+    start, end = bot.clock.now - timedelta(days=40), bot.clock.now + timedelta(days=1)
+    content = export_bytes(bot.sim, start, end)
+    rows = content.count(b"\r\n") - 1
+    slack.add_file("F10", "cursor usage.csv", content, user=ADMIN, channel=f"D{ADMIN}")
+
+    share(bot, "F10")
+    settle(bot)
+
+    (post,) = dm_messages(slack, f"D{ADMIN}")
+    assert "Importing `cursor usage.csv`" in post.all_text()
+    edits = [c for c in slack.calls_to("chat.update") if c.params["ts"] == post.response["ts"]]
+    assert len(edits) == len(slack.calls_to("chat.update")) >= 3  # download, import, summary
+    assert "downloaded" in edits[0].all_text()
+    assert any("rows…" in edit.all_text() for edit in edits[1:-1])
+    summary = edits[-1].all_text()
+    assert summary.startswith(":white_check_mark: Imported `cursor usage.csv`.")
+    assert f"Imported {rows:,} rows into T1" in summary and f"Rows read: {rows:,}" in summary
+    assert "skipped (the API's range): 0 · bad: 0" in summary
+    truth = truth_by_day(bot, start, end)
+    first, last = min(truth), max(truth)
+    assert f"from {first} to {last} (UTC)" in summary
+    assert f"{first:%Y-%m}: $" in summary
+    assert ledger_by_day(bot, connection_id) == truth  # to the cent, day by day
+    assert len(slack.calls_to("download")) == 1
+    assert leftovers(temp_dir) == []
+
+
+def test_a_csv_that_is_not_a_cursor_export_ends_with_the_missing_columns(
+    bot: Harness, slack: FakeSlack, temp_dir: Path
+) -> None:
+    connect(bot)
+    slack.add_file(
+        "F11", "budget.csv", b"Team,Amount\r\nEng,100\r\n", user=ADMIN, channel="DUADMIN"
+    )
+    share(bot, "F11")
+    settle(bot)
+    text = final_text(slack, f"D{ADMIN}")
+    assert text.startswith(":x: Could not import `budget.csv`:")
+    assert "Date" in text and "User" in text and "Export CSV" in text
+    assert leftovers(temp_dir) == []
+
+
+def test_without_cursor_connected_the_upload_is_refused_before_downloading(
+    bot: Harness, slack: FakeSlack
+) -> None:
+    slack.add_file("F12", "usage.csv", CSV, user=ADMIN, channel=f"D{ADMIN}")
+    share(bot, "F12")
+    settle(bot)
+    text = final_text(slack, f"D{ADMIN}")
+    assert "no cursor connection yet" in text and "/spend cursor connect" in text
+    assert slack.calls_to("download") == []
+
+
+def test_the_same_upload_delivered_twice_imports_once_with_exact_totals(
+    bot: Harness, slack: FakeSlack
+) -> None:
+    connection_id = connect(bot)
+    start, end = bot.clock.now - timedelta(days=40), bot.clock.now + timedelta(days=1)
+    slack.add_file(
+        "F13", "usage.csv", export_bytes(bot.sim, start, end), user=ADMIN, channel="DUADMIN"
+    )
+    share(bot, "F13")
+    share(bot, "F13")
+    settle(bot)
+    assert len(dm_messages(slack, f"D{ADMIN}")) == 1
+    assert len(slack.calls_to("download")) == 1
+    assert ledger_by_day(bot, connection_id) == truth_by_day(bot, start, end)

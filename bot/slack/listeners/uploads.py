@@ -113,7 +113,7 @@ def _start(
             answer = words.REFUSED
         else:
             shared = SharedFile.of(client.files_info(file=file_id)["file"])
-            answer = refusal(shared, services.import_max_bytes) or ""
+            answer = refusal(shared, services.import_max_bytes) or _not_ready(services, caller)
             if not answer:
                 progress.post(words.received(shared.name, shared.size))
                 job = _job(services, client, caller, shared, progress, delivery_id)
@@ -126,6 +126,11 @@ def _start(
         progress.post(answer)
     finally:
         csv_upload.finish_file(services, delivery_id, progress.ts)
+
+
+def _not_ready(services: BotServices, caller: Caller) -> str:
+    problem = csv_upload.not_ready(services, caller)
+    return f":warning: {problem}" if problem else ""
 
 
 def _job(
@@ -174,7 +179,14 @@ def _download_and_import(
             except DownloadError as exc:
                 return words.failed(shared.name, str(exc))
             copy.seek(0)
-            result = csv_upload.import_upload(services, caller, copy, on_progress=progress.update)
+            result = csv_upload.import_upload(
+                services,
+                caller,
+                copy,
+                on_progress=lambda done: progress.update(words.importing(shared.name, done)),
+            )
     finally:
         os.unlink(path)
-    return result.text
+    if result.summary is None:
+        return words.refused(shared.name, result.error)
+    return words.summary(shared.name, result.summary)
