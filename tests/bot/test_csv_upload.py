@@ -262,6 +262,7 @@ def test_an_admins_upload_is_imported_with_one_message_updated_to_the_summary(
     start, end = bot.clock.now - timedelta(days=40), bot.clock.now + timedelta(days=1)
     content = export_bytes(bot.sim, start, end)
     rows = content.count(b"\r\n") - 1
+    assert rows > 500
     slack.add_file("F10", "cursor usage.csv", content, user=ADMIN, channel=f"D{ADMIN}")
 
     share(bot, "F10")
