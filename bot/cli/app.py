@@ -28,6 +28,9 @@ VERBS: dict[str, Verb] = {
     "db": Verb("bot.cli.ledger_commands", "db_app", "Database schema and stored secrets."),
     "connect": Verb("bot.cli.ledger_commands", "connect_app", "Connect a provider to a workspace."),
     "sync": Verb("bot.cli.ledger_commands", "sync", "Sync usage from each connected provider."),
+    "import": Verb(
+        "bot.cli.import_command", "import_app", "Import usage history from a provider's export."
+    ),
     "report": Verb("bot.cli.report_command", "report_app", "Spend reports from the ledger."),
     "digest": Verb("bot.cli.digests", "digest_app", "Daily digests."),
     "budget": Verb("bot.cli.budgets", "budget_app", "Budgets that raise alerts."),

@@ -38,39 +38,43 @@ from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import BinaryIO
 
-from connectors.cursor.transform import classify_kind
-from connectors.records import UNKNOWN_USER, KindClass, UsageEvent
+from connectors.cursor import csv_fields as fields
+from connectors.cursor.csv_fields import (
+    CACHE_READ,
+    COST,
+    DATE,
+    INPUT_WITH_CW,
+    INPUT_WITHOUT_CW,
+    KIND,
+    MAX_COST_DOLLARS,
+    MAX_TOKENS,
+    MODEL,
+    NEWEST_COLUMNS,
+    OUTPUT,
+    TOTAL,
+    USER,
+    BadField,
+    KindCache,
+)
+from connectors.records import UNKNOWN_USER, UsageEvent
 
-DATE, USER, KIND, MODEL, COST = "Date", "User", "Kind", "Model", "Cost"
-CLOUD_AGENT, AUTOMATION, MAX_MODE = "Cloud Agent ID", "Automation ID", "Max Mode"
-INPUT_WITH_CW, INPUT_WITHOUT_CW = "Input (w/ Cache Write)", "Input (w/o Cache Write)"
-CACHE_READ, OUTPUT, TOTAL = "Cache Read", "Output Tokens", "Total Tokens"
+__all__ = [
+    "BAD_ROWS_KEPT",
+    "MAX_LINE_CHARS",
+    "NEWEST_COLUMNS",
+    "BadRow",
+    "ExportFormatError",
+    "ExportReader",
+]
 
-#: The newest header, in Cursor's order (what :mod:`sim_export` writes by default).
-NEWEST_COLUMNS: tuple[str, ...] = (
-    DATE, USER, CLOUD_AGENT, AUTOMATION, KIND, MODEL, MAX_MODE, INPUT_WITH_CW,
-    INPUT_WITHOUT_CW, CACHE_READ, OUTPUT, TOTAL, COST,
-)  # fmt: skip
 #: Columns without which the money or its attribution cannot be read.
 REQUIRED_TEAM: tuple[str, ...] = (DATE, USER, KIND, MODEL, COST)
 REQUIRED_PERSONAL: tuple[str, ...] = (DATE, KIND, MODEL, COST)
 #: Longest physical line read (characters); a Cursor row is a few hundred.
 MAX_LINE_CHARS = 1 << 20
-#: Largest believable Cost of one request (dollars) and token count of one row.
-MAX_COST_DOLLARS = Decimal(100_000)
-MAX_TOKENS = 10**12
 #: Bad rows kept with their reason; the rest are only counted.
 BAD_ROWS_KEPT = 10
 
-#: Cost words that mean "no charge" (compared lower-cased, stripped).
-NO_CHARGE_WORDS = frozenset({"included", "free", "-", "—", ""})
-#: Export kind labels whose API label differs (lower-cased export label -> API label).
-_API_LABELS = {
-    "errored, no charge": "Errored, Not Charged",
-    "aborted, no charge": "Aborted, Not Charged",
-    "free": "Free",
-}
-_TEAM_INCLUDED = "Included in Business"
 #: Cost texts seen most, read without raising (an exception costs more than a whole row).
 _WORD_COSTS = {"-": Decimal(0), "Included": Decimal(0), "Free": Decimal(0), "": Decimal(0)}
 _MAX_MODE = {"Yes": True, "No": False, "": False}
@@ -105,10 +109,6 @@ class BadRow:
 
     line: int
     reason: str
-
-
-class _BadRowError(Exception):
-    pass
 
 
 class _CountingStream(io.RawIOBase):
@@ -203,7 +203,7 @@ class ExportReader:
                         continue
                     try:
                         append(convert(row))
-                    except _BadRowError as exc:
+                    except BadField as exc:
                         self._bad(start, str(exc))
                         continue
                     if len(batch) >= size:
@@ -233,7 +233,8 @@ class ExportReader:
         )
         fixed_user = user_email.strip().lower() if user_email else ""
         has_user = USER.lower() in where
-        kinds = _KindCache(self.team)
+        kinds = KindCache(self.team)
+        known_kinds = kinds.known
         counts: dict[str, int] = {}
         fromisoformat, blake2b, new = datetime.fromisoformat, hashlib.blake2b, tuple.__new__
 
@@ -245,40 +246,42 @@ class ExportReader:
             try:
                 moment = fromisoformat(date_text)
             except ValueError:
-                moment = _parse_date(date_text)
+                moment = fields.parse_date(date_text)
             if moment.tzinfo is not UTC:
-                moment = _to_utc(moment)
+                moment = fields.to_utc(moment)
             ms = (moment - _EPOCH) // _ONE_MS
             if ms < 0:
-                raise _BadRowError("Date is before 1970")
+                raise BadField("Date is before 1970")
             if moment.microsecond % 1000:
                 moment = _EPOCH + ms * _ONE_MS
             email = email.strip().lower() if has_user else fixed_user
-            label, klass = kinds.get(kind)
+            found = known_kinds.get(kind)
+            label, klass = found if found is not None else kinds.get(kind)
             charged = _WORD_COSTS.get(cost_text)
             if charged is None:
                 try:
                     charged = Decimal(cost_text[1:] if cost_text[:1] == "$" else cost_text)
-                    if not 0 <= charged <= MAX_COST_DOLLARS:  # NaN raises here too
+                    if not _ZERO <= charged <= MAX_COST_DOLLARS:  # NaN raises here too
                         raise InvalidOperation
                     charged = charged * _HUNDRED if charged else _ZERO
                 except ArithmeticError:  # rare: raising costs more than the whole row
-                    charged = _cost(cost_text)
+                    charged = fields.cost(cost_text)
             max_mode = _MAX_MODE.get(max_text)
             if max_mode is None:
-                max_mode = _yes_no(max_text)
+                max_mode = fields.yes_no(max_text)
             try:
                 without, output = int(without_text), int(out_text)
                 cache_write, cache_read = int(with_text) - without, int(read_text)
             except ValueError:
-                without, output = _count(without_text, INPUT_WITHOUT_CW), _count(out_text, OUTPUT)
-                cache_read = _count(read_text, CACHE_READ)
-                cache_write = _count(with_text, INPUT_WITH_CW) - without if with_text else 0
+                without = fields.count(without_text, INPUT_WITHOUT_CW)
+                output = fields.count(out_text, OUTPUT)
+                cache_read = fields.count(read_text, CACHE_READ)
+                cache_write = fields.count(with_text, INPUT_WITH_CW) - without if with_text else 0
             tokens = without + cache_write + cache_read + output
             if without < 0 or output < 0 or cache_read < 0 or cache_write < 0:
-                raise _BadRowError(_negative(without, output, cache_read))
+                raise BadField(fields.negative(without, output, cache_read))
             if tokens > MAX_TOKENS:
-                raise _BadRowError(f"more than {MAX_TOKENS} tokens")
+                raise BadField(f"more than {MAX_TOKENS} tokens")
             base = f"csv|{ms}|{email}|{model}|{cloud}|{automation}"
             ordinal = counts.get(base, 0)
             counts[base] = ordinal + 1
@@ -300,77 +303,3 @@ class ExportReader:
             )  # fmt: skip
 
         return convert
-
-
-class _KindCache:
-    """(label, class) per raw ``Kind`` text: few distinct values, so looked up once each."""
-
-    def __init__(self, team: bool) -> None:
-        self._team = team
-        self._known: dict[str, tuple[str, KindClass]] = {}
-
-    def get(self, raw: str) -> tuple[str, KindClass]:
-        found = self._known.get(raw)
-        if found is not None:
-            return found
-        text = raw.strip()
-        lowered = text.lower()
-        if lowered == "included" and self._team:
-            text = _TEAM_INCLUDED
-        found = classify_kind(_API_LABELS.get(lowered, text))
-        if len(self._known) < 1024:
-            self._known[raw] = found
-        return found
-
-
-def _parse_date(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise _BadRowError("Date is not an ISO 8601 instant") from None
-
-
-def _to_utc(moment: datetime) -> datetime:
-    """Naive means UTC (the export's zone); another offset is converted."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _cost(text: str) -> Decimal:
-    """Cents from a Cost that is not a plain number: ``$0.01``, ``1,234.50`` or a word."""
-    cleaned = text.strip()
-    if cleaned.lower() in NO_CHARGE_WORDS:
-        return _ZERO
-    try:
-        dollars = Decimal(cleaned.removeprefix("$").replace(",", ""))
-    except ArithmeticError:
-        raise _BadRowError("Cost is neither dollars nor a known word") from None
-    if not dollars.is_finite() or not 0 <= dollars <= MAX_COST_DOLLARS:
-        raise _BadRowError(f"Cost is not an amount from $0 to ${MAX_COST_DOLLARS}")
-    return dollars * _HUNDRED if dollars else _ZERO
-
-
-def _count(text: str, name: str) -> int:
-    """A token count that is not a plain integer: empty (0), ``1,234``, or bad."""
-    cleaned = text.strip().replace(",", "")
-    if not cleaned:
-        return 0
-    try:
-        return int(cleaned)
-    except ValueError:
-        raise _BadRowError(f"{name} is not a whole number") from None
-
-
-def _negative(without: int, output: int, cache_read: int) -> str:
-    for value, name in ((without, INPUT_WITHOUT_CW), (output, OUTPUT), (cache_read, CACHE_READ)):
-        if value < 0:
-            return f"{name} is negative"
-    return f"{INPUT_WITH_CW} is less than {INPUT_WITHOUT_CW}"
-
-
-def _yes_no(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("yes", "true", "y", "1"):
-        return True
-    if lowered in ("no", "false", "n", "0", ""):
-        return False
-    raise _BadRowError(f"{MAX_MODE} is neither Yes nor No")

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from connectors.cursor import csv_export as cols
+from connectors.cursor import csv_fields as cols
 from connectors.cursor.sim_team import KIND_ERRORED, KIND_INCLUDED, KIND_USER_API_KEY
 from connectors.cursor.simulator import CursorSimulator, wire_charge
 from connectors.cursor.windows import from_ms

@@ -3,13 +3,15 @@ them, its truth per local day, and the ledger's per day (rollups and raw rows)."
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from connectors.cursor import transform
+from connectors.cursor.csv_export import ExportReader
+from connectors.cursor.sim_export import export_bytes
 from connectors.cursor.simulator import CursorSimulator, wire_charge
 from connectors.cursor.windows import settled_end
 from connectors.records import UsageEvent
@@ -22,14 +24,13 @@ from tests.ledger.support import Team
 
 
 def exported_events(sim: CursorSimulator, start: datetime, end: datetime) -> list[UsageEvent]:
-    """The simulator's events in [start, end] as neutral events keyed like an export's
-    (never equal to an API key), oldest first."""
-    wire = sim.wire_events(start, end)
-    events = list(transform.to_usage_events(wire, transform.EventKeyer()))
-    return [
-        e._replace(natural_key=f"{e.natural_key[:13]}-csv{i}")
-        for i, e in enumerate(reversed(events))
-    ]
+    """The simulator's events in [start, end] through its CSV export and the export's
+    reader (keys never equal to an API key), oldest first."""
+    data = export_bytes(sim, start, end + timedelta(milliseconds=1), newest_first=False)
+    reader = ExportReader(io.BytesIO(data))
+    events = [event for batch in reader.batches() for event in batch]
+    assert reader.bad_count == 0, reader.bad_rows
+    return events
 
 
 def truth_by_day(team: Team, tz: str = "UTC", days: int = 40) -> dict[date, Decimal]:
