@@ -82,6 +82,7 @@ def core_services(
         alert_settings=alert_settings(settings),
         chart_pool=charts,
         reports=reports or ReportCache(),
+        import_max_bytes=settings.import_max_mb * 1024 * 1024,
     )
 
 

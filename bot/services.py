@@ -102,6 +102,9 @@ class CoreServices:
     reports: ReportCache = field(default_factory=ReportCache)
     #: Where answers are computed once a request has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=work_pool)
+    #: The largest usage export downloaded from Slack for an import (checked before and
+    #: while downloading).
+    import_max_bytes: int = 200 * 1024 * 1024
     #: Set when the process is stopping: syncs end after the page they are committing.
     stopping: threading.Event = field(default_factory=threading.Event)
 

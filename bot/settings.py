@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     cursor_retention_days: int = Field(7, ge=2)
     #: A digest due while the bot was down is still sent this many hours late, then skipped.
     digest_grace_hours: int = Field(3, ge=0, le=23)
+    #: The largest Cursor usage export the bot downloads from Slack for an import, in MB.
+    import_max_mb: int = Field(200, ge=1, le=4096)
     log_level: str = "INFO"
     #: ``text`` lines, or ``json`` (one object a line, with team, user, job and request ids).
     log_format: Literal["text", "json"] = "text"

@@ -38,6 +38,7 @@ BOT_SCOPES: Final = (
     "chat:write",
     "im:write",
     "files:write",
+    "files:read",
     "users:read",
     "users:read.email",
     "channels:read",

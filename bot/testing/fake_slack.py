@@ -14,6 +14,9 @@ Served paths:
 - ``/api/<method>``: the Web API methods below (form, JSON, multipart or query string).
 - ``/response_url/<key>``: stands in for an interaction's ``response_url``.
 - ``/upload/<file_id>``: the upload URL handed out by ``files.getUploadURLExternal``.
+- ``/files-pri/<team>-<file_id>/download/<name>``: a shared file's ``url_private_download``
+  (see :meth:`FakeSlack.add_file`), served only to a bearer token, recorded as
+  ``Call(method="download")``; without one, a redirect to the sign-in page, as Slack does.
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ class _Reply:
         headers: dict[str, str] | None = None,
     ) -> None:
         self.status = status
-        self.payload = payload  # dict -> JSON, str -> text/plain
+        self.payload = payload  # dict -> JSON, str -> text/plain, bytes as they are
         self.headers = headers or {}
 
 
@@ -217,6 +220,12 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}  # file_id -> bytes POSTed to its upload URL
         self.files: dict[str, dict[str, Any]] = {}  # file_id -> {"id", "name", "length", ...}
+        #: Files people shared (``add_file``): file_id -> Slack's file object, and its bytes.
+        self.shared_files: dict[str, dict[str, Any]] = {}
+        self.file_bytes: dict[str, bytes] = {}
+        self._hidden_lengths: set[str] = set()
+        #: False: the app lacks ``files:read``, and Slack redirects downloads to sign-in.
+        self.files_read_granted = True
         self.views: dict[str, dict[str, Any]] = {}  # view id -> latest view (views.open/update)
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> latest published Home view
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted there
@@ -241,6 +250,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
+            "files.info": self._files_info,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
@@ -325,6 +335,66 @@ class FakeSlack:
             "is_member": is_member,
             "is_archived": is_archived,
         }
+
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        user: str,
+        channel: str,
+        filetype: str | None = None,
+        mimetype: str | None = None,
+        size: int | None = None,
+        url: str | None = None,
+        send_length: bool = True,
+    ) -> dict[str, Any]:
+        """A file ``user`` shared in ``channel``: ``files.info`` describes it (Slack's file
+        object) and its ``url_private_download`` on this server serves ``content``.
+
+        ``size`` overrides the size reported (a file object may be wrong); ``url`` replaces
+        the download address; ``send_length=False`` serves the bytes without a
+        Content-Length (read until the connection closes)."""
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else "text"
+        filetype = filetype or extension
+        default_mime = "text/csv" if filetype == "csv" else "text/plain"
+        quoted = quote(name, safe="")
+        private = f"{self.url}/files-pri/{self.team_id}-{file_id}/{quoted}"
+        info = {
+            "id": file_id,
+            "created": int(time.time()),
+            "timestamp": int(time.time()),
+            "name": name,
+            "title": name,
+            "mimetype": mimetype or default_mime,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": len(content) if size is None else size,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": private,
+            "url_private_download": url
+            or f"{self.url}/files-pri/{self.team_id}-{file_id}/download/{quoted}",
+            "permalink": f"{self.url}/files/{user}/{file_id}/{quoted}",
+            "channels": [channel] if channel.startswith("C") else [],
+            "groups": [channel] if channel.startswith("G") else [],
+            "ims": [channel] if channel.startswith("D") else [],
+            "comments_count": 0,
+        }
+        self.shared_files[file_id] = info
+        self.file_bytes[file_id] = content
+        if not send_length:
+            self._hidden_lengths.add(file_id)
+        return info
 
     def response_url(self, key: str = "r1") -> str:
         """A URL on this server; posts to it are recorded as ``Call(method="response_url")``
@@ -448,6 +518,10 @@ class FakeSlack:
             raw = dict(decoded) if isinstance(decoded, dict) else {"_body": decoded}
             raw["_key"] = key
             kind = "response_url"
+        elif path.startswith("/files-pri/"):
+            method = "download"
+            raw = {"path": path}
+            kind = "download"
         elif path.startswith("/upload/"):
             method = "upload"
             file_id = unquote(path[len("/upload/") :])
@@ -476,6 +550,8 @@ class FakeSlack:
                 reply = self._api(method, call)
             elif kind == "upload":
                 reply = self._upload(call, content_type, body)
+            elif kind == "download":
+                reply = self._download(path, token)
             else:
                 reply = _Reply(200, "ok")
             call.status = reply.status
@@ -791,6 +867,24 @@ class FakeSlack:
             return _ok(channel={"id": channel, "is_im": True, "user": channel[1:]})
         return _err("channel_not_found")
 
+    def _files_info(self, params: dict[str, Any]) -> _Reply:
+        info = self.shared_files.get(str(params.get("file") or ""))
+        if info is None:
+            return _err("file_not_found")
+        return _ok(file=info, comments=[], response_metadata={"next_cursor": ""})
+
+    def _download(self, path: str, token: str | None) -> _Reply:
+        """A file's bytes for a valid bearer token; else Slack's redirect to sign in."""
+        if not token or token in self.invalid_tokens or not self.files_read_granted:
+            return _Reply(302, "", {"Location": f"{self.url}/signin?redir={quote(path)}"})
+        for file_id, info in self.shared_files.items():
+            if urlsplit(info["url_private_download"]).path == path:
+                headers = {"Content-Type": info["mimetype"]}
+                if file_id in self._hidden_lengths:
+                    headers["X-Omit-Length"] = "1"
+                return _Reply(200, self.file_bytes[file_id], headers)
+        return _Reply(404, "file not found")
+
     def _files_get_upload_url_external(self, params: dict[str, Any]) -> _Reply:
         filename = params.get("filename")
         length = params.get("length")
@@ -843,7 +937,12 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.fake._handle(self.command, parts.path, parts.query, headers, body)
         except Exception as exc:  # a bug in the fake: make it visible to the client
             reply = _Reply(500, {"ok": False, "error": f"fake_slack_bug: {exc!r}"})
-        if isinstance(reply.payload, str):
+        headers = dict(reply.headers)
+        omit_length = headers.pop("X-Omit-Length", None) is not None
+        if isinstance(reply.payload, bytes):
+            data = reply.payload
+            ctype = headers.pop("Content-Type", "application/octet-stream")
+        elif isinstance(reply.payload, str):
             data = reply.payload.encode("utf-8")
             ctype = "text/plain; charset=utf-8"
         else:
@@ -855,8 +954,12 @@ class _Handler(BaseHTTPRequestHandler):
             phrase = "Unknown"
         self.send_response(reply.status, phrase)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers.items():
+        if omit_length:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)

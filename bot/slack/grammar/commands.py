@@ -49,6 +49,13 @@ class SyncNow:
 
 
 @dataclass(frozen=True, slots=True)
+class CursorImport:
+    """`/spend cursor import`: how to import Cursor's usage export (admins upload it in a DM)."""
+
+    provider: str = "cursor"
+
+
+@dataclass(frozen=True, slots=True)
 class SecretRefused:
     message: str = SECRET_ADVICE
 
@@ -137,7 +144,7 @@ class Invalid:
 
 
 Command: TypeAlias = (
-    Help | SpendQuery | Connect | Disconnect | Status | SyncNow | SecretRefused
+    Help | SpendQuery | Connect | Disconnect | Status | SyncNow | CursorImport | SecretRefused
     | ShowSettings | SetTimezone | SetVisibility | LinkPerson
     | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid

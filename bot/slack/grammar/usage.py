@@ -28,7 +28,8 @@ USAGE: dict[str, str] = {
     "• `/spend cursor @alice 30d`\n• `/spend cursor 2025-01-01..2025-01-31 csv`\n"
     "`public` posts the answer to the channel; `csv` attaches the rows.\n"
     "Admins: `/spend cursor connect` (opens a form for the key), `/spend cursor status`, "
-    f"`/spend cursor sync`, `/spend cursor disconnect`\n{PERIOD_USAGE}",
+    "`/spend cursor sync`, `/spend cursor disconnect`, `/spend cursor import` (history from "
+    f"Cursor's CSV export, uploaded in a DM to the bot)\n{PERIOD_USAGE}",
     "me": "`/spend me [period] [by day|model|kind]`: your own spend, e.g. `/spend me 7d`\n"
     + PERIOD_USAGE,
     "settings": "`/spend settings` shows them.\n"
@@ -51,6 +52,7 @@ HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
         "• `/spend me 30d`: your own spend",
         "• `/spend cursor connect`: connect Cursor (the key goes in a form, never in chat)",
         "• `/spend cursor status`: connection and last sync (also `sync`, `disconnect`)",
+        "• `/spend cursor import`: import months of history from Cursor's CSV export",
         f"• {_EXAMPLES['settings']}: timezone and who sees what",
         f"• {_EXAMPLES['digest']}: a daily digest",
         f"• {_EXAMPLES['budget']}: budgets and alerts",
@@ -62,6 +64,7 @@ HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
 HELP_TOPICS = {
     **{topic: topic for topic in USAGE if topic != "help"},
     "connect": "cursor",
+    "import": "cursor",
     "period": "periods",
     "timezone": "settings",
     "digests": "digest",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from difflib import get_close_matches
 
-from bot.slack.grammar.commands import Command, Disconnect, Status, SyncNow
+from bot.slack.grammar.commands import Command, CursorImport, Disconnect, Status, SyncNow
 from digests.format import escape
 
 TOKEN = re.compile(r"<[^<>]*>|\S+")
@@ -28,6 +28,7 @@ ACTIONS: dict[str, Callable[[], Command]] = {
     "disconnect": Disconnect,
     "status": Status,
     "sync": SyncNow,
+    "import": CursorImport,
 }
 QUERY_WORDS = (*PERIOD_WORDS, "by", "per", "top", "me", "public", "csv")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

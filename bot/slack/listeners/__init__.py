@@ -16,7 +16,7 @@ from slack_bolt import App, BoltContext
 from bot import log_context
 from bot.services import BotServices
 from bot.slack import ids
-from bot.slack.listeners import actions, alerts, commands, connect, home
+from bot.slack.listeners import actions, alerts, commands, connect, home, uploads
 from digests.alerts import BREAKDOWN
 
 
@@ -33,6 +33,7 @@ def register_listeners(app: App, services: BotServices) -> None:
     app.action(ids.DISCONNECT_CANCEL)(actions.on_cancel)
     app.action(re.compile("^quick_"))(actions.on_quick)
     app.event("app_home_opened")(home.on_home_opened)
+    app.event("file_shared")(uploads.on_file_shared)
     for action_id in alerts.ACTIONS:
         app.action(action_id)(alerts.on_state)
     app.action(BREAKDOWN)(alerts.on_breakdown)

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot import log_context
 from bot.metrics import CommandTiming, command_kind
 from bot.services import BotServices
-from bot.slack import grammar
+from bot.slack import grammar, import_words
 from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
@@ -157,6 +157,10 @@ def _dispatch(
             return answers.disconnect_prompt()
         case grammar.SyncNow():
             return _sync_now(services, caller, respond)
+        case grammar.CursorImport():
+            if not callers.is_admin(services, client, caller):
+                return callers.text_reply(import_words.REFUSED)
+            return callers.text_reply(import_words.how_to_import(services.import_max_bytes))
         case grammar.SetTimezone() | grammar.SetVisibility():
             return answers.handle_settings(services, command, caller)
         case grammar.LinkPerson():
