@@ -31,7 +31,7 @@ format: install
 # then checks the total and every module against the thresholds in pyproject.toml.
 test: lint
 	rm -f .coverage .coverage.* coverage.json
-	$(RUN) coverage run -m pytest
+	$(RUN) coverage run -m pytest --durations=30
 	$(RUN) coverage combine --quiet
 	$(RUN) coverage json --quiet --fail-under=0 -o coverage.json
 	$(RUN) python -m bench.coverage_gate
