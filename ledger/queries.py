@@ -1,4 +1,5 @@
-"""Read side: totals and breakdowns for a period, from rollups only.
+"""Read side: totals and breakdowns for a period, from rollups only (coarse ones where
+they answer: ``ledger.report_plan``).
 
 Every query is scoped to one workspace's connection; nothing here reads raw
 events, so answers stay fast however long the history grows.
@@ -13,14 +14,16 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlmodel import Session
 
 from connectors.records import KindClass
 from ledger.accounts import find_connection
+from ledger.coarse_rollups import COARSE
 from ledger.errors import Input, InvalidValue
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
+from ledger.report_plan import team_pieces, user_pieces
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
@@ -42,14 +45,16 @@ class Breakdown(enum.StrEnum):
 
 #: The measures a report or digest sums over rollups, in the order their rows unpack:
 #: cents, events, input, output, cache-read and cache-write tokens.
-MEASURE_SUMS = (
-    func.sum(ROLLUPS.c.charged_cents),
-    func.sum(ROLLUPS.c.events),
-    func.sum(ROLLUPS.c.input_tokens),
-    func.sum(ROLLUPS.c.output_tokens),
-    func.sum(ROLLUPS.c.cache_read_tokens),
-    func.sum(ROLLUPS.c.cache_write_tokens),
+_SUMMED = (
+    "charged_cents",
+    "events",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
 )
+MEASURE_SUMS = tuple(func.sum(ROLLUPS.c[m]) for m in _SUMMED)
+_COARSE_SUMS = tuple(func.sum(COARSE.c[m]) for m in _SUMMED)
 
 _DIMENSION = {
     Breakdown.USER: ROLLUPS.c.user_email,
@@ -165,36 +170,77 @@ def breakdown(
 
 
 def totals_and_breakdown(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    by: Breakdown,
+    user: str | None = None,
+    *,
+    today: date | None = None,
+) -> tuple[Totals, list[Row]]:
+    """Both at once, from the coarse rollups where they answer (``ledger.report_plan``):
+    grouped by the dimension and kind class, folded here. ``today`` (local; the clock if
+    None) only steers which rows are cheaper to read, never the answer."""
+    if user is not None:
+        return fine_totals_and_breakdown(session, scope, period, by, user)
+    if by is Breakdown.USER:
+        today = today or datetime.now(scope.tz).date()
+        pieces = user_pieces(period.start, period.end, today)
+    else:
+        pieces = team_pieces(period.start, period.end)
+    column = COARSE.c[_DIMENSION[by].name]
+    grouped = [
+        (
+            piece.sign,
+            select(column, COARSE.c.kind_class, *_COARSE_SUMS)
+            .where(
+                COARSE.c.connection_id == scope.connection_id,
+                COARSE.c.grain == piece.grain,
+                COARSE.c.day >= piece.first,
+                COARSE.c.day <= piece.last,
+            )
+            .group_by(column, COARSE.c.kind_class),
+        )
+        for piece in pieces
+    ]
+    return _fold(session, grouped)
+
+
+def fine_totals_and_breakdown(
     session: Session, scope: Scope, period: Period, by: Breakdown, user: str | None = None
 ) -> tuple[Totals, list[Row]]:
-    """Both in one scan of the period's rollups: grouped by the dimension and kind class."""
+    """The same answer from ``usage_rollup`` alone: one person's reports (through the
+    (user, day) index), and the reference the coarse path is tested and measured against."""
     dimension = _DIMENSION[by]
     query = (
-        select(
-            dimension,
-            ROLLUPS.c.kind_class,
-            *MEASURE_SUMS,
-        )
+        select(dimension, ROLLUPS.c.kind_class, *MEASURE_SUMS)
         .where(*_filters(scope, period, user))
         .group_by(dimension, ROLLUPS.c.kind_class)
     )
+    return _fold(session, [(1, query)])
+
+
+def _fold(session: Session, grouped: list[tuple[int, Select[Any]]]) -> tuple[Totals, list[Row]]:
+    """Rows (key, kind, cents, events, in, out, cache read, cache write) of each query, times
+    its sign, summed per key and per kind; keys whose measures all sum to zero are left out
+    (a month row minus its days outside the period leaves such keys)."""
     rows: dict[str, list[Any]] = {}
-    sums: list[Any] = [Decimal(0), 0, 0, 0, 0, 0]
     by_kind: dict[str, Decimal] = {}
-    for key, kind, cents, events, tokens_in, tokens_out, cache_read, cache_write in session.execute(
-        query
-    ):
-        label = key.isoformat() if isinstance(key, date) else str(key)
-        amount = Decimal(cents or 0)
-        values: list[Any] = [amount, int(events or 0), int(tokens_in or 0), int(tokens_out or 0)]
-        row = rows.setdefault(label, [Decimal(0), 0, 0, 0])
-        for i, value in enumerate(values):
-            row[i] += value
-        for i, value in enumerate([*values, int(cache_read or 0), int(cache_write or 0)]):
-            sums[i] += value
-        by_kind[kind] = by_kind.get(kind, Decimal(0)) + amount
-    ordered = sorted(rows.items(), key=lambda item: (-item[1][0], item[0]))
-    result = [Row(key, cents, events, t_in, t_out) for key, (cents, events, t_in, t_out) in ordered]
+    for sign, query in grouped:
+        for key, kind, *measures in session.execute(query):
+            label = key.isoformat() if isinstance(key, date) else str(key)
+            values: list[Any] = [
+                sign * Decimal(measures[0] or 0),
+                *(sign * int(value or 0) for value in measures[1:]),
+            ]
+            row = rows.setdefault(label, [Decimal(0), 0, 0, 0, 0, 0])
+            for i, value in enumerate(values):
+                row[i] += value
+            by_kind[kind] = by_kind.get(kind, Decimal(0)) + values[0]
+    kept = {label: row for label, row in rows.items() if any(row)}
+    sums = [sum(row[i] for row in kept.values()) for i in range(6)]
+    ordered = sorted(kept.items(), key=lambda item: (-item[1][0], item[0]))
+    result = [Row(key, row[0], row[1], row[2], row[3]) for key, row in ordered]
     summary = Totals(
         cents=Decimal(sums[0]),
         on_demand_cents=by_kind.get(KindClass.ON_DEMAND.value, Decimal(0)),
@@ -222,9 +268,10 @@ def build_report(
     by: Breakdown,
     cycle: Cycle,
     user: str | None = None,
+    today: date | None = None,
 ) -> Report:
     as_of, history_start = freshness(session, scope)
-    summary, rows = totals_and_breakdown(session, scope, period, by, user)
+    summary, rows = totals_and_breakdown(session, scope, period, by, user, today=today)
     return Report(
         provider=scope.connection.provider,
         workspace=scope.workspace.slack_team_id,
