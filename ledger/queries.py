@@ -18,12 +18,12 @@ from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlmodel import Session
 
 from connectors.records import KindClass
+from ledger import report_plan
 from ledger.accounts import find_connection
 from ledger.coarse_rollups import COARSE
 from ledger.errors import Input, InvalidValue
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
-from ledger.report_plan import team_pieces, user_pieces
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
@@ -185,9 +185,9 @@ def totals_and_breakdown(
         return fine_totals_and_breakdown(session, scope, period, by, user)
     if by is Breakdown.USER:
         today = today or datetime.now(scope.tz).date()
-        pieces = user_pieces(period.start, period.end, today)
+        pieces = report_plan.user_pieces(period.start, period.end, today)
     else:
-        pieces = team_pieces(period.start, period.end)
+        pieces = report_plan.team_pieces(period.start, period.end)
     column = COARSE.c[_DIMENSION[by].name]
     grouped = [
         (
