@@ -4,8 +4,8 @@ and what keeping the coarse rollups costs ingest.
 1. reports: ``ledger_bench``'s year of rollups for 1,000 users (rows made day by day as a
    sync creates them; the coarse rows added through the same hook ``RollupDeltas.apply``
    calls, chunk by chunk), then ``bot.usecases.reports.report_for`` timed as the bot runs
-   it, without its cache: "before" reads ``usage_rollup`` alone (``fine_totals_and_breakdown``,
-   the reads of main), "after" the coarse rollups, and "day rows only" the coarse
+   it, without its cache: "before" reads ``usage_rollup`` alone with main's code
+   (``bench.report_reference``), "after" the coarse rollups, and "day rows only" the coarse
    (day, user) rows without the month rows (the alternative the month rows beat). Besides
    the three reports of the issue, two more periods by user show the planner's best and
    worst cases: a whole past month (one month row per user and kind), and a past cycle
@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bench import ledger_bench as lb
+from bench.report_reference import main_totals_and_breakdown
 from ledger import coarse_rollups, queries
 from ledger import report_plan as plan
 from ledger.coarse_rollups import COARSE_MEASURES
@@ -82,18 +83,15 @@ def build_ledger(engine: Engine, box: SecretBox) -> int:
 
 @contextmanager
 def reading(how: str) -> Iterator[None]:
-    """Reports read as ``how`` says: 'after' (the ledger's code), 'before' (usage_rollup
-    only), 'day rows only' (coarse (day, user) rows, never the month rows)."""
+    """Reports read as ``how`` says: 'after' (the ledger's code), 'before' (main's reads
+    of usage_rollup), 'day rows only' (coarse (day, user) rows, never the month rows)."""
     saved_totals, saved_pieces = queries.totals_and_breakdown, plan.user_pieces
-
-    def fine(*args: Any, **_today: Any) -> Any:
-        return queries.fine_totals_and_breakdown(*args)
 
     def days_only(start: date, end: date, today: date) -> list[Piece]:  # noqa: ARG001
         return [Piece(coarse_rollups.USER_DAY, start, end)]
 
     if how == "before":
-        queries.totals_and_breakdown = fine
+        queries.totals_and_breakdown = main_totals_and_breakdown
     elif how == "day rows only":
         plan.user_pieces = days_only
     try:
