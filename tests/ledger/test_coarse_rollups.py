@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from connectors.records import KindClass, UsageEvent
 from ledger import migrate
 from ledger.accounts import find_workspace
-from ledger.coarse_rollups import MODEL_DAY, USER_DAY, USER_MONTH
+from ledger.coarse_rollups import MODEL_DAY, USER_DAY, USER_MONTH, USER_TEN_DAYS, ten_days_of
 from ledger.db import make_engine, session_scope
 from ledger.ingest import ingest_events
 from ledger.periods import Period
@@ -28,7 +28,7 @@ from ledger.queries import (
     scope_for,
     totals_and_breakdown,
 )
-from ledger.report_plan import user_pieces
+from ledger.report_plan import block_last, user_pieces
 from ledger.rollups import rebuild_rollups
 from tests.ledger.support import make_team
 
@@ -137,6 +137,14 @@ def grouped_fine_rollups(engine: Engine) -> dict[tuple[Any, ...], tuple[Any, ...
         first = date.fromisoformat(str(day)).replace(day=1)
         for key in (
             (connection_id, USER_DAY, day, user, "", kind),
+            (
+                connection_id,
+                USER_TEN_DAYS,
+                ten_days_of(date.fromisoformat(str(day))),
+                user,
+                "",
+                kind,
+            ),
             (connection_id, USER_MONTH, first, user, "", kind),
             (connection_id, MODEL_DAY, day, "", model, kind),
         ):
@@ -226,13 +234,12 @@ def test_user_pieces_count_every_day_of_the_period_once(
     today = start + timedelta(days=today_offset)
     counted: dict[date, int] = {}
     for piece in user_pieces(start, end, today):
-        first, last = piece.first, piece.last
-        if piece.grain == USER_MONTH:
-            assert first.day == 1 and first == last
-            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        day = first
-        while day <= last:
-            counted[day] = counted.get(day, 0) + piece.sign
-            day += timedelta(days=1)
+        block = piece.first
+        while block <= piece.last:
+            day, last = block, block_last(piece.grain, block)
+            while day <= last:
+                counted[day] = counted.get(day, 0) + piece.sign
+                day += timedelta(days=1)
+            block = last + timedelta(days=1)
     counted = {day: n for day, n in counted.items() if n}
     assert counted == {start + timedelta(days=i): 1 for i in range(length + 1)}
