@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, case, func, select, type_coerce
 from sqlmodel import Session
 
 from connectors.records import KindClass
@@ -24,6 +24,7 @@ from ledger.coarse_rollups import COARSE
 from ledger.errors import Input, InvalidValue
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
+from ledger.types import Money
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
@@ -62,13 +63,16 @@ def _report_sums(table: Table) -> tuple[ColumnElement[Any], ...]:
     cents = table.c.charged_cents
     return (
         *(func.sum(table.c[m]) for m in _SUMMED),
-        *(
-            func.sum(case((table.c.kind_class == kind.value, cents), else_=0))
+        *(  # in the stored form: only their totals are converted (``_fold``)
+            type_coerce(
+                func.sum(case((table.c.kind_class == kind.value, cents), else_=0)), BigInteger()
+            )
             for kind in (KindClass.ON_DEMAND, KindClass.INCLUDED)
         ),
     )
 
 
+_MONEY = Money()
 _FINE_SUMS = _report_sums(ROLLUPS)
 _COARSE_SUMS = _report_sums(COARSE)
 
@@ -212,8 +216,11 @@ def totals_and_breakdown(
             .where(
                 COARSE.c.connection_id == scope.connection_id,
                 COARSE.c.grain == piece.grain,
-                COARSE.c.day >= piece.first,
-                COARSE.c.day <= piece.last,
+                *(  # one block: rows come in key order, grouped without sorting
+                    (COARSE.c.day == piece.first,)
+                    if piece.first == piece.last
+                    else (COARSE.c.day >= piece.first, COARSE.c.day <= piece.last)
+                ),
             )
             .group_by(column),
         )
@@ -259,8 +266,8 @@ def _fold(session: Session, grouped: list[tuple[int, Select[Any]]]) -> tuple[Tot
     ]
     summary = Totals(
         cents=Decimal(sums[0]),
-        on_demand_cents=Decimal(sums[6]),
-        included_cents=Decimal(sums[7]),
+        on_demand_cents=_MONEY.process_result_value(sums[6], connection.dialect) or Decimal(0),
+        included_cents=_MONEY.process_result_value(sums[7], connection.dialect) or Decimal(0),
         events=int(sums[1]),
         input_tokens=int(sums[2]),
         output_tokens=int(sums[3]),
