@@ -9,9 +9,10 @@ and what keeping the coarse rollups costs ingest.
    beats: "day rows only" (coarse (day, user) rows, no coarser grain) and "months + days"
    (no thirds of a month). "floor": the same call for a day without rows (what a report
    costs besides reading rollups), for ratios on a noisy machine. Besides
-   the three reports of the issue, two more periods by user show the planner's best and
-   worst cases: a whole past month (one month row per user and kind), and a past cycle
-   from the 15th to the 14th (6 days, two thirds, 4 days). Target p95 < 20 ms.
+   the three reports of the issue, three more periods by user show the planner's best and
+   worst cases: a whole past month (one month row per user and kind), a cycle started on
+   the 15th (6 days, a third minus its empty days), and a past cycle from the 15th to the
+   14th (6 days, two thirds, 4 days). Target p95 < 20 ms.
 2. ingest cost: ``ledger_bench``'s API pages ingested into fresh databases with and without
    the hook (alternating runs, median), and the same for the statements alone.
 """
@@ -45,6 +46,7 @@ CASES = (
     lb.ReportCase("floor: a day without rows", "2025-01-01", "user"),
     *lb.REPORT_CASES,
     lb.ReportCase("a past month by user", "2026-10-01..2026-10-31", "user"),
+    lb.ReportCase("cycle 15th-today by user", "2026-11-15..2026-11-25", "user"),
     lb.ReportCase("cycle 15th-14th by user", "2026-10-15..2026-11-14", "user"),
 )
 
