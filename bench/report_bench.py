@@ -165,7 +165,10 @@ def ingest_rate(
             connection_id = lb.add_connection(engine, box)
             if only_db:
                 return count / lb.database_only(engine, connection_id, pages)
-            wall, _, result = lb.ingest_pass(engine, connection_id, pages)
+            analyze_after = lb.ANALYZE_AFTER_PAGES if lb.autovacuum_off(engine) else None
+            wall, _, result = lb.ingest_pass(
+                engine, connection_id, pages, analyze_after=analyze_after
+            )
             assert result.new == count, result
             return count / wall
         finally:
