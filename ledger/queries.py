@@ -14,7 +14,18 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Select, Table, case, func, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    case,
+    func,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlmodel import Session
 
 from connectors.records import KindClass
@@ -57,7 +68,7 @@ _SUMMED = (
 MEASURE_SUMS = tuple(func.sum(ROLLUPS.c[m]) for m in _SUMMED)
 
 
-def _report_sums(table: Table) -> tuple[ColumnElement[Any], ...]:
+def _report_sums(table: FromClause) -> tuple[ColumnElement[Any], ...]:
     """``MEASURE_SUMS`` of ``table``, then its on-demand and included cents: one row per
     key, the kind classes folded in the database rather than per row in Python."""
     cents = table.c.charged_cents
@@ -209,24 +220,39 @@ def totals_and_breakdown(
     else:
         pieces = report_plan.team_pieces(period.start, period.end)
     column = COARSE.c[_DIMENSION[by].name]
-    grouped = [
-        (
-            piece.sign,
-            select(column, *_COARSE_SUMS)
-            .where(
-                COARSE.c.connection_id == scope.connection_id,
-                COARSE.c.grain == piece.grain,
-                *(  # one block: rows come in key order, grouped without sorting
-                    (COARSE.c.day == piece.first,)
-                    if piece.first == piece.last
-                    else (COARSE.c.day >= piece.first, COARSE.c.day <= piece.last)
-                ),
-            )
-            .group_by(column),
-        )
+
+    def where(piece: report_plan.Piece) -> list[ColumnElement[bool]]:
+        return [
+            COARSE.c.connection_id == scope.connection_id,
+            COARSE.c.grain == piece.grain,
+            *(  # one block: rows come in key order, grouped without sorting
+                (COARSE.c.day == piece.first,)
+                if piece.first == piece.last
+                else (COARSE.c.day >= piece.first, COARSE.c.day <= piece.last)
+            ),
+        ]
+
+    if len(pieces) == 1 and pieces[0].sign > 0:
+        query = select(column, *_COARSE_SUMS).where(*where(pieces[0])).group_by(column)
+        return _fold(session, [(1, query)])
+    # Several pieces: their rows (negated where taken away) summed in one statement, so
+    # Python folds one row per key, not one per key and piece.
+    parts = [
+        select(
+            column.label("key"),
+            COARSE.c.kind_class,
+            *(
+                (
+                    COARSE.c[m] if piece.sign > 0 else type_coerce(-COARSE.c[m], COARSE.c[m].type)
+                ).label(m)
+                for m in _SUMMED
+            ),
+        ).where(*where(piece))
         for piece in pieces
     ]
-    return _fold(session, grouped)
+    rows = union_all(*parts).subquery()
+    query = select(rows.c.key, *_report_sums(rows)).group_by(rows.c.key)
+    return _fold(session, [(1, query)])
 
 
 def fine_totals_and_breakdown(
