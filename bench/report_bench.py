@@ -2,8 +2,8 @@
 and what keeping the coarse rollups costs ingest.
 
 1. reports: ``ledger_bench``'s year of rollups for 1,000 users (rows made day by day as a
-   sync creates them; the coarse rows added through the same hook ``RollupDeltas.apply``
-   calls, chunk by chunk), then ``bot.usecases.reports.report_for`` timed as the bot runs
+   sync creates them; the coarse rows added chunk by chunk through the hook
+   ``RollupDeltas.apply`` calls), then ``bot.usecases.reports.report_for`` timed as the bot runs
    it, without its cache: "before" reads ``usage_rollup`` alone with main's code
    (``bench.report_reference``), "after" the coarse rollups; two alternatives the planner
    beats: "day rows only" (coarse (day, user) rows, no coarser grain) and "months + days"
@@ -34,12 +34,9 @@ from bench import ledger_bench as lb
 from bench.report_reference import main_totals_and_breakdown
 from ledger import coarse_rollups, queries
 from ledger import report_plan as plan
-from ledger.coarse_rollups import COARSE_MEASURES
-from ledger.db import make_engine, session_scope
+from ledger.db import make_engine
 from ledger.report_plan import Piece
-from ledger.rollups import ROLLUP_KEY
 from ledger.secrets import SecretBox, generate_secret_key
-from ledger.types import stored_form
 
 TARGET_MS = 20.0
 CASES = (
@@ -52,32 +49,9 @@ CASES = (
 
 
 def build_ledger(engine: Engine, box: SecretBox) -> int:
-    """``ledger_bench.build_ledger`` (its rollup rows, snapshots, state), with the coarse
-    rows added by the ingest hook per chunk, in the chunk's transaction."""
+    """``ledger_bench.build_ledger``, vacuumed on PostgreSQL (the index-only scans want the
+    visibility map a vacuum leaves; autovacuum would do it)."""
     rows = lb.build_ledger(engine, box)
-    form = stored_form(engine.dialect)
-    columns = ("connection_id", *ROLLUP_KEY, *COARSE_MEASURES)
-    with engine.connect() as connection:
-        connection_id = int(
-            connection.exec_driver_sql("SELECT MAX(id) FROM connection").scalar_one()
-        )
-    made = lb.rollup_rows(
-        connection_id, users=lb.LEDGER_USERS, days=lb.LEDGER_DAYS, last_day=lb.NOW.date()
-    )
-    for chunk in made:
-        stored = [
-            tuple(
-                form.day(row[c])
-                if c == "day"
-                else form.money(row[c])
-                if c in ("request_units", "charged_cents")
-                else row[c]
-                for c in columns
-            )
-            for row in chunk
-        ]
-        with session_scope(engine) as session:
-            coarse_rollups.add_deltas(session.connection(), stored)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
