@@ -1,11 +1,10 @@
-"""Coarse rollups: ``usage_rollup`` summed per (day, user), (third of a local month, user),
-(local month, user) and (day, model), each with its kind class, in one table
-(``usage_rollup_coarse``).
+"""Coarse rollups: ``usage_rollup`` summed per (day, user), (local month, user) and
+(day, model), each with its kind class, in one table (``usage_rollup_coarse``).
 
 Why: a report of a billing cycle by user over 1,000 users read a month of day x user x
-model rows (~55,000) from ``usage_rollup``; from here it reads month and ten-day rows per
-user and kind, and day rows only for the few days at the period's edges
-(``ledger.report_plan``), and "by model" reads ~20 rows a day.
+model rows (~55,000) from ``usage_rollup``; from here it reads month rows per user and
+kind, and day rows only for the days at the period's edges (``ledger.report_plan``); and
+"by model" reads ~20 rows a day.
 
 Kept in the same transaction as ``usage_rollup``: ``RollupDeltas.apply`` hands its upsert
 rows (per-day deltas, possibly negative when a revised event moves) to ``add_deltas``,
@@ -31,7 +30,6 @@ COARSE: Table = CoarseRollup.__table__  # type: ignore[attr-defined]
 
 #: The grains: which of user and model a row keeps (the other is '').
 USER_DAY = "ud"
-USER_TEN_DAYS = "ut"
 USER_MONTH = "um"
 MODEL_DAY = "md"
 
@@ -59,16 +57,6 @@ def month_of(day: Any) -> Any:
     return day.replace(day=1)
 
 
-def ten_days_of(day: Any) -> Any:
-    """The first day (1st, 11th or 21st) of ``day``'s third of its month, in the form it
-    came in; the last third runs to the month's end."""
-    if isinstance(day, str):
-        of_month = day[8:]
-        return day[:8] + ("01" if of_month <= "10" else "11" if of_month <= "20" else "21")
-    assert isinstance(day, date)
-    return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
-
-
 def coarse_rows(rows: Sequence[StoredRow]) -> list[StoredRow]:
     """Upsert rows of ``usage_rollup`` (connection_id, day, user, model, kind, *measures)
     summed into the coarse grains' upsert rows (connection_id, grain, day, user, model,
@@ -77,7 +65,6 @@ def coarse_rows(rows: Sequence[StoredRow]) -> list[StoredRow]:
     for connection_id, day, user, model, kind, *measures in rows:
         for key in (
             (connection_id, USER_DAY, day, user, "", kind),
-            (connection_id, USER_TEN_DAYS, ten_days_of(day), user, "", kind),
             (connection_id, USER_MONTH, month_of(day), user, "", kind),
             (connection_id, MODEL_DAY, day, "", model, kind),
         ):

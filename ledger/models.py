@@ -232,8 +232,7 @@ class CoarseRollup(SQLModel, table=True):
     """``usage_rollup`` summed again at coarser grains, so reports need not scan a month of
     day x user x model rows (see ``ledger.coarse_rollups``).
 
-    ``grain`` says which dimensions a row keeps: ``ud`` (day, user), ``ut`` (a third of a
-    local month: days 1-10, 11-20, 21-end, ``day`` its first; user), ``um`` (local month,
+    ``grain`` says which dimensions a row keeps: ``ud`` (day, user), ``um`` (local month,
     ``day`` its 1st; user), ``md`` (day, model); a dimension a grain drops is ``''``. Every
     grain keeps ``kind_class``. Kept in the same transactions as ``usage_rollup``; clustered
     by its key on SQLite (WITHOUT ROWID), so a grain's period is one contiguous range.

@@ -1,12 +1,13 @@
 """Which rollup rows answer a report: pure planning, no I/O.
 
-A team-wide report by user reads the coarse table's user rows at three grains: local
-months (``um``), thirds of a month (``ut``: days 1-10, 11-20, 21-end) and days (``ud``).
-A period is cut into the months it touches; a part of a block (month or third) is read
-either directly, from the smaller blocks inside it, or as the whole block minus the
-smaller blocks outside it, whichever reads fewer rows (``WEIGHT``; blocks after ``today``
-hold no rows yet). So "this cycle" on the 25th reads November's month rows minus five
-empty days, and a cycle from the 15th reads thirds and at most a few days at each edge.
+A team-wide report by user reads the coarse table's user rows at two grains: local months
+(``um``) and days (``ud``). A period is cut into the months it touches; a part of a month
+is read either directly, from its days, or as the month row minus the month's days outside
+the period, whichever reads fewer rows (``WEIGHT``; days after ``today`` hold no rows yet).
+So "this cycle" on the 25th reads November's month rows minus five empty days. The pieces
+are summed in one statement (``ledger.queries``). A third grain (thirds of a month) was
+measured and dropped: no faster for cycles starting mid-month, and a fifth more ingest
+cost.
 The other team-wide breakdowns read day rows per model (``md``, ~20 a day). A report for
 one person reads ``usage_rollup`` through its (user, day) index.
 """
@@ -17,11 +18,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ledger.coarse_rollups import MODEL_DAY, USER_DAY, USER_MONTH, USER_TEN_DAYS
+from ledger.coarse_rollups import MODEL_DAY, USER_DAY, USER_MONTH
 
 #: Rows a block of each grain holds, relative to a day's (1,000 members: ~760 day rows,
-#: ~1,700 per third, ~2,400 per month: members active on most days, and in several kinds).
-WEIGHT = {USER_DAY: 1.0, USER_TEN_DAYS: 2.2, USER_MONTH: 3.2}
+#: ~2,400 per month: members active on most days, and in several kinds a month).
+WEIGHT = {USER_DAY: 1.0, USER_MONTH: 3.2}
 _ONE_DAY = timedelta(days=1)
 
 
@@ -40,15 +41,10 @@ def block_last(grain: str, first: date) -> date:
     """The last day of the block of ``grain`` that starts on ``first``."""
     if grain == USER_DAY:
         return first
-    month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    if grain == USER_MONTH or first.day == 21:
-        return month_end
-    return first + timedelta(days=9)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _children(grain: str, first: date) -> tuple[str, list[date]]:
-    if grain == USER_MONTH:
-        return USER_TEN_DAYS, [first, first.replace(day=11), first.replace(day=21)]
     days = (block_last(grain, first) - first).days + 1
     return USER_DAY, [first + timedelta(days=i) for i in range(days)]
 

@@ -1,5 +1,4 @@
-"""Coarse rollups: usage_rollup summed per (day, user), (ten days, user), (month, user) and
-(day, model).
+"""Coarse rollups: usage_rollup summed per (day, user), (local month, user), (day, model).
 
 Reports of a cycle by user or 30 days by model read these instead of a month of
 day x user x model rows (``ledger.coarse_rollups``). Filled here from usage_rollup with
@@ -35,9 +34,8 @@ MEASURES = (
 )
 
 
-def _backfill(month: str, ten_days: str) -> list[str]:
-    """INSERT ... SELECT per grain; ``month`` and ``ten_days`` are the dialect's first day
-    of ``day``'s month and of its third of the month (1st, 11th, 21st)."""
+def _backfill(month: str) -> list[str]:
+    """INSERT ... SELECT per grain; ``month`` is the dialect's first day of ``day``'s month."""
     sums = ", ".join(f"SUM({m})" for m in MEASURES)
     target = (
         "INSERT INTO usage_rollup_coarse (connection_id, grain, day, user_email, model, "
@@ -46,8 +44,6 @@ def _backfill(month: str, ten_days: str) -> list[str]:
     return [
         f"{target}SELECT connection_id, 'ud', day, user_email, '', kind_class, {sums} "
         "FROM usage_rollup GROUP BY connection_id, day, user_email, kind_class",
-        f"{target}SELECT connection_id, 'ut', {ten_days}, user_email, '', kind_class, {sums} "
-        f"FROM usage_rollup GROUP BY connection_id, {ten_days}, user_email, kind_class",
         f"{target}SELECT connection_id, 'um', {month}, user_email, '', kind_class, {sums} "
         f"FROM usage_rollup GROUP BY connection_id, {month}, user_email, kind_class",
         f"{target}SELECT connection_id, 'md', day, '', model, kind_class, {sums} "
@@ -89,19 +85,8 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     sqlite = op.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        month = "substr(day, 1, 8) || '01'"
-        ten_days = (
-            "substr(day, 1, 8) || CASE WHEN substr(day, 9, 2) <= '10' THEN '01' "
-            "WHEN substr(day, 9, 2) <= '20' THEN '11' ELSE '21' END"
-        )
-    else:
-        month = "CAST(date_trunc('month', day) AS date)"
-        ten_days = (
-            f"({month} + CASE WHEN EXTRACT(DAY FROM day) <= 10 THEN 0 "
-            "WHEN EXTRACT(DAY FROM day) <= 20 THEN 10 ELSE 20 END)"
-        )
-    for statement in _backfill(month, ten_days):
+    month = "substr(day, 1, 8) || '01'" if sqlite else "CAST(date_trunc('month', day) AS date)"
+    for statement in _backfill(month):
         op.execute(statement)
 
 

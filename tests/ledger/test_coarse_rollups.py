@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from connectors.records import KindClass, UsageEvent
 from ledger import migrate
 from ledger.accounts import find_workspace
-from ledger.coarse_rollups import MODEL_DAY, USER_DAY, USER_MONTH, USER_TEN_DAYS, ten_days_of
+from ledger.coarse_rollups import MODEL_DAY, USER_DAY, USER_MONTH
 from ledger.db import make_engine, session_scope
 from ledger.ingest import ingest_events
 from ledger.periods import Period
@@ -137,14 +137,6 @@ def grouped_fine_rollups(engine: Engine) -> dict[tuple[Any, ...], tuple[Any, ...
         first = date.fromisoformat(str(day)).replace(day=1)
         for key in (
             (connection_id, USER_DAY, day, user, "", kind),
-            (
-                connection_id,
-                USER_TEN_DAYS,
-                ten_days_of(date.fromisoformat(str(day))),
-                user,
-                "",
-                kind,
-            ),
             (connection_id, USER_MONTH, first, user, "", kind),
             (connection_id, MODEL_DAY, day, "", model, kind),
         ):
