@@ -23,6 +23,7 @@ BENCHMARKS: list[str] = [
     "startup_bench",
     "fleet_bench",
     "csv_bench",
+    "report_bench",
 ]
 
 

@@ -65,7 +65,7 @@ from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
 from connectors.cursor.windows import settled_end
 from connectors.records import KindClass, UsageEvent
-from ledger import migrate
+from ledger import coarse_rollups, migrate
 from ledger.accounts import (
     find_connection,
     find_workspace,
@@ -78,7 +78,7 @@ from ledger.ingest import IngestResult, event_insert, ingest_events
 from ledger.models import SpendSnapshot, SyncState, SyncTrigger, UsageRollup
 from ledger.periods import parse_period
 from ledger.queries import Breakdown, Row, Totals, current_cycle, freshness, scope_for
-from ledger.rollups import RollupDeltas
+from ledger.rollups import ROLLUP_KEY, ROLLUP_MEASURES, RollupDeltas
 from ledger.secrets import SecretBox, generate_secret_key
 from ledger.sync import sync_connection
 from ledger.types import stored_form
@@ -683,6 +683,20 @@ def rollup_rows(
         yield chunk
 
 
+def stored_rollups(engine: Engine, chunk: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """``rollup_rows`` dicts as the rollup upsert's stored rows (what the hook receives)."""
+    form = stored_form(engine.dialect)
+    money = ("request_units", "charged_cents")
+    columns = ("connection_id", *ROLLUP_KEY, *ROLLUP_MEASURES)
+    return [
+        tuple(
+            form.day(row[c]) if c == "day" else form.money(row[c]) if c in money else row[c]
+            for c in columns
+        )
+        for row in chunk
+    ]
+
+
 def build_ledger(engine: Engine, box: SecretBox) -> int:
     """A year of rollups for 1,000 members, spend snapshots and sync state; rows inserted."""
     connection_id = add_connection(engine, box, timezone="UTC")
@@ -692,6 +706,8 @@ def build_ledger(engine: Engine, box: SecretBox) -> int:
     ):
         with session_scope(engine) as session:
             session.execute(ROLLUPS.insert(), chunk)
+            # the coarse rollups, as the hook in ``RollupDeltas.apply`` keeps them
+            coarse_rollups.add_deltas(session.connection(), stored_rollups(engine, chunk))
         rows += len(chunk)
     cycles = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
     snapshots = [
@@ -719,7 +735,8 @@ def build_ledger(engine: Engine, box: SecretBox) -> int:
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.exec_driver_sql(
-                "ANALYZE workspace, connection, sync_state, spend_snapshot, usage_rollup"
+                "ANALYZE workspace, connection, sync_state, spend_snapshot, usage_rollup, "
+                "usage_rollup_coarse"
             )
     return rows
 

@@ -250,6 +250,36 @@ class UsageRollup(SQLModel, table=True):
     charged_cents: Decimal = _money()
 
 
+class CoarseRollup(SQLModel, table=True):
+    """``usage_rollup`` summed again at coarser grains, so reports need not scan a month of
+    day x user x model rows (see ``ledger.coarse_rollups``).
+
+    ``grain`` says which dimensions a row keeps: ``ud`` (day, user), ``um`` (local month,
+    ``day`` its 1st; user), ``md`` (day, model); a dimension a grain drops is ``''``. Every
+    grain keeps ``kind_class``. Kept in the same transactions as ``usage_rollup``; clustered
+    by its key on SQLite (WITHOUT ROWID), so a grain's period is one contiguous range.
+    """
+
+    __tablename__ = "usage_rollup_coarse"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    connection_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("connection.id", ondelete="CASCADE"), primary_key=True)
+    )
+    grain: str = Field(max_length=2, primary_key=True)
+    day: date = Field(primary_key=True)
+    user_email: str = Field(max_length=320, primary_key=True)
+    model: str = Field(max_length=128, primary_key=True)
+    kind_class: str = Field(max_length=16, primary_key=True)
+    events: int = 0
+    request_units: Decimal = _money()
+    input_tokens: int = Field(default=0, sa_type=BigInteger)
+    output_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_read_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_write_tokens: int = Field(default=0, sa_type=BigInteger)
+    charged_cents: Decimal = _money()
+
+
 class SpendSnapshot(SQLModel, table=True):
     """The provider's own per-member totals for a billing cycle (latest read wins)."""
 

@@ -1,4 +1,5 @@
-"""Read side: totals and breakdowns for a period, from rollups only.
+"""Read side: totals and breakdowns for a period, from rollups only (coarse ones where
+they answer: ``ledger.report_plan``).
 
 Every query is scoped to one workspace's connection; nothing here reads raw
 events, so answers stay fast however long the history grows.
@@ -13,15 +14,29 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    case,
+    func,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlmodel import Session
 
 from connectors.records import KindClass
+from ledger import report_plan
 from ledger.accounts import find_connection
+from ledger.coarse_rollups import COARSE
 from ledger.errors import Input, InvalidValue
 from ledger.import_join import History, connection_history
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
+from ledger.types import Money
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
@@ -43,14 +58,35 @@ class Breakdown(enum.StrEnum):
 
 #: The measures a report or digest sums over rollups, in the order their rows unpack:
 #: cents, events, input, output, cache-read and cache-write tokens.
-MEASURE_SUMS = (
-    func.sum(ROLLUPS.c.charged_cents),
-    func.sum(ROLLUPS.c.events),
-    func.sum(ROLLUPS.c.input_tokens),
-    func.sum(ROLLUPS.c.output_tokens),
-    func.sum(ROLLUPS.c.cache_read_tokens),
-    func.sum(ROLLUPS.c.cache_write_tokens),
+_SUMMED = (
+    "charged_cents",
+    "events",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
 )
+MEASURE_SUMS = tuple(func.sum(ROLLUPS.c[m]) for m in _SUMMED)
+
+
+def _report_sums(table: FromClause) -> tuple[ColumnElement[Any], ...]:
+    """``MEASURE_SUMS`` of ``table``, then its on-demand and included cents: one row per
+    key, the kind classes folded in the database rather than per row in Python."""
+    cents = table.c.charged_cents
+    return (
+        *(func.sum(table.c[m]) for m in _SUMMED),
+        *(  # in the stored form: only their totals are converted (``_fold``)
+            type_coerce(
+                func.sum(case((table.c.kind_class == kind.value, cents), else_=0)), BigInteger()
+            )
+            for kind in (KindClass.ON_DEMAND, KindClass.INCLUDED)
+        ),
+    )
+
+
+_MONEY = Money()
+_FINE_SUMS = _report_sums(ROLLUPS)
+_COARSE_SUMS = _report_sums(COARSE)
 
 _DIMENSION = {
     Breakdown.USER: ROLLUPS.c.user_email,
@@ -168,40 +204,99 @@ def breakdown(
 
 
 def totals_and_breakdown(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    by: Breakdown,
+    user: str | None = None,
+    *,
+    today: date | None = None,
+) -> tuple[Totals, list[Row]]:
+    """Both at once, from the coarse rollups where they answer (``ledger.report_plan``).
+    ``today`` (local; the clock if None) only steers which rows are cheaper to read, never
+    the answer."""
+    if user is not None:
+        return fine_totals_and_breakdown(session, scope, period, by, user)
+    if by is Breakdown.USER:
+        today = today or datetime.now(scope.tz).date()
+        pieces = report_plan.user_pieces(period.start, period.end, today)
+    else:
+        pieces = report_plan.team_pieces(period.start, period.end)
+    column = COARSE.c[_DIMENSION[by].name]
+
+    def where(piece: report_plan.Piece) -> list[ColumnElement[bool]]:
+        return [
+            COARSE.c.connection_id == scope.connection_id,
+            COARSE.c.grain == piece.grain,
+            *(  # one block: rows come in key order, grouped without sorting
+                (COARSE.c.day == piece.first,)
+                if piece.first == piece.last
+                else (COARSE.c.day >= piece.first, COARSE.c.day <= piece.last)
+            ),
+        ]
+
+    if len(pieces) == 1 and pieces[0].sign > 0:
+        query = select(column, *_COARSE_SUMS).where(*where(pieces[0])).group_by(column)
+        return _fold(session, [(1, query)])
+    # Several pieces: their rows (negated where taken away) summed in one statement, so
+    # Python folds one row per key, not one per key and piece.
+    parts = [
+        select(
+            column.label("key"),
+            COARSE.c.kind_class,
+            *(
+                (
+                    COARSE.c[m] if piece.sign > 0 else type_coerce(-COARSE.c[m], COARSE.c[m].type)
+                ).label(m)
+                for m in _SUMMED
+            ),
+        ).where(*where(piece))
+        for piece in pieces
+    ]
+    rows = union_all(*parts).subquery()
+    query = select(rows.c.key, *_report_sums(rows)).group_by(rows.c.key)
+    return _fold(session, [(1, query)])
+
+
+def fine_totals_and_breakdown(
     session: Session, scope: Scope, period: Period, by: Breakdown, user: str | None = None
 ) -> tuple[Totals, list[Row]]:
-    """Both in one scan of the period's rollups: grouped by the dimension and kind class."""
+    """The same answer from ``usage_rollup`` alone: one person's reports (through the
+    (user, day) index), and the reference the coarse path is tested and measured against."""
     dimension = _DIMENSION[by]
-    query = (
-        select(
-            dimension,
-            ROLLUPS.c.kind_class,
-            *MEASURE_SUMS,
-        )
-        .where(*_filters(scope, period, user))
-        .group_by(dimension, ROLLUPS.c.kind_class)
-    )
-    rows: dict[str, list[Any]] = {}
-    sums: list[Any] = [Decimal(0), 0, 0, 0, 0, 0]
-    by_kind: dict[str, Decimal] = {}
-    for key, kind, cents, events, tokens_in, tokens_out, cache_read, cache_write in session.execute(
-        query
-    ):
-        label = key.isoformat() if isinstance(key, date) else str(key)
-        amount = Decimal(cents or 0)
-        values: list[Any] = [amount, int(events or 0), int(tokens_in or 0), int(tokens_out or 0)]
-        row = rows.setdefault(label, [Decimal(0), 0, 0, 0])
-        for i, value in enumerate(values):
-            row[i] += value
-        for i, value in enumerate([*values, int(cache_read or 0), int(cache_write or 0)]):
-            sums[i] += value
-        by_kind[kind] = by_kind.get(kind, Decimal(0)) + amount
-    ordered = sorted(rows.items(), key=lambda item: (-item[1][0], item[0]))
-    result = [Row(key, cents, events, t_in, t_out) for key, (cents, events, t_in, t_out) in ordered]
+    query = select(dimension, *_FINE_SUMS).where(*_filters(scope, period, user)).group_by(dimension)
+    return _fold(session, [(1, query)])
+
+
+def _fold(session: Session, grouped: list[tuple[int, Select[Any]]]) -> tuple[Totals, list[Row]]:
+    """Rows (key, cents, events, in, out, cache read, cache write, on-demand cents, included
+    cents) of each query, times its sign, summed per key; keys whose measures all sum to zero
+    are left out (a month row minus its days outside the period leaves such keys). Plain
+    loops: this runs once per row of a 1,000-member answer."""
+    connection = session.connection()
+    rows: dict[Any, list[Any]] = {}
+    for sign, query in grouped:
+        for key, *values in connection.execute(query):
+            row = rows.get(key)
+            if row is None:
+                rows[key] = values if sign > 0 else [-value for value in values]
+            else:
+                for i, value in enumerate(values):
+                    row[i] += value if sign > 0 else -value
+    sums = [sum(column) for column in zip(*rows.values(), strict=True)] or [0] * 8
+    kept = [
+        (key.isoformat() if isinstance(key, date) else str(key), row)
+        for key, row in rows.items()
+        if any(row[:6])
+    ]
+    kept.sort(key=lambda item: (-item[1][0], item[0]))
+    result = [
+        Row(label, Decimal(row[0]), int(row[1]), int(row[2]), int(row[3])) for label, row in kept
+    ]
     summary = Totals(
         cents=Decimal(sums[0]),
-        on_demand_cents=by_kind.get(KindClass.ON_DEMAND.value, Decimal(0)),
-        included_cents=by_kind.get(KindClass.INCLUDED.value, Decimal(0)),
+        on_demand_cents=_MONEY.process_result_value(sums[6], connection.dialect) or Decimal(0),
+        included_cents=_MONEY.process_result_value(sums[7], connection.dialect) or Decimal(0),
         events=int(sums[1]),
         input_tokens=int(sums[2]),
         output_tokens=int(sums[3]),
@@ -225,9 +320,10 @@ def build_report(
     by: Breakdown,
     cycle: Cycle,
     user: str | None = None,
+    today: date | None = None,
 ) -> Report:
     as_of, history_start = freshness(session, scope)
-    summary, rows = totals_and_breakdown(session, scope, period, by, user)
+    summary, rows = totals_and_breakdown(session, scope, period, by, user, today=today)
     return Report(
         provider=scope.connection.provider,
         workspace=scope.workspace.slack_team_id,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Dialect, Table, bindparam, text
 from sqlalchemy.orm import Session
 
+from ledger import coarse_rollups
 from ledger.event_rows import EVENT_COLUMNS
 from ledger.models import UsageRollup
 from ledger.statements import DriverStatement, StoredRow, insert_for
@@ -92,6 +93,7 @@ class RollupDeltas:
         ]
         if rows:
             rollup_upsert(connection.dialect).execute(connection, rows)
+            coarse_rollups.add_deltas(connection, rows)
         self._added.clear()
         self._removed.clear()
 
@@ -121,6 +123,7 @@ def rebuild_rollups(
 ) -> int:
     """Recompute a connection's rollups from its raw events (after a timezone change)."""
     session.execute(ROLLUPS.delete().where(ROLLUPS.c.connection_id == connection_id))
+    coarse_rollups.clear(session, connection_id)
     connection = session.connection()
     moment = stored_form(connection.dialect).moment
     result = connection.execute(

@@ -35,7 +35,13 @@ def report_for(
 
         def build() -> Report:
             return build_report(
-                session, scope=scope, period=period, by=breakdown, cycle=cycle, user=user
+                session,
+                scope=scope,
+                period=period,
+                by=breakdown,
+                cycle=cycle,
+                user=user,
+                today=today,
             )
 
         if cache is None:
