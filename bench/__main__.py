@@ -22,6 +22,7 @@ BENCHMARKS: list[str] = [
     "bounds_bench",
     "startup_bench",
     "fleet_bench",
+    "ingest_bench",
 ]
 
 
