@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -300,7 +301,7 @@ def child_sync(sim_url: str) -> dict[str, Any]:
     }
 
 
-CHILDREN = {
+CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "make-pages": child_make_pages,
     "floor": child_floor,
     "api": child_api,
@@ -359,8 +360,9 @@ def bench_ingest(folder: str) -> None:
     if copy is not None:
         line("floor postgres COPY", f"{copy:,.0f} rows/s", "one COPY of every row, one transaction")
     for (kind, backend, label), rate in figures.items():
-        base = copy if backend == "postgres" and kind == "bulk" else floor
-        basis = "COPY" if base is copy else "sqlite floor"
+        on_copy = copy is not None and backend == "postgres" and kind == "bulk"
+        base: float = copy if copy is not None and on_copy else floor
+        basis = "COPY" if on_copy else "sqlite floor"
         details = f"{rate / base:.2f} of the {basis}"
         before = figures.get((kind, backend, "before"))
         if label == "after" and before:

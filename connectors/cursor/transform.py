@@ -192,7 +192,7 @@ def to_usage_event(raw: RawEvent, natural_key: str, timestamp: int | None = None
         user_email = UNKNOWN_USER
     model = get("model")
     requests = get("requestsCosts")
-    return _new_event(
+    event: UsageEvent = _new_event(
         UsageEvent,
         (
             natural_key,
@@ -219,6 +219,7 @@ def to_usage_event(raw: RawEvent, natural_key: str, timestamp: int | None = None
             _text(get("cloudAgentId")),
         ),
     )
+    return event
 
 
 def _costs(get: Any, usage: Mapping[str, Any] | None) -> tuple[Decimal, Decimal, Decimal]:

@@ -1,0 +1,75 @@
+"""The shortcuts of the ingest hot path give what the plain conversions give."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.rollups import LocalDays
+from ledger.types import datetime_to_sqlite, epoch_minute
+
+#: Zones with DST at midnight, half- and quarter-hour offsets, a 30-minute DST shift and a
+#: day skipped (Apia, end of 2011).
+ZONES = (
+    "Europe/Paris",
+    "America/Sao_Paulo",
+    "America/Havana",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+    "America/St_Johns",
+    "UTC",
+)
+
+instants = st.datetimes(
+    min_value=datetime(1969, 12, 1), max_value=datetime(2110, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(st.lists(instants, min_size=1, max_size=40), st.sampled_from(ZONES))
+def test_local_days_are_the_dates_astimezone_gives(moments: list[datetime], zone: str) -> None:
+    tz = ZoneInfo(zone)
+    days = LocalDays(tz)
+    for moment in moments * 2:  # the second time from what was remembered
+        assert days.day(moment) == moment.astimezone(tz).date()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(ZONES), st.integers(min_value=2009, max_value=2030))
+def test_every_minute_around_a_zones_transitions_gets_its_own_date(zone: str, year: int) -> None:
+    tz = ZoneInfo(zone)
+    days = LocalDays(tz)
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    offsets = [(start + timedelta(hours=h)).astimezone(tz).utcoffset() for h in range(8784)]
+    changes = [h for h in range(1, len(offsets)) if offsets[h] != offsets[h - 1]]
+    for hour in changes:
+        around = start + timedelta(hours=hour - 2)
+        for step in range(0, 4 * 3600, 61):
+            moment = around + timedelta(seconds=step, microseconds=step % 7 * 999)
+            assert days.day(moment) == moment.astimezone(tz).date()
+            assert days.day(moment) == moment.astimezone(tz).date()
+
+
+@given(instants)
+def test_instant_text_is_isoformat_at_every_minute(moment: datetime) -> None:
+    expected = moment.isoformat(" ", "microseconds")[:26]
+    assert datetime_to_sqlite(moment) == expected
+    assert datetime_to_sqlite(moment) == expected  # from the remembered minute
+    if 0 <= moment.timestamp() < 2**32:
+        assert epoch_minute(moment) * 60 <= moment.timestamp() < epoch_minute(moment) * 60 + 60
+    else:
+        assert epoch_minute(moment) == -1
+
+
+def test_the_last_microsecond_of_a_minute_stays_in_it() -> None:
+    for year in (1970, 2026, 2105):
+        moment = datetime(year, 6, 30, 23, 59, 59, 999_999, tzinfo=UTC)
+        assert datetime_to_sqlite(moment) == f"{year}-06-30 23:59:59.999999"
+        assert (
+            LocalDays(ZoneInfo("Asia/Kathmandu")).day(moment)
+            == moment.astimezone(ZoneInfo("Asia/Kathmandu")).date()
+        )
