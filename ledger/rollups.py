@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ledger.event_rows import EVENT_COLUMNS
 from ledger.models import UsageRollup
 from ledger.statements import ManyRowsInsert, StoredRow
-from ledger.types import epoch_minute, stored_form
+from ledger.types import epoch_hour, stored_form
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 
@@ -53,7 +53,7 @@ class RollupDeltas:
         self._tz = tz
         self._added: dict[RollupKey, list[StoredRow]] = {}
         self._removed: dict[RollupKey, list[StoredRow]] = {}
-        self._days = LocalDays(tz)
+        self._days = local_days(tz)
 
     def add(self, moments: Iterable[datetime], rows: Iterable[StoredRow]) -> None:
         self._group(self._added, moments, rows)
@@ -98,39 +98,42 @@ class RollupDeltas:
 
 
 class LocalDays:
-    """The local date of instants in one timezone, known per UTC minute.
+    """The local date of instants in one timezone, known per UTC hour.
 
-    ``astimezone(tz).date()`` costs about a microsecond; a page's events fall in a few
-    hundred minutes. A minute is remembered only when the zone's offset is the same at
-    its first and last microsecond and both fall on the same local date (no transition
-    or local midnight inside it; offsets in use are whole minutes, so that is every
-    minute in practice); any other instant is converted on its own.
+    ``astimezone(tz).date()`` costs most of a microsecond; a page's events fall in a few
+    hours. An hour is remembered only when the zone's offset is the same at its first
+    and last microsecond and both fall on the same local date (no transition and no
+    local midnight inside it: true of every hour in zones whose offsets are whole hours,
+    outside transitions); any other instant is converted on its own.
     """
 
     def __init__(self, tz: ZoneInfo) -> None:
         self._tz = tz
-        self._minutes: dict[int, date] = {}
+        self._hours: dict[int, date] = {}
 
     def day(self, moment: datetime) -> date:
-        minute = epoch_minute(moment)
-        known = self._minutes.get(minute)
+        hour = epoch_hour(moment)
+        known = self._hours.get(hour)
         if known is not None:
             return known
-        local = moment.astimezone(self._tz)
-        if minute >= 0:
-            start = datetime.fromtimestamp(minute * 60, UTC)
-            first, last = (
-                start.astimezone(self._tz),
-                (start + _LAST_MICROSECOND).astimezone(self._tz),
-            )
+        if hour >= 0:
+            start = datetime.fromtimestamp(hour * 3600, UTC)
+            first = start.astimezone(self._tz)
+            last = (start + _LAST_MICROSECOND).astimezone(self._tz)
             if first.utcoffset() == last.utcoffset() and first.date() == last.date():
-                if len(self._minutes) >= 100_000:
-                    self._minutes.clear()
-                self._minutes[minute] = first.date()
-        return local.date()
+                if len(self._hours) >= 100_000:
+                    self._hours.clear()
+                self._hours[hour] = first.date()
+        return moment.astimezone(self._tz).date()
 
 
-_LAST_MICROSECOND = timedelta(seconds=59, microseconds=999_999)
+_LAST_MICROSECOND = timedelta(seconds=3599, microseconds=999_999)
+
+
+@functools.lru_cache(maxsize=64)
+def local_days(tz: ZoneInfo) -> LocalDays:
+    """One ``LocalDays`` per zone, kept across pages."""
+    return LocalDays(tz)
 
 
 def _sums(rows: list[StoredRow]) -> list[Any]:

@@ -69,43 +69,43 @@ class Money(TypeDecorator[Decimal]):
 def datetime_to_sqlite(moment: datetime) -> str:
     """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (naive UTC).
 
-    ``isoformat`` costs more than a microsecond and a sync stores millions of instants, so
-    the text up to the minute is kept per minute (events come in time order: a page falls
-    in a few hundred minutes) and only the seconds are formatted per instant.
+    ``isoformat`` costs most of a microsecond and a sync stores millions of instants, so
+    the text up to the hour is kept per hour (events come in time order) and only the
+    minutes and seconds are formatted per instant.
     """
     if moment.tzinfo is not UTC:
         if moment.tzinfo is None:
             raise ValueError("naive datetime given to the ledger: pass an aware UTC datetime")
         moment = moment.astimezone(UTC)
-    minute = epoch_minute(moment)
-    prefix = _MINUTE_TEXT.get(minute)
+    hour = epoch_hour(moment)
+    prefix = _HOUR_TEXT.get(hour)
     if prefix is None:
-        prefix = _minute_text(moment, minute)
-    return f"{prefix}{moment.second:02d}.{moment.microsecond:06d}"
+        prefix = _hour_text(moment, hour)
+    return f"{prefix}{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
 
 
-#: ``epoch_minute`` is exact (see there) for instants between these epoch seconds.
+#: ``epoch_hour`` is exact (see there) for instants between these epoch seconds.
 _EXACT_SECONDS = (0.0, 2.0**32)
-_MINUTE_TEXT: dict[int, str] = {}
+_HOUR_TEXT: dict[int, str] = {}
 
 
-def epoch_minute(moment: datetime) -> int:
-    """Whole minutes since the epoch of an aware datetime (a cache key), or -1 outside
+def epoch_hour(moment: datetime) -> int:
+    """Whole hours since the epoch of an aware datetime (a cache key), or -1 outside
     1970-2106, where the float seconds of ``timestamp`` are not exact to the microsecond
-    (between them, a float's step is under a microsecond, so flooring never crosses a
-    minute wrongly)."""
+    (between them, a float's step is under a microsecond, so flooring never crosses an
+    hour wrongly)."""
     seconds = moment.timestamp()
     if not _EXACT_SECONDS[0] <= seconds < _EXACT_SECONDS[1]:
         return -1
-    return int(seconds // 60)
+    return int(seconds // 3600)
 
 
-def _minute_text(moment: datetime, minute: int) -> str:
-    prefix = moment.isoformat(" ", "microseconds")[:17]  # "YYYY-MM-DD HH:MM:"
-    if minute >= 0:
-        if len(_MINUTE_TEXT) >= 100_000:
-            _MINUTE_TEXT.clear()
-        _MINUTE_TEXT[minute] = prefix
+def _hour_text(moment: datetime, hour: int) -> str:
+    prefix = moment.isoformat(" ", "microseconds")[:14]  # "YYYY-MM-DD HH:"
+    if hour >= 0:
+        if len(_HOUR_TEXT) >= 100_000:
+            _HOUR_TEXT.clear()
+        _HOUR_TEXT[hour] = prefix
     return prefix
 
 
