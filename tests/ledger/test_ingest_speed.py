@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
+from ledger.db import session_scope
+from ledger.ingest import IngestResult, ingest_events
 from ledger.rollups import LocalDays
 from ledger.types import datetime_to_sqlite, epoch_hour
+from tests.ledger.support import make_team
+from tests.ledger.test_ingest import MS, PARIS, event, ingest, rollups, stored_events
 
 #: Zones with DST at midnight, half- and quarter-hour offsets, a 30-minute DST shift and a
 #: day skipped (Apia, end of 2011).
@@ -73,3 +79,50 @@ def test_the_last_microsecond_of_an_hour_stays_in_it() -> None:
             LocalDays(ZoneInfo("Asia/Kathmandu")).day(moment)
             == moment.astimezone(ZoneInfo("Asia/Kathmandu")).date()
         )
+
+
+# --- rows by COPY on PostgreSQL, by executemany on SQLite -----------------------------------
+
+AWKWARD = "a\tb\nc\\d \"e\" 'f' \\N é ∑ 😀"
+
+
+def test_text_copy_would_mangle_reaches_the_ledger_intact(engine: Engine) -> None:
+    team = make_team(engine)
+    awkward = event(
+        MS,
+        model=AWKWARD,
+        user_email="x\\n@acme.test",
+        kind="\\.",
+        conversation_id=None,
+        cloud_agent_id="\r\n",
+    )
+    plain = event(MS + 1, natural_key=f"{MS + 1:013d}-{'cd' * 10}")
+    assert ingest(engine, team.connection_id, [awkward, plain]) == IngestResult(2, 2, 0)
+    stored = stored_events(engine, team.connection_id)[awkward.natural_key]
+    assert (stored.model, stored.user_email, stored.kind) == (AWKWARD, "x\\n@acme.test", "\\.")
+    assert (stored.conversation_id, stored.cloud_agent_id) == (None, "\r\n")
+    assert stored.charged_cents == Decimal("3.37345679")
+    # Read again: nothing changes, and the rollups (a staged upsert on PostgreSQL) count once.
+    assert ingest(engine, team.connection_id, [awkward, plain]) == IngestResult(2, 0, 0)
+    assert rollups(engine, team.connection_id)[
+        (
+            awkward.occurred_at.astimezone(PARIS).date().isoformat(),
+            "x\\n@acme.test",
+            AWKWARD,
+            "on_demand",
+        )
+    ] == (1, Decimal("3.37345679"))
+
+
+def test_two_batches_in_one_transaction_add_their_rollups_once_each(engine: Engine) -> None:
+    team = make_team(engine)
+    first = [event(MS + i, natural_key=f"{MS + i:013d}-{'ef' * 10}") for i in range(3)]
+    second = [event(MS + 10 + i, natural_key=f"{MS + 10 + i:013d}-{'ef' * 10}") for i in range(2)]
+    with session_scope(engine) as session:
+        for batch in (first, second):
+            ingest_events(session, connection_id=team.connection_id, tz=PARIS, events=batch)
+    day = first[0].occurred_at.astimezone(PARIS).date().isoformat()
+    assert rollups(engine, team.connection_id)[(day, "ana@acme.test", "gpt-5", "on_demand")] == (
+        5,
+        Decimal("3.37345679") * 5,
+    )
