@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ledger.event_rows import EVENT_COLUMNS
 from ledger.models import UsageRollup
 from ledger.statements import ManyRowsInsert, StoredRow
-from ledger.types import epoch_hour, stored_form
+from ledger.types import ONE_HOUR, stored_form
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 
@@ -98,36 +98,39 @@ class RollupDeltas:
 
 
 class LocalDays:
-    """The local date of instants in one timezone, known per UTC hour.
+    """The local date of instants in one timezone, remembered for the last UTC hour seen.
 
-    ``astimezone(tz).date()`` costs most of a microsecond; a page's events fall in a few
-    hours. An hour is remembered only when the zone's offset is the same at its first
-    and last microsecond and both fall on the same local date (no transition and no
-    local midnight inside it: true of every hour in zones whose offsets are whole hours,
-    outside transitions); any other instant is converted on its own.
+    Events come in time order, so most fall in the hour before them: two comparisons
+    instead of ``astimezone(tz).date()``. An hour is remembered only when the zone's
+    offset is the same at its first and last microsecond and both fall on the same local
+    date (no transition and no local midnight inside it: every hour of zones whose
+    offsets are whole hours, outside transitions); other instants are converted alone.
     """
 
     def __init__(self, tz: ZoneInfo) -> None:
         self._tz = tz
-        self._hours: dict[int, date] = {}
+        self._last: tuple[datetime, datetime, date] = (_NEVER, _NEVER, date.min)
 
     def day(self, moment: datetime) -> date:
-        hour = epoch_hour(moment)
-        known = self._hours.get(hour)
-        if known is not None:
-            return known
-        if hour >= 0:
-            start = datetime.fromtimestamp(hour * 3600, UTC)
-            first = start.astimezone(self._tz)
-            last = (start + _LAST_MICROSECOND).astimezone(self._tz)
+        start, end, day = self._last  # one tuple, read once: threads may replace it
+        if start <= moment < end:
+            return day
+        tz = self._tz
+        local = moment.astimezone(tz)
+        start = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if _FIRST_HOUR < start < _LAST_HOUR:  # both ends and their local times exist
+            end = start + ONE_HOUR
+            first, last = start.astimezone(tz), (end - _ONE_MICROSECOND).astimezone(tz)
             if first.utcoffset() == last.utcoffset() and first.date() == last.date():
-                if len(self._hours) >= 100_000:
-                    self._hours.clear()
-                self._hours[hour] = first.date()
-        return moment.astimezone(self._tz).date()
+                self._last = (start, end, first.date())
+        return local.date()
 
 
-_LAST_MICROSECOND = timedelta(seconds=3599, microseconds=999_999)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+#: Hours within a day of the ends of ``datetime``'s range are never remembered.
+_FIRST_HOUR = _NEVER + timedelta(days=1)
+_LAST_HOUR = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 @functools.lru_cache(maxsize=64)

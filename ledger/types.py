@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -69,44 +69,30 @@ class Money(TypeDecorator[Decimal]):
 def datetime_to_sqlite(moment: datetime) -> str:
     """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (naive UTC).
 
-    ``isoformat`` costs most of a microsecond and a sync stores millions of instants, so
-    the text up to the hour is kept per hour (events come in time order) and only the
+    ``isoformat`` costs most of a microsecond and a sync stores millions of instants in
+    time order, so the text up to the hour is kept for the last hour seen and only the
     minutes and seconds are formatted per instant.
     """
     if moment.tzinfo is not UTC:
         if moment.tzinfo is None:
             raise ValueError("naive datetime given to the ledger: pass an aware UTC datetime")
         moment = moment.astimezone(UTC)
-    hour = epoch_hour(moment)
-    prefix = _HOUR_TEXT.get(hour)
-    if prefix is None:
-        prefix = _hour_text(moment, hour)
+    global _LAST_HOUR
+    start, end, prefix = _LAST_HOUR  # one tuple, read once: threads may replace it
+    if not start <= moment < end:
+        start = moment.replace(minute=0, second=0, microsecond=0)
+        prefix = moment.isoformat(" ", "microseconds")[:14]  # "YYYY-MM-DD HH:"
+        if start < _LAST_START:
+            _LAST_HOUR = (start, start + ONE_HOUR, prefix)
     return f"{prefix}{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
 
 
-#: ``epoch_hour`` is exact (see there) for instants between these epoch seconds.
-_EXACT_SECONDS = (0.0, 2.0**32)
-_HOUR_TEXT: dict[int, str] = {}
-
-
-def epoch_hour(moment: datetime) -> int:
-    """Whole hours since the epoch of an aware datetime (a cache key), or -1 outside
-    1970-2106, where the float seconds of ``timestamp`` are not exact to the microsecond
-    (between them, a float's step is under a microsecond, so flooring never crosses an
-    hour wrongly)."""
-    seconds = moment.timestamp()
-    if not _EXACT_SECONDS[0] <= seconds < _EXACT_SECONDS[1]:
-        return -1
-    return int(seconds // 3600)
-
-
-def _hour_text(moment: datetime, hour: int) -> str:
-    prefix = moment.isoformat(" ", "microseconds")[:14]  # "YYYY-MM-DD HH:"
-    if hour >= 0:
-        if len(_HOUR_TEXT) >= 100_000:
-            _HOUR_TEXT.clear()
-        _HOUR_TEXT[hour] = prefix
-    return prefix
+ONE_HOUR = timedelta(hours=1)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+#: The start of the last hour there is (its end cannot be written).
+_LAST_START = datetime.max.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
+#: (start, end, text up to the hour) of the hour of the last instant formatted.
+_LAST_HOUR: tuple[datetime, datetime, str] = (_NEVER, _NEVER, "")
 
 
 def datetime_from_sqlite(stored: str) -> datetime:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from ledger.db import session_scope
 from ledger.ingest import IngestResult, ingest_events
 from ledger.rollups import LocalDays
-from ledger.types import datetime_to_sqlite, epoch_hour
+from ledger.types import datetime_to_sqlite
 from tests.ledger.support import make_team
 from tests.ledger.test_ingest import MS, PARIS, event, ingest, rollups, stored_events
 
@@ -65,10 +65,18 @@ def test_instant_text_is_isoformat_at_every_hour(moment: datetime) -> None:
     expected = moment.isoformat(" ", "microseconds")[:26]
     assert datetime_to_sqlite(moment) == expected
     assert datetime_to_sqlite(moment) == expected  # from the remembered hour
-    if 0 <= moment.timestamp() < 2**32:
-        assert epoch_hour(moment) * 3600 <= moment.timestamp() < epoch_hour(moment) * 3600 + 3600
-    else:
-        assert epoch_hour(moment) == -1
+    later = moment + timedelta(minutes=59)
+    assert datetime_to_sqlite(later) == later.isoformat(" ", "microseconds")[:26]
+
+
+@given(st.datetimes(timezones=st.just(UTC)), st.sampled_from(ZONES))
+def test_instants_anywhere_in_datetimes_range_are_handled(moment: datetime, zone: str) -> None:
+    assert datetime_to_sqlite(moment) == moment.isoformat(" ", "microseconds")[:26]
+    try:
+        expected = moment.astimezone(ZoneInfo(zone)).date()
+    except OverflowError:
+        return  # no local date exists
+    assert LocalDays(ZoneInfo(zone)).day(moment) == expected
 
 
 def test_the_last_microsecond_of_an_hour_stays_in_it() -> None:
