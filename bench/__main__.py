@@ -24,6 +24,8 @@ BENCHMARKS: list[str] = [
     "fleet_bench",
     "csv_bench",
     "report_bench",
+    "ingest_bench",
+    "import_bench",
 ]
 
 

@@ -27,12 +27,14 @@ import pickle
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from bench.csv_bench import write_export
-from bench.ingest_bench import Database, child, child_floor, postgres_answers
+from bench.ingest_bench import Database, child_floor, postgres_answers
+from bench.ingest_bench import child as run_child
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
@@ -90,6 +92,10 @@ def child_parse(csv_path: str) -> dict[str, Any]:
     return {"rows": rows, "rate": rows / (time.perf_counter() - started)}
 
 
+def child(*args: str) -> dict[str, Any]:
+    return run_child(ROOT, *args, script=HERE)
+
+
 def line(name: str, figure: str, details: str) -> None:
     print(f"  {name:<34} {figure:>22}   {details}", flush=True)
 
@@ -101,14 +107,14 @@ def main() -> None:
         pages = Path(folder) / "pages.pickle"
         write_export(whole, ROWS)
         _head(whole, FLOOR_ROWS, head)
-        child(ROOT, "pages", str(head), str(pages))
-        parse = child(ROOT, "parse", str(whole))
+        child("pages", str(head), str(pages))
+        parse = child("parse", str(whole))
         line("parse only (ExportReader)", f"{parse['rate']:,.0f} rows/s", "SQLite run's file")
         backends = ["sqlite"] + (["postgres"] if postgres_answers() else [])
         for backend in backends:
-            floor = child(ROOT, "floor", str(pages), backend)
+            floor = child("floor", str(pages), backend)
             source = whole if backend == "sqlite" else head
-            imported = child(ROOT, "import", str(source), backend)
+            imported = child("import", str(source), backend)
             ratio = imported["rate"] / floor["rate"]
             what = "executemany" if backend == "sqlite" else "COPY"
             line(f"{backend} floor ({what})", f"{floor['rate']:,.0f} rows/s", "")
@@ -130,7 +136,12 @@ def main() -> None:
             print("  postgres: skipped, no server answers at STACKSPEND_TEST_POSTGRES_URL")
 
 
-CHILDREN = {"pages": child_pages, "import": child_import, "parse": child_parse, "floor": child_floor}
+CHILDREN = {
+    "pages": child_pages,
+    "import": child_import,
+    "parse": child_parse,
+    "floor": child_floor,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:

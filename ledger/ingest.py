@@ -7,7 +7,11 @@ rollups by exactly the difference. Reading the same page again changes nothing.
 This is a sync's hot path, so rows go to the driver in the backend's stored form
 (``ledger.event_rows``, ``ledger.statements``): values are converted once, compared with
 stored rows as they are, and summed into rollups (``ledger.rollups``) without passing
-through SQLAlchemy per value.
+through SQLAlchemy per value. On PostgreSQL new rows go by ``COPY`` and a page's stored
+keys are looked up as one array (``ledger.statements.ManyRowsInsert``).
+
+Any batch size works: an import may pass 20,000 events in one transaction (one call) and
+gets the same path, with fewer statements and rollup upserts per event.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy.orm import Session
 from connectors.records import UNKNOWN_USER, UsageEvent
 from ledger.event_rows import EVENT_COLUMNS, EVENTS, SOURCES, VALUE_COLUMNS, stored_rows
 from ledger.rollups import RollupDeltas
-from ledger.statements import DriverStatement, StoredRow
+from ledger.statements import DriverStatement, ManyRowsInsert, StoredRow
 from ledger.types import StoredForm, stored_form
 
 _VALUES_FROM = EVENT_COLUMNS.index(VALUE_COLUMNS[0])
@@ -46,9 +50,8 @@ class IngestResult:
 
 
 @functools.lru_cache(maxsize=8)
-def event_insert(dialect: Dialect) -> DriverStatement:
-    statement = EVENTS.insert().values({c: bindparam(c) for c in EVENT_COLUMNS})
-    return DriverStatement(statement, dialect, EVENT_COLUMNS)
+def event_insert(dialect: Dialect) -> ManyRowsInsert:
+    return ManyRowsInsert(EVENTS, EVENT_COLUMNS, dialect)
 
 
 @functools.lru_cache(maxsize=8)
@@ -65,6 +68,12 @@ _STORED_EVENTS = text(
     f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM usage_event"
     " WHERE connection_id = :connection_id AND natural_key IN :keys"
 ).bindparams(bindparam("keys", expanding=True))
+
+#: PostgreSQL: a page's keys as one array, looked up in one statement.
+_STORED_EVENTS_ANY = (
+    f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM usage_event"
+    " WHERE connection_id = %s AND natural_key = ANY(%b::varchar[])"
+)
 
 _ANY_STORED_BETWEEN = text(
     "SELECT 1 FROM usage_event WHERE connection_id = :connection_id"
@@ -85,6 +94,13 @@ def stored_events(
         if connection.execute(_ANY_STORED_BETWEEN, probe).first() is None:
             return {}
     found: dict[str, tuple[int, StoredRow]] = {}
+    if connection.dialect.name == "postgresql":
+        for row_id, *values in connection.exec_driver_sql(
+            _STORED_EVENTS_ANY, (connection_id, list(keys))
+        ):
+            row = tuple(values)
+            found[row[1]] = (row_id, row)
+        return found
     for i in range(0, len(keys), _KEY_CHUNK):
         chunk = keys[i : i + _KEY_CHUNK]
         params = {"connection_id": connection_id, "keys": chunk}

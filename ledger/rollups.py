@@ -9,18 +9,18 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, text
+from sqlalchemy import Connection, Dialect, Table, text
 from sqlalchemy.orm import Session
 
 from ledger import coarse_rollups
 from ledger.event_rows import EVENT_COLUMNS
 from ledger.models import UsageRollup
-from ledger.statements import DriverStatement, StoredRow, insert_for
-from ledger.types import stored_form
+from ledger.statements import ManyRowsInsert, StoredRow
+from ledger.types import ONE_HOUR, stored_form
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 
@@ -54,6 +54,7 @@ class RollupDeltas:
         self._tz = tz
         self._added: dict[RollupKey, list[StoredRow]] = {}
         self._removed: dict[RollupKey, list[StoredRow]] = {}
+        self._days = local_days(tz)
 
     def add(self, moments: Iterable[datetime], rows: Iterable[StoredRow]) -> None:
         self._group(self._added, moments, rows)
@@ -67,10 +68,10 @@ class RollupDeltas:
         moments: Iterable[datetime],
         rows: Iterable[StoredRow],
     ) -> None:
-        tz = self._tz
+        day = self._days.day
         email_at, model_at, class_at = _KEY_AT
         for moment, row in zip(moments, rows, strict=True):
-            key = (moment.astimezone(tz).date(), row[email_at], row[model_at], row[class_at])
+            key = (day(moment), row[email_at], row[model_at], row[class_at])
             group = groups.get(key)
             if group is None:
                 groups[key] = [row]
@@ -98,19 +99,59 @@ class RollupDeltas:
         self._removed.clear()
 
 
+class LocalDays:
+    """The local date of instants in one timezone, remembered for the last UTC hour seen.
+
+    Events come in time order, so most fall in the hour before them: two comparisons
+    instead of ``astimezone(tz).date()``. An hour is remembered only when the zone's
+    offset is the same at its first and last microsecond and both fall on the same local
+    date (no transition and no local midnight inside it: every hour of zones whose
+    offsets are whole hours, outside transitions); other instants are converted alone.
+    """
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
+        self._last: tuple[datetime, datetime, date] = (_NEVER, _NEVER, date.min)
+
+    def day(self, moment: datetime) -> date:
+        start, end, day = self._last  # one tuple, read once: threads may replace it
+        if start <= moment < end:
+            return day
+        tz = self._tz
+        local = moment.astimezone(tz)
+        start = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if _FIRST_HOUR < start < _LAST_HOUR:  # both ends and their local times exist
+            end = start + ONE_HOUR
+            first, last = start.astimezone(tz), (end - _ONE_MICROSECOND).astimezone(tz)
+            if first.utcoffset() == last.utcoffset() and first.date() == last.date():
+                self._last = (start, end, first.date())
+        return local.date()
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+#: Hours within a day of the ends of ``datetime``'s range are never remembered.
+_FIRST_HOUR = _NEVER + timedelta(days=1)
+_LAST_HOUR = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=64)
+def local_days(tz: ZoneInfo) -> LocalDays:
+    """One ``LocalDays`` per zone, kept across pages."""
+    return LocalDays(tz)
+
+
 def _sums(rows: list[StoredRow]) -> list[Any]:
     return [len(rows), *map(sum, zip(*map(_summed, rows), strict=True))]
 
 
 @functools.lru_cache(maxsize=8)
-def rollup_upsert(dialect: Dialect) -> DriverStatement:
+def rollup_upsert(dialect: Dialect) -> ManyRowsInsert:
+    """Adds each row's measures to its rollup row (made at zero if missing)."""
     columns = ["connection_id", *ROLLUP_KEY, *ROLLUP_MEASURES]
-    statement = insert_for(dialect)(ROLLUPS).values({c: bindparam(c) for c in columns})
-    statement = statement.on_conflict_do_update(
-        index_elements=["connection_id", *ROLLUP_KEY],
-        set_={m: ROLLUPS.c[m] + statement.excluded[m] for m in ROLLUP_MEASURES},
-    )
-    return DriverStatement(statement, dialect, columns)
+    added = ", ".join(f"{m} = {ROLLUPS.name}.{m} + excluded.{m}" for m in ROLLUP_MEASURES)
+    conflict = f" ON CONFLICT ({', '.join(['connection_id', *ROLLUP_KEY])}) DO UPDATE SET {added}"
+    return ManyRowsInsert(ROLLUPS, columns, dialect, conflict)
 
 
 _ALL_STORED_EVENTS = text(

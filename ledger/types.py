@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -14,7 +14,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 #: Money is kept to this many decimal places of a cent.
 MONEY_PLACES = 8
 _QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
-_SCALE = 10**MONEY_PLACES
+_SCALE = Decimal(10**MONEY_PLACES)
 
 
 def quantize_money(value: Decimal) -> Decimal:
@@ -67,12 +67,32 @@ class Money(TypeDecorator[Decimal]):
 
 
 def datetime_to_sqlite(moment: datetime) -> str:
-    """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (naive UTC)."""
+    """The stored form on SQLite of an aware datetime, as SQLAlchemy writes it (naive UTC).
+
+    ``isoformat`` costs most of a microsecond and a sync stores millions of instants in
+    time order, so the text up to the hour is kept for the last hour seen and only the
+    minutes and seconds are formatted per instant.
+    """
     if moment.tzinfo is not UTC:
         if moment.tzinfo is None:
             raise ValueError("naive datetime given to the ledger: pass an aware UTC datetime")
         moment = moment.astimezone(UTC)
-    return moment.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+    global _LAST_HOUR
+    start, end, prefix = _LAST_HOUR  # one tuple, read once: threads may replace it
+    if not start <= moment < end:
+        start = moment.replace(minute=0, second=0, microsecond=0)
+        prefix = moment.isoformat(" ", "microseconds")[:14]  # "YYYY-MM-DD HH:"
+        if start < _LAST_START:
+            _LAST_HOUR = (start, start + ONE_HOUR, prefix)
+    return f"{prefix}{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
+
+
+ONE_HOUR = timedelta(hours=1)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+#: The start of the last hour there is (its end cannot be written).
+_LAST_START = datetime.max.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
+#: (start, end, text up to the hour) of the hour of the last instant formatted.
+_LAST_HOUR: tuple[datetime, datetime, str] = (_NEVER, _NEVER, "")
 
 
 def datetime_from_sqlite(stored: str) -> datetime:

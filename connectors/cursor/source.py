@@ -157,6 +157,9 @@ class CursorSource:
             has_next = response.has_next
             guard.check(page, num_pages, has_next and bool(response.events))
             events = self._read_events(response, keyer)
+            # The wire's dicts die here, before the page is stored: kept alive while it is,
+            # they outlive the collector's young generations and make it scan the heap.
+            del response
             yield EventPage(start_ms, end_ms, page, num_pages, has_next, events)
             if not has_next or not events:
                 return

@@ -71,6 +71,9 @@ def kind_class(label: str) -> KindClass:
 
 
 RawEvent = Mapping[str, Any]
+#: Builds a ``UsageEvent`` from a tuple of all its fields in order, without the named
+#: tuple's keyword-handling ``__new__`` (a Python function): the same value, cheaper.
+_new_event: Any = tuple.__new__
 _NO_USAGE: Mapping[str, Any] = {}
 
 
@@ -78,6 +81,8 @@ def _flag(raw: RawEvent, name: str) -> bool:
     value = raw.get(name, False)
     if value is True or value is False:
         return value
+    if value is None:
+        return False
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
@@ -141,9 +146,10 @@ class EventKeyer:
     def key(self, raw: RawEvent, timestamp: int | None = None) -> str:
         if timestamp is None:
             timestamp = wire.to_epoch_ms(raw["timestamp"])
+        get = raw.get
         base = (
-            f"{timestamp}|{raw.get('model') or ''}|{raw.get('conversationId') or ''}|"
-            f"{raw.get('serviceAccountId') or ''}|{raw.get('cloudAgentId') or ''}"
+            f"{timestamp}|{get('model') or ''}|{get('conversationId') or ''}|"
+            f"{get('serviceAccountId') or ''}|{get('cloudAgentId') or ''}"
         )
         counts = self._seen.get(timestamp)
         if counts is None:
@@ -161,47 +167,122 @@ class EventKeyer:
 
 
 def to_usage_event(raw: RawEvent, natural_key: str, timestamp: int | None = None) -> UsageEvent:
-    """A neutral record from one wire event; ``ValueError`` if it cannot be read."""
+    """A neutral record from one wire event; ``ValueError`` if it cannot be read.
+
+    A first sync runs this a million times, so the usual wire types (booleans, ints,
+    ``Decimal`` from ``json.loads``, strings) are taken as they are, inline, and only other
+    forms go through the tolerant readers of ``wire``; the result is the same either way.
+    """
+    get = raw.get
     if timestamp is None:
         timestamp = wire.to_epoch_ms(raw["timestamp"])
-    token_usage = _token_usage(raw)
-    model_cost, fee, charged = event_costs(raw, token_usage)
+    token_usage = get("tokenUsage")
+    if token_usage is not None and type(token_usage) is not dict:
+        token_usage = _token_usage(raw)
+    model_cost, fee, charged = _costs(get, token_usage)
     usage = token_usage or _NO_USAGE
-    label, klass = classify_kind(str(raw.get("kind") or ""))
-    email = raw.get("userEmail")
-    requests = raw.get("requestsCosts")
-    return UsageEvent(
-        natural_key=natural_key,
-        occurred_at=from_ms(timestamp),
-        user_email=str(email).lower() if email else UNKNOWN_USER,
-        email_missing=not email,
-        model=str(raw.get("model") or "unknown"),
-        kind=label,
-        kind_class=klass,
-        max_mode=_flag(raw, "maxMode"),
-        is_chargeable=_flag(raw, "isChargeable"),
-        is_headless=_flag(raw, "isHeadless"),
-        is_token_based=_flag(raw, "isTokenBasedCall"),
-        request_units=wire.to_cents(requests) if requests is not None else _ZERO,
-        input_tokens=wire.to_count(usage.get("inputTokens")),
-        output_tokens=wire.to_count(usage.get("outputTokens")),
-        cache_read_tokens=wire.to_count(usage.get("cacheReadTokens")),
-        cache_write_tokens=wire.to_count(usage.get("cacheWriteTokens")),
-        model_cost_cents=model_cost,
-        token_fee_cents=fee,
-        charged_cents=charged,
-        conversation_id=_optional_text(raw, "conversationId"),
-        service_account_id=_optional_text(raw, "serviceAccountId"),
-        cloud_agent_id=_optional_text(raw, "cloudAgentId"),
+    kind = get("kind")
+    label, klass = classify_kind(kind if type(kind) is str and kind else str(kind or ""))
+    email = get("userEmail")
+    if email:
+        user_email = _lowered.get(email) if type(email) is str else None
+        if user_email is None:
+            user_email = _lower(email)
+    else:
+        user_email = UNKNOWN_USER
+    model = get("model")
+    requests = get("requestsCosts")
+    event: UsageEvent = _new_event(
+        UsageEvent,
+        (
+            natural_key,
+            from_ms(timestamp),
+            user_email,
+            not email,
+            model if type(model) is str and model else str(model or "unknown"),
+            label,
+            klass,
+            _flag(raw, "maxMode"),
+            _flag(raw, "isChargeable"),
+            _flag(raw, "isHeadless"),
+            _flag(raw, "isTokenBasedCall"),
+            _cents(requests) if requests is not None else _ZERO,
+            _count(usage.get("inputTokens")),
+            _count(usage.get("outputTokens")),
+            _count(usage.get("cacheReadTokens")),
+            _count(usage.get("cacheWriteTokens")),
+            model_cost,
+            fee,
+            charged,
+            _text(get("conversationId")),
+            _text(get("serviceAccountId")),
+            _text(get("cloudAgentId")),
+        ),
     )
+    return event
+
+
+def _costs(get: Any, usage: Mapping[str, Any] | None) -> tuple[Decimal, Decimal, Decimal]:
+    """``event_costs`` for a validated ``tokenUsage``, with the wire's usual types inline."""
+    fee_value = get("cursorTokenFee")
+    fee = _ZERO if fee_value is None else _cents(fee_value)
+    model_cost = _ZERO
+    if usage is not None:
+        model_cost = _cents(usage.get("totalCents"))
+        discount = usage.get("discountPercentOff")
+        if discount:
+            model_cost = model_cost * (_HUNDRED - _cents(discount)) / _HUNDRED
+    charged_value = get("chargedCents")
+    if charged_value is not None:
+        charged = _cents(charged_value)
+    elif usage is not None:
+        charged = model_cost + fee
+    elif get("usageBasedCosts") is not None:
+        charged = wire.to_cents(get("usageBasedCosts"))
+    else:
+        charged = _ZERO
+    if usage is None:
+        model_cost = charged - fee
+    return model_cost, fee, charged
+
+
+def _cents(value: Any) -> Decimal:
+    return value if type(value) is Decimal else wire.to_cents(value)
+
+
+def _count(value: Any) -> int:
+    return value if type(value) is int else wire.to_count(value)
+
+
+def _text(value: Any) -> str | None:
+    if type(value) is str:
+        return value or None
+    return None if value is None or value == "" else str(value)
+
+
+#: Lower-cased emails seen lately: a team has few people and each sends many events.
+_lowered: dict[str, str] = {}
+
+
+def _lower(email: Any) -> str:
+    lowered = str(email).lower()
+    if type(email) is str:
+        if len(_lowered) >= 4096:
+            _lowered.clear()
+        _lowered[email] = lowered
+    return lowered
 
 
 def to_usage_events(events: Iterable[RawEvent], keyer: EventKeyer) -> Iterator[UsageEvent]:
     """Neutral records for a page of wire events; ``ValueError`` names the bad event."""
+    key = keyer.key
     for position, raw in enumerate(events):
         try:
-            timestamp = wire.to_epoch_ms(raw["timestamp"])
-            yield to_usage_event(raw, keyer.key(raw, timestamp), timestamp)
+            value = raw["timestamp"]
+            timestamp = int(value) if type(value) is str and value.isdecimal() else None
+            if timestamp is None:
+                timestamp = wire.to_epoch_ms(value)
+            yield to_usage_event(raw, key(raw, timestamp), timestamp)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             problem = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             raise ValueError(f"usage event {position + 1}: {problem}") from None
