@@ -136,7 +136,7 @@ def main() -> None:
             print("  postgres: skipped, no server answers at STACKSPEND_TEST_POSTGRES_URL")
 
 
-CHILDREN = {
+CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "pages": child_pages,
     "import": child_import,
     "parse": child_parse,
