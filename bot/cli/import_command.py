@@ -13,16 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import DownloadColumn, TextColumn
 
 from bot.cli.common import clean_errors, fail, print_json, settings_or_exit
+from bot.cli.progress import TerminalBar
 from bot.ledger_setup import ledger_engine
 from bot.usecases.imports import ImportProgress, StrictImportRefused, import_cursor_csv
 from connectors.cursor.csv_export import ExportFormatError
@@ -83,36 +77,17 @@ class BytesBar:
     """A progress bar of the file's bytes read, on a terminal; silent otherwise."""
 
     def __init__(self, label: str, *, enabled: bool) -> None:
-        self._progress = (
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TextColumn("· {task.fields[rows]} rows"),
-                TimeElapsedColumn(),
-                transient=True,
-            )
-            if enabled
-            else None
-        )
-        self._label = label
-        self._task: TaskID | None = None
+        columns = (DownloadColumn(), TextColumn("· {task.fields[rows]} rows"))
+        self._bar = TerminalBar(label, columns, enabled=enabled, rows=0)
 
     def __enter__(self) -> BytesBar:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task(self._label, total=None, rows=0)
+        self._bar.__enter__()
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        self._bar.__exit__()
 
     def __call__(self, progress: ImportProgress) -> None:
-        if self._progress is not None and self._task is not None:
-            self._progress.update(
-                self._task,
-                total=progress.total_bytes,
-                completed=progress.bytes_read,
-                rows=progress.rows,
-            )
+        self._bar.update(
+            total=progress.total_bytes, completed=progress.bytes_read, rows=progress.rows
+        )

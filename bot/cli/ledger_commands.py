@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 from sqlalchemy import Engine
 
 from bot.cli.common import (
@@ -19,6 +19,7 @@ from bot.cli.common import (
     parse_now,
     settings_or_exit,
 )
+from bot.cli.progress import TerminalBar
 from bot.ledger_setup import cursor_access, ledger_engine, sync_options
 from bot.settings import Settings
 from bot.usecases import connect
@@ -232,37 +233,19 @@ class ProgressBar:
     """A progress bar of pages on a terminal; silent otherwise."""
 
     def __init__(self, label: str, *, enabled: bool) -> None:
-        self._progress = (
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} pages · {task.fields[events]} events"),
-                TimeElapsedColumn(),
-                transient=True,
-            )
-            if enabled
-            else None
+        columns = (
+            TextColumn("{task.completed}/{task.total} pages · {task.fields[events]} events"),
         )
-        self._label = label
-        self._task: TaskID | None = None
+        self._bar = TerminalBar(label, columns, enabled=enabled, events=0)
         self._events = 0
 
     def __enter__(self) -> PageCallback:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task(self._label, total=None, events=0)
+        self._bar.__enter__()
         return self._on_page
 
     def __exit__(self, *_: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        self._bar.__exit__()
 
     def _on_page(self, page: EventPage, result: IngestResult) -> None:
         self._events += result.seen
-        if self._progress is not None and self._task is not None:
-            self._progress.update(
-                self._task,
-                total=page.num_pages,
-                completed=page.page,
-                events=self._events,
-            )
+        self._bar.update(total=page.num_pages, completed=page.page, events=self._events)

@@ -6,22 +6,19 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from bot.usecases.connect import connect_cursor
 from bot.usecases.digest_preview import digest_inputs_for
 from bot.usecases.imports import ImportProgress, import_cursor_csv
 from bot.usecases.reports import report_for
 from bot.usecases.syncs import sync_one
 from connectors.cursor.sim_export import export_bytes
-from connectors.cursor.sim_team import DEMO_API_KEY
 from connectors.cursor.windows import settled_end
 from digests.daily import compose
 from digests.daily_json import render_json
 from digests.reports import report_json
-from ledger.accounts import find_connection, find_workspace
-from ledger.db import session_scope
 from ledger.models import SyncTrigger
 from ledger.sync import SyncOptions
-from tests.bot.harness import ADMIN, Harness
+from tests.bot.harness import Harness
+from tests.bot.test_csv_upload import connect
 
 
 class Unseekable(io.RawIOBase):
@@ -38,19 +35,7 @@ class Unseekable(io.RawIOBase):
 
 
 def test_status_reports_and_digests_name_the_history_sources(bot: Harness) -> None:
-    connect_cursor(
-        bot.engine,
-        access=bot.services.cursor_access(),
-        box=bot.services.box,
-        team_id="T1",
-        api_key=DEMO_API_KEY,
-        connected_by=ADMIN,
-        now=bot.clock.now,
-    )
-    with session_scope(bot.engine) as session:
-        connection = find_connection(session, find_workspace(session, "T1"))
-        assert connection is not None and connection.id is not None
-        connection_id = connection.id
+    connection_id = connect(bot)
     outcome = sync_one(
         bot.engine,
         connection_id=connection_id,
