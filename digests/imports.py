@@ -28,6 +28,11 @@ def summary_lines(summary: ImportSummary, clean: Callable[[str], str] = printabl
         + (f" · revised: {summary.revised:,}" if summary.revised else "")
         + f" · skipped (the API's range): {summary.skipped:,} · bad: {summary.bad_count:,}",
     ]
+    if summary.rows == 0 and summary.bad_count == 0:
+        lines.append(
+            "The file has no usage rows: export again from Cursor's dashboard (Usage ->"
+            " Export CSV) with the date range you want."
+        )
     if summary.first_day is not None:
         lines.append(
             f"Days: {summary.days:,}, from {summary.first_day} to {summary.last_day}"

@@ -133,7 +133,9 @@ class ExportReader:
     ) -> None:
         self._raw = _CountingStream(stream)
         buffered = io.BufferedReader(self._raw, 1 << 16)
-        self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+        # Bytes that are not UTF-8 read as U+FFFD: the header is then refused, a row is
+        # a bad row (``csv_rows``) with its own line number, and the rest goes on.
+        self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
         csv.field_size_limit(MAX_FIELD_CHARS)
         self._reader = csv.reader(_lines(self._text), skipinitialspace=True)
         self.team = team
@@ -154,6 +156,8 @@ class ExportReader:
             raise ExportFormatError(required, "the file is not UTF-8 text") from None
         except csv.Error:
             raise ExportFormatError(required, "the first line is not a CSV header") from None
+        if any("\ufffd" in name for name in header):
+            raise ExportFormatError(required, "the file is not UTF-8 text")
         columns = tuple(name.strip() for name in header)
         present = {name.lower() for name in columns}
         missing = tuple(name for name in required if name.lower() not in present)
@@ -161,8 +165,10 @@ class ExportReader:
             raise ExportFormatError(missing)
         return columns
 
-    def _bad(self, line: int, reason: str) -> None:
-        self.bad_count += 1
+    def _bad(self, line: int, reason: str, lines: int = 1) -> None:
+        """A bad row from ``line`` on, over ``lines`` lines of the file (a quoted field may
+        hold line breaks: each line it swallowed is counted)."""
+        self.bad_count += max(1, lines)
         if len(self.bad_rows) < BAD_ROWS_KEPT:
             self.bad_rows.append(BadRow(line, reason))
 
@@ -182,23 +188,22 @@ class ExportReader:
                         continue
                     self.rows += 1
                     if len(row) != width:
-                        self._bad(start, f"{len(row)} fields where the header has {width}")
+                        reason = f"{len(row)} fields where the header has {width}"
+                        self._bad(start, reason, last - start + 1)
                         continue
                     try:
                         append(convert(row))
                     except BadField as exc:
-                        self._bad(start, str(exc))
+                        self._bad(start, str(exc), last - start + 1)
                         continue
                     if len(batch) >= size:
                         yield batch
                         batch = []
                         append = batch.append
                 break
-            except UnicodeDecodeError:
-                raise ExportFormatError((), f"line {last + 1} is not UTF-8 text") from None
-            except csv.Error as exc:
+            except csv.Error as exc:  # an unclosed quote, say: the lines it took are bad
                 self.rows += 1
-                self._bad(last + 1, f"not valid CSV ({exc})")
+                self._bad(last + 1, f"not valid CSV ({exc})", reader.line_num - last)
                 last = reader.line_num
         if batch:
             yield batch

@@ -59,6 +59,15 @@ _HUNDRED = Decimal(100)
 _THIRTEEN_DIGITS = 10**12
 
 
+#: How far past this machine's clock a row's date may be (clocks differ a little).
+FUTURE_TOLERANCE = timedelta(days=1)
+UNREADABLE = (
+    "User, Model, Kind or Cloud Agent ID holds a line break, a control character or text"
+    " that is not UTF-8 (save the export as UTF-8 CSV)"
+)
+TOO_LONG = "User, Model, Kind or Cloud Agent ID is longer than the ledger keeps"
+
+
 class RowConverter:
     """Converts rows of one export (its header given) with the state keys need across rows."""
 
@@ -75,6 +84,8 @@ class RowConverter:
         self._fixed_user = user_email.strip().lower() if user_email else ""
         self._kinds = KindCache(team)
         self._counts: dict[str, int] = {}
+        #: Rows dated after this are refused: an export holds what already happened.
+        self._latest = datetime.now(UTC) + FUTURE_TOLERANCE
         self.one = self._make_one()
 
     def _forget_old_keys(self) -> None:
@@ -89,6 +100,7 @@ class RowConverter:
         fixed_user, kinds, counts = self._fixed_user, self._kinds, self._counts
         known_kinds, forget = kinds.known, self._forget_old_keys
         fromisoformat, blake2b, new = datetime.fromisoformat, hashlib.blake2b, tuple.__new__
+        latest = self._latest
 
         def one(row: list[str]) -> UsageEvent:
             if absent:
@@ -100,13 +112,23 @@ class RowConverter:
             except ValueError:
                 moment = fields.parse_date(date_text)
             if moment.tzinfo is not UTC:
-                moment = fields.to_utc(moment)
+                try:
+                    moment = fields.to_utc(moment)
+                except OverflowError:
+                    raise BadField("Date is out of range") from None
             ms = (moment - _EPOCH) // _ONE_MS
             if ms < 0:
                 raise BadField("Date is before 1970")
+            if moment > latest:
+                raise BadField("Date is in the future")
             if moment.microsecond % 1000:
                 moment = _EPOCH + ms * _ONE_MS
             email = email.strip().lower() if has_user else fixed_user
+            names = email + model + cloud + kind
+            if not names.isprintable() or "\ufffd" in names:
+                raise BadField(UNREADABLE)
+            if len(email) > 320 or len(model) > 128 or len(cloud) > 128 or len(kind) > 64:
+                raise BadField(TOO_LONG)
             found = known_kinds.get(kind)
             label, klass = found if found is not None else kinds.get(kind)
             charged = _WORD_COSTS.get(cost_text)
@@ -134,7 +156,9 @@ class RowConverter:
                 raise BadField(fields.negative(without, output, cache_read))
             if tokens > MAX_TOKENS:
                 raise BadField(f"more than {MAX_TOKENS} tokens")
-            base = f"csv|{ms}|{email}|{model}|{cloud}|{automation}"
+            # Identity only, and only what every format has: older exports lack the cloud
+            # agent and automation columns, and the same row must keep its key across them.
+            base = f"csv|{ms}|{email}|{model}"
             ordinal = counts.get(base, 0)
             counts[base] = ordinal + 1
             if ordinal:

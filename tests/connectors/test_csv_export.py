@@ -153,12 +153,23 @@ def test_line_ends_a_bom_and_the_trailing_newline_change_nothing(encode: object,
     assert reader.bytes_read == len(encode(text))  # type: ignore[operator]
 
 
-def test_quoted_commas_doubled_quotes_and_newlines_inside_fields_survive() -> None:
-    row = ROW.replace('"gpt-5"', '"model ""x"", v2,\nsecond line"')
+def test_quoted_commas_and_doubled_quotes_inside_fields_survive() -> None:
+    row = ROW.replace('"gpt-5"', '"model ""x"", v2, (beta)"')
 
     event = only(export(row))
 
-    assert event.model == 'model "x", v2,\nsecond line'
+    assert event.model == 'model "x", v2, (beta)'
+
+
+def test_a_name_holding_line_breaks_is_a_bad_row_counted_over_its_lines() -> None:
+    """A quote closed lines later swallows those lines into one field: never a person's
+    or a model's name, and every line it took is counted as bad."""
+    swallowing = ROW.replace('"gpt-5"', '"gpt-5\n' + "\n".join(["2026,x,y"] * 3) + '"')
+    events, reader = read(export(swallowing, ROW))
+
+    assert len(events) == 1
+    assert reader.bad_count == 4
+    assert reader.bad_rows[0].line == 2 and "line break" in reader.bad_rows[0].reason
 
 
 @pytest.mark.parametrize(
@@ -214,7 +225,16 @@ def test_cloud_agent_rows_keep_their_id_and_count_as_headless() -> None:
     event = only(export(ROW.replace('"",""', '"bc_abc123","auto_9"')))
 
     assert event.cloud_agent_id == "bc_abc123" and event.is_headless
-    assert event.natural_key != only(export(ROW)).natural_key
+
+
+def test_a_row_keeps_its_key_in_an_older_export_without_the_agent_columns() -> None:
+    """The same request exported in the newest format and in the older one (no Cloud Agent
+    ID, no Automation ID) has one key: importing both counts it once."""
+    newest = export(ROW.replace('"",""', '"bc_abc123","auto_9"'), ROW)
+    older_row = ROW.replace('"","",', "", 1)
+    older = export(older_row, older_row, header=NEWEST.replace("Cloud Agent ID,Automation ID,", ""))
+
+    assert [e.natural_key for e in read(newest)[0]] == [e.natural_key for e in read(older)[0]]
 
 
 def test_identical_rows_in_one_millisecond_stay_distinct_and_keep_their_keys_on_a_reread() -> None:
@@ -244,13 +264,18 @@ BAD = [
     ('"2026-10-01T10:00:00Z","a@acme.test","","","Included","m","No",1,1,0,0,1,NaN', "Cost"),
     ('"2026-10-01T10:00:00Z","a@acme.test","","","Included","m","Maybe",1,1,0,0,1,0.1', "Max Mode"),
     ('"2026-10-01T10:00:00Z","a@acme.test","Included","m"', "fields"),
+    ('"2999-01-01T00:00:00Z","a@acme.test","","","Included","m","No",1,1,0,0,1,0.1', "future"),
+    ('"0001-01-01T00:00:00+01:00","a@x","","","Included","m","No",1,1,0,0,1,0.1', "range"),
+    ('"2026-10-01T10:00:00Z","a\x00b@x","","","Included","m","No",1,1,0,0,1,0.1', "control"),
+    (f'"2026-10-01T10:00:00Z","{"a" * 321}@x","","","Included","m","No",1,1,0,0,1,0', "longer"),
+    (f'"2026-10-01T10:00:00Z","a@x","","","Included","{"m" * 129}","No",1,1,0,0,1,0', "longer"),
 ]
 
 
 @pytest.mark.parametrize(("row", "reason"), BAD)
 def test_a_bad_row_is_skipped_with_its_line_and_reason(row: str, reason: str) -> None:
     # A quoted field spanning two lines before the bad row: line numbers are physical.
-    good = ROW.replace('"gpt-5"', '"two\nlines"')
+    good = ROW.replace('"",""', '"","two\nlines"')  # in the Automation ID
 
     events, reader = read(export(good, row, ROW))
 
@@ -391,12 +416,16 @@ def test_rare_field_forms_are_read_or_refused_by_name(old: str, new: str, reason
         assert events == [] and reason in reader.bad_rows[0].reason
 
 
-def test_text_that_stops_being_utf8_midway_stops_the_read_naming_the_line() -> None:
-    data = export(*[ROW] * 3000) + b"\xff\xfe broken\n"  # past the first decoded chunk
-    reader = ExportReader(io.BytesIO(data))
+def test_a_row_that_is_not_utf8_midway_is_a_bad_row_at_its_own_line() -> None:
+    """Past the first decoded chunk, as when one name was re-saved in another encoding: that
+    row is bad (its true line named) and the rows after it are read."""
+    broken = ROW.replace("Ann@Acme.test", "caf\xe9@acme.test")
+    data = export(*[ROW] * 3000) + broken.encode("latin-1") + b"\n" + ROW.encode() + b"\n"
 
-    with pytest.raises(ExportFormatError, match="not UTF-8"):
-        list(reader.batches())
+    events, reader = read(data)
+
+    assert len(events) == 3001 and reader.bad_count == 1
+    assert reader.bad_rows[0].line == 3002 and "UTF-8" in reader.bad_rows[0].reason
 
 
 def test_a_header_that_is_not_csv_is_refused() -> None:
@@ -431,3 +460,17 @@ def test_a_quoted_field_spanning_many_lines_is_capped_even_if_the_limit_was_rais
 
     assert len(events) >= 2 and reader.bad_count >= 1
     assert reader.bad_rows[0].line == 3 and "field limit" in reader.bad_rows[0].reason
+
+
+def test_an_unclosed_quote_counts_every_line_it_swallowed_as_bad() -> None:
+    """The quote runs to the field size limit: the lines it took are not silently lost."""
+    unclosed = ROW.replace('"gpt-5",', '"gpt-5,').replace('"No"', "No")
+    # Unquoted rows after it, more of them than the field size limit holds.
+    filler = [ROW.replace('"', "").replace("Ann", f"n{i:06d}") for i in range(3000)]
+
+    events, reader = read(export(ROW, unclosed, *filler, ROW))
+
+    assert events[0].user_email == "ann@acme.test"
+    assert len(events) + reader.bad_count == 3003  # each line an event, or counted bad
+    assert reader.bad_rows[0].line == 3 and "field limit" in reader.bad_rows[0].reason
+    assert reader.bad_count > 1000

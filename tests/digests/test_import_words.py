@@ -50,3 +50,10 @@ def test_slack_gets_the_reasons_escaped_and_a_dry_run_says_nothing_was_written()
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
     assert text.startswith("Would import 1,000 rows") and "nothing written" in text
     assert "Never synced" in text
+
+
+def test_a_file_without_usage_rows_says_so_and_what_to_do() -> None:
+    empty = summary(rows=0, imported=0, duplicates=0, skipped=0, bad_count=0, bad_rows=())
+
+    assert any("no usage rows" in line for line in summary_lines(empty))
+    assert not any("no usage rows" in line for line in summary_lines(summary()))
