@@ -71,7 +71,7 @@ def child_import(csv_path: str, backend: str) -> dict[str, Any]:
         baseline = memory_mb()
         cpu, started = time.process_time(), time.perf_counter()
         with open(csv_path, "rb") as stream:
-            summary = import_cursor_csv(engine, TEAM_ID, stream)
+            summary = import_cursor_csv(engine, TEAM_ID, stream, pause_collector=True)  # as the CLI
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         rows = summary.to_json()["imported"]
     return {

@@ -33,6 +33,12 @@ def work_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="answer")
 
 
+def import_pool() -> ThreadPoolExecutor:
+    """One import at a time, beside the answers: a large import never holds up ``/spend``,
+    and uploads made together are imported one after another."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+
+
 class JobControl(Protocol):
     """The process's scheduler, as listeners see it."""
 
@@ -102,6 +108,8 @@ class CoreServices:
     reports: ReportCache = field(default_factory=ReportCache)
     #: Where answers are computed once a request has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=work_pool)
+    #: Where uploaded usage exports are downloaded and imported, one at a time.
+    imports: ThreadPoolExecutor = field(default_factory=import_pool)
     #: The largest usage export downloaded from Slack for an import (checked before and
     #: while downloading).
     import_max_bytes: int = 200 * 1024 * 1024

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -91,14 +91,17 @@ def import_events(
     dry_run: bool = False,
     transaction_rows: int = TRANSACTION_ROWS,
     on_transaction: Callable[[ImportTotals], None] | None = None,
+    pause_collector: bool = False,
 ) -> ImportTotals:
     """Import ``batches`` into the connection; ``dry_run`` reads but never writes.
 
     ``on_transaction`` is called after each transaction (committed, or in a dry run
-    checked) with the totals so far."""
+    checked) with the totals so far. ``pause_collector`` pauses the process's cyclic
+    garbage collector meanwhile (``collector_paused``): for a process that only imports
+    (the CLI), not a server whose other threads go on."""
     totals = ImportTotals()
     pending: list[UsageEvent] = []
-    with collector_paused():
+    with collector_paused() if pause_collector else nullcontext():
         for batch in batches:
             totals.rows += len(batch)
             pending.extend(batch)

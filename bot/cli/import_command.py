@@ -61,7 +61,13 @@ def import_cursor(
         with BytesBar(str(file.name), enabled=sys.stderr.isatty() and not as_json) as bar:
             try:
                 summary = import_cursor_csv(
-                    engine, workspace, stream, dry_run=dry_run, strict=strict, on_progress=bar
+                    engine,
+                    workspace,
+                    stream,
+                    dry_run=dry_run,
+                    strict=strict,
+                    on_progress=bar,
+                    pause_collector=True,  # this process does nothing else meanwhile
                 )
             except ExportFormatError as exc:
                 fail(str(exc), EXIT_BAD_FILE)

@@ -55,12 +55,14 @@ def import_cursor_csv(
     strict: bool = False,
     on_progress: Callable[[ImportProgress], None] | None = None,
     transaction_rows: int = TRANSACTION_ROWS,
+    pause_collector: bool = False,
 ) -> ImportSummary:
     """Import the export in ``stream`` into ``workspace``'s (team id or name) Cursor
     connection; ``dry_run`` reads the file and the ledger and writes nothing.
 
     Idempotent: running it again on the same file (after success, or after the process
-    was killed mid-way) adds nothing already held and ends with exact totals."""
+    was killed mid-way) adds nothing already held and ends with exact totals.
+    ``pause_collector``: see ``ledger.imports.import_events`` (the CLI sets it)."""
     with session_scope(engine) as session:
         found = find_workspace(session, workspace)
         connection = find_connection(session, found)
@@ -79,6 +81,7 @@ def import_cursor_csv(
             batches=_reported(reader, total, on_progress),
             dry_run=dry_run,
             transaction_rows=transaction_rows,
+            pause_collector=pause_collector,
         )
     return ImportSummary(
         workspace=team_id,

@@ -51,6 +51,7 @@ class Harness:
         """Let listeners still running after their ack finish before the fakes go away."""
         self.executor.shutdown(wait=True)
         self.services.workers.shutdown(wait=True)
+        self.services.imports.shutdown(wait=True)
 
     def command(
         self, text: str, *, user: str = ADMIN, team: str = "T1", channel: str = "C1"

@@ -63,6 +63,7 @@ def settle(bot: Harness) -> None:
     """Wait for the listeners, then for the background imports they started."""
     bot.executor.shutdown(wait=True)
     bot.services.workers.shutdown(wait=True)
+    bot.services.imports.shutdown(wait=True)
 
 
 def dm_messages(slack: FakeSlack, channel: str) -> list[Call]:

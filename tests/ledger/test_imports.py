@@ -138,3 +138,21 @@ def test_a_first_sync_between_two_import_transactions_counts_no_day_twice(engine
 
     assert synced and totals.history_start is not None and totals.skipped > 0
     assert ledger_by_day(team) == truth_by_day(team)
+
+
+def test_the_collector_is_paused_only_inside_the_block_and_restored_as_it_was() -> None:
+    import gc
+
+    from ledger.imports import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

@@ -106,7 +106,8 @@ def _start(
     services: BotServices, client: WebClient, caller: Caller, file_id: str, delivery_id: int
 ) -> None:
     """Answer at once (a refusal), or post the progress message and hand the download and
-    the import to the pool, which finishes the claim when the import ends."""
+    the import to the import pool (one at a time, apart from the answers), which finishes
+    the claim when the import ends."""
     progress = ProgressMessage(client, str(caller.channel_id))
     try:
         if not callers.is_admin(services, client, caller):
@@ -117,7 +118,7 @@ def _start(
             if not answer:
                 progress.post(words.received(shared.name, shared.size))
                 job = _job(services, client, caller, shared, progress, delivery_id)
-                services.workers.submit(log_context.carry(job))
+                services.imports.submit(log_context.carry(job))
                 return
     except SlackApiError as exc:
         logger.warning("could not start an import: %s", exc.response.get("error"))
