@@ -34,7 +34,8 @@ USER_MONTH = "um"
 MODEL_DAY = "md"
 
 COARSE_KEY = ("grain", "day", "user_email", "model", "kind_class")
-#: Same measures, same order, as ``ledger.rollups.ROLLUP_MEASURES``.
+#: The measures summed, here and in ``usage_rollup`` (``ledger.rollups.ROLLUP_MEASURES``
+#: is this tuple: the hook gets rollup rows and adds them as they are).
 COARSE_MEASURES = (
     "events",
     "request_units",

@@ -26,15 +26,7 @@ ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 
 #: Rollup dimensions after ``connection_id``, and the measures summed into them.
 ROLLUP_KEY = ("day", "user_email", "model", "kind_class")
-ROLLUP_MEASURES = (
-    "events",
-    "request_units",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "charged_cents",
-)
+ROLLUP_MEASURES = coarse_rollups.COARSE_MEASURES
 #: Where, in a stored row, the dimensions after ``day`` and the summed measures are.
 _KEY_AT = tuple(EVENT_COLUMNS.index(c) for c in ROLLUP_KEY[1:])
 _summed = operator.itemgetter(*(EVENT_COLUMNS.index(c) for c in ROLLUP_MEASURES[1:]))

@@ -29,7 +29,7 @@ from ledger.queries import (
     totals_and_breakdown,
 )
 from ledger.report_plan import block_last, user_pieces
-from ledger.rollups import rebuild_rollups
+from ledger.rollups import ROLLUP_MEASURES, rebuild_rollups
 from tests.ledger.support import make_team
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -42,15 +42,7 @@ KINDS = [
     ("Included", KindClass.INCLUDED),
     ("Errored, No Charge", KindClass.OTHER),
 ]
-MEASURES = (
-    "events",
-    "request_units",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "charged_cents",
-)
+MEASURES = ROLLUP_MEASURES
 
 
 def random_event(rng: random.Random, index: int) -> UsageEvent:
