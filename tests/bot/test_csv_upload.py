@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.slack import grammar, import_words, progress_message
+from bot.slack.errors import SORRY
 from bot.slack.listeners.uploads import TEMP_PREFIX
 from bot.testing.fake_slack import Call, FakeSlack
 from bot.testing.signed_requests import bolt_request, event_body
+from bot.usecases import csv_upload
 from bot.usecases.connect import connect_cursor
 from connectors.cursor.sim_export import export_bytes
 from connectors.cursor.sim_team import DEMO_API_KEY
@@ -328,3 +330,30 @@ def test_the_same_upload_delivered_twice_imports_once_with_exact_totals(
     assert len(dm_messages(slack, f"D{ADMIN}")) == 1
     assert len(slack.calls_to("download")) == 1
     assert ledger_by_day(bot, connection_id) == truth_by_day(bot, start, end)
+
+
+def test_an_import_that_fails_logs_its_class_not_the_files_rows(
+    bot: Harness,
+    slack: FakeSlack,
+    temp_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database error quotes the rows it was given: the log names only its class."""
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("INSERT failed [parameters: ('ann@acme.test', 'gpt-5', 12.0)]")
+
+    monkeypatch.setattr(csv_upload, "import_cursor_csv", failing)
+    connect(bot)
+    sim_csv = b"Date,User,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write)"
+    sim_csv += b",Cache Read,Output Tokens,Total Tokens,Cost\r\n"
+    slack.add_file("F12", "usage.csv", sim_csv, user=ADMIN, channel="DUADMIN")
+
+    share(bot, "F12")
+    settle(bot)
+
+    assert "import failed" in caplog.text and "RuntimeError" in caplog.text
+    assert "ann@acme.test" not in caplog.text
+    assert final_text(slack, f"D{ADMIN}") == SORRY  # the one message ends, saying so
+    assert leftovers(temp_dir) == []

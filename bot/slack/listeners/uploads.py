@@ -145,8 +145,13 @@ def _job(
     def run() -> None:
         try:
             progress.finish(_download_and_import(services, client, caller, shared, progress))
-        except Exception:
-            logger.exception("import failed for team %s user %s", caller.team_id, caller.user_id)
+        except Exception as exc:  # the class only: a database error quotes the file's rows
+            logger.error(
+                "import failed for team %s user %s (%s)",
+                caller.team_id,
+                caller.user_id,
+                type(exc).__name__,
+            )
             progress.finish(SORRY)
         finally:
             csv_upload.finish_file(services, delivery_id, progress.ts)
