@@ -92,11 +92,10 @@ def import_upload(
     the Slack path to the import use case (``bot.usecases.imports``). A file that is not a
     team export, or a workspace without Cursor, ends as the error's words."""
 
-    def report(progress: ImportProgress) -> None:
-        on_progress(progress)
-
     try:
-        summary = import_cursor_csv(services.engine, caller.team_id, stream, on_progress=report)
+        summary = import_cursor_csv(
+            services.engine, caller.team_id, stream, on_progress=on_progress
+        )
     except ExportFormatError as exc:
         return ImportResult(None, str(exc))
     except LedgerError as exc:

@@ -53,7 +53,7 @@ def import_cursor_csv(
     *,
     dry_run: bool = False,
     strict: bool = False,
-    on_progress: Callable[[ImportProgress], None] | None = None,
+    on_progress: Callable[[ImportProgress], object] | None = None,
     transaction_rows: int = TRANSACTION_ROWS,
     pause_collector: bool = False,
 ) -> ImportSummary:
@@ -105,7 +105,7 @@ def import_cursor_csv(
 def _reported(
     reader: ExportReader,
     total: int | None,
-    on_progress: Callable[[ImportProgress], None] | None,
+    on_progress: Callable[[ImportProgress], object] | None,
 ) -> Iterator[list[UsageEvent]]:
     for batch in reader.batches(READ_BATCH):
         yield batch
