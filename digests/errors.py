@@ -29,8 +29,10 @@ from ledger.errors import (
 )
 
 PERIOD_USAGE = (
-    "Periods: today, yesterday, 7d, 30d (any Nd up to 366d), week, month, cycle, last-cycle, "
-    "a date YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD."
+    "Periods: today, yesterday, 7d, 30d (any Nd up to 366d), this week|month|cycle|quarter|year, "
+    "last week|month|cycle|quarter, mtd, qtd, ytd, a month (october, oct 2026, 2026-10), "
+    "a quarter (q3, 2026-q3), since monday, since 2026-10-01, last N days|weeks|months, "
+    "a date YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD (`/spend help periods` for dates)."
 )
 
 
@@ -144,7 +146,12 @@ def period_text(error: PeriodError) -> str:
     if error.problem is PeriodProblem.NOT_A_DATE:
         return f"{error.text!r} is not a date (YYYY-MM-DD). {PERIOD_USAGE}"
     if error.problem is PeriodProblem.OUT_OF_RANGE:
-        return f"{error.text} is out of range: use 1d to {error.max_days}d."
+        return (
+            f"{error.text} is out of range: use 1d to {error.max_days}d "
+            "(or up to last 52 weeks, last 12 months)."
+        )
+    if error.problem is PeriodProblem.FUTURE:
+        return f"{error.text} starts on {error.first}, after today: pick a period that has begun."
     if error.problem is PeriodProblem.REVERSED:
         swapped = f"{error.last}..{error.first}"
         return f"The range {error.text} ends before it starts: write it as {swapped}."

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ledger.import_join import History
+from ledger.periods import Period, days_before
 
 
 def local_day(moment: datetime, tz: str) -> str:
@@ -23,3 +24,29 @@ def history_words(history: History | None, history_start: datetime | None, tz: s
     elif history.imported_end is not None:
         words += f" (imported CSV to {local_day(history.imported_end, tz)}; not synced yet)"
     return words
+
+
+def first_local_day(
+    history: History | None, history_start: datetime | None, tz: str
+) -> date | None:
+    """The first local day the ledger has data for (imports included), None when unknown."""
+    start = history.start if history is not None and history.start else history_start
+    return start.astimezone(ZoneInfo(tz)).date() if start else None
+
+
+def gap_words(
+    period: Period, history: History | None, history_start: datetime | None, tz: str
+) -> str:
+    """``history starts Oct 29; the first 12 days of this period have no data``, or "" when
+    the period lies within the history (or the history's start is unknown)."""
+    first = first_local_day(history, history_start, tz)
+    missing = days_before(period, first)
+    if not missing or first is None:
+        return ""
+    starts = f"history starts {first:%b} {first.day}"
+    if first.year != period.end.year:
+        starts += f" {first.year}"
+    if missing >= period.days:
+        return f"{starts}; this period has no data (it ends before then)"
+    days = "day" if missing == 1 else f"{missing} days"
+    return f"{starts}; the first {days} of this period have no data"

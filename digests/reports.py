@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
-from digests.history_words import history_words
+from digests.history_words import first_local_day, gap_words, history_words
 from digests.words import provider_name
+from ledger.periods import days_before
 from ledger.queries import Report
 
 
@@ -26,6 +28,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "history_start": report.history_start.isoformat() if report.history_start else None,
         "history": report.history.to_json() if report.history else None,
         "cycle_start": report.cycle.start.isoformat(),
+        "days_before_history": days_before(report.period, _first_day(report)),
+        "history_note": _gap(report) or None,
         "total_cents": json_cents(totals.cents),
         "on_demand_cents": json_cents(totals.on_demand_cents),
         "included_cents": json_cents(totals.included_cents),
@@ -83,7 +87,17 @@ def report_text(report: Report, *, limit: int = 25) -> str:
     ]
     if report.cycle.assumed and "cycle" in report.period.label:
         lines.append("Billing cycle not known yet (no spend snapshot): calendar month shown.")
+    if gap := _gap(report):
+        lines.append(f"Note: {gap}.")
     return "\n".join(lines)
+
+
+def _first_day(report: Report) -> date | None:
+    return first_local_day(report.history, report.history_start, report.timezone)
+
+
+def _gap(report: Report) -> str:
+    return gap_words(report.period, report.history, report.history_start, report.timezone)
 
 
 def _history(report: Report) -> str:

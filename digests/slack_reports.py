@@ -21,7 +21,7 @@ from digests.blocks import (
     section,
 )
 from digests.format import bar, compact, csv_text, dollars, escape, local_time, share
-from digests.history_words import history_words
+from digests.history_words import gap_words, history_words
 from digests.words import provider_name
 from ledger.queries import Report, Row
 from ledger.visibility import Viewer, is_own, visible_person_rows
@@ -84,6 +84,9 @@ def _totals_fields(report: Report) -> list[str]:
 
 def _notes(report: Report, more: int, folded: int) -> list[str]:
     notes = []
+    gap = gap_words(report.period, report.history, report.history_start, report.timezone)
+    if gap:
+        notes.append(f":warning: {gap[0].upper()}{gap[1:]}.")
     if more > 0:
         notes.append(f"… and {more} more: add `csv` for every row.")
     if folded:

@@ -117,6 +117,8 @@ class PeriodProblem(enum.StrEnum):
     OUT_OF_RANGE = "out_of_range"
     REVERSED = "reversed"
     UNKNOWN = "unknown"
+    #: The period has not started yet (``text``: the phrase; ``first``: its first day).
+    FUTURE = "future"
 
 
 class PeriodError(LedgerError):

@@ -25,7 +25,13 @@ WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack t
 def report_cursor(
     workspace: WorkspaceOption,
     period: Annotated[
-        str, typer.Option("--period", "-p", help="today, 7d, cycle, a date or a range.")
+        str,
+        typer.Option(
+            "--period",
+            "-p",
+            help="today, 7d, cycle, last week, mtd, october, 2026-q3, since monday, dates; "
+            "`/spend help periods` lists them all.",
+        ),
     ] = "cycle",
     by: Annotated[str, typer.Option("--by", "-b", help="user, model, day or kind.")] = "user",
     user: Annotated[str | None, typer.Option(help="Only this person (email).")] = None,

@@ -25,6 +25,9 @@ class SpendQuery:
     me: bool = False
     public: bool = False
     csv: bool = False
+    #: `vs …`: "previous" (as many days just before) or a period phrase; None: no comparison.
+    compare: str | None = None
+    chart: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.slack.grammar import words
+from bot.slack.grammar import periods, words
 from bot.slack.grammar.commands import SpendQuery
 from bot.slack.grammar.refusals import Reject, Seen, unknown_word
 from digests.errors import period_text
@@ -25,6 +25,7 @@ class _Query:
     top: int | None = None
     user_id: str | None = None
     email: str | None = None
+    compare: str | None = None
     flags: set[str] = field(default_factory=set)
 
     def command(self) -> SpendQuery:
@@ -33,7 +34,7 @@ class _Query:
         me, public, csv = ("me" in self.flags, "public" in self.flags, "csv" in self.flags)
         return SpendQuery(
             period=self.period, by=by, top=self.top, user_id=self.user_id, email=self.email,
-            me=me, public=public, csv=csv,
+            me=me, public=public, csv=csv, compare=self.compare, chart="chart" in self.flags,
         )  # fmt: skip
 
 
@@ -47,6 +48,10 @@ def query(tokens: list[str], *, topic: str) -> SpendQuery:
 
 def _query_word(spend: _Query, tokens: list[str], index: int) -> int:
     """Read the word at `index` into `spend`; the index of the next unread word."""
+    phrase = periods.read(tokens, index, spend.seen.topic)
+    if phrase is not None:
+        _phrase(spend, phrase)
+        return phrase.next
     after = _two_words(spend, tokens, index)
     if after is not None:
         return after
@@ -73,6 +78,17 @@ def _two_words(spend: _Query, tokens: list[str], index: int) -> int | None:
         seen.claim("period", "last cycle")
         return index + 2
     return None
+
+
+def _phrase(spend: _Query, phrase: periods.Read) -> None:
+    """A period, a comparison or `chart` (`bot.slack.grammar.periods`) into `spend`."""
+    spend.seen.claim(phrase.slot, phrase.said)
+    if phrase.slot == "period":
+        spend.period = phrase.value
+    elif phrase.slot == "compare":
+        spend.compare = phrase.value
+    else:
+        spend.flags.add(phrase.slot)
 
 
 def _person(spend: _Query, token: str) -> bool:
@@ -106,7 +122,8 @@ def _one_word(spend: _Query, tokens: list[str], index: int) -> None:
         spend.period = _period(word, seen.topic)
         seen.claim("period", token)
     else:
-        raise unknown_word(tokens, index, "cursor", seen.topic, words.QUERY_WORDS)
+        vocabulary = (*words.QUERY_WORDS, *periods.SINGLE_WORDS)
+        raise unknown_word(tokens, index, "cursor", seen.topic, vocabulary)
 
 
 def _grouping(tokens: list[str], index: int, topic: str) -> str:

@@ -49,6 +49,8 @@ SLOT_NAMES = {
     "by": "two groupings",
     "person": "two people",
     "top": "two limits",
+    "compare": "two comparisons",
+    "chart": "two charts",
 }
 
 
