@@ -12,12 +12,20 @@ import typer
 
 from bot.cli.common import OutputFormat, clean_errors, parse_now, print_json, settings_or_exit
 from bot.ledger_setup import ledger_engine
+from bot.usecases.comparisons import comparison_for
 from bot.usecases.reports import report_for
+from digests.comparison_words import comparison_json, comparison_text
 from digests.reports import report_json, report_text
 
 report_app = typer.Typer(help="Spend reports from the ledger.", no_args_is_help=True)
 
 NowOption = Annotated[str | None, typer.Option(help="Pretend it is this ISO instant.", hidden=True)]
+VsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vs", help="Compare with: previous (as many days just before), last cycle, any period."
+    ),
+]
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
 
 
@@ -36,21 +44,40 @@ def report_cursor(
     by: Annotated[str, typer.Option("--by", "-b", help="user, model, day or kind.")] = "user",
     user: Annotated[str | None, typer.Option(help="Only this person (email).")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+    against: VsOption = None,
     now: NowOption = None,
 ) -> None:
     """Cursor spend for a period, broken down by user, model, day or kind."""
     settings = settings_or_exit()
     with clean_errors():
         engine = ledger_engine(settings)
-        report = report_for(
-            engine,
-            workspace_ref=workspace,
-            period_text=period,
-            by=by,
-            user=user,
-            now=parse_now(now),
-        )
+        if against is not None:
+            comparison = comparison_for(
+                engine,
+                workspace_ref=workspace,
+                period_text=period,
+                against=" ".join(against.lower().split()),
+                by=by,
+                user=user,
+                now=parse_now(now),
+            )
+            report = comparison.current
+        else:
+            comparison = None
+            report = report_for(
+                engine,
+                workspace_ref=workspace,
+                period_text=period,
+                by=by,
+                user=user,
+                now=parse_now(now),
+            )
     if output is OutputFormat.JSON:
-        print_json(report_json(report))
+        payload = report_json(report)
+        if comparison is not None:
+            payload["comparison"] = comparison_json(comparison)
+        print_json(payload)
+    elif comparison is not None:
+        typer.echo(comparison_text(comparison))
     else:
         typer.echo(report_text(report))

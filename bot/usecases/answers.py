@@ -15,6 +15,7 @@ from bot.services import BotServices
 from bot.slack import grammar, ids
 from bot.usecases.budget_view import alert_lines, budget_lines
 from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
+from bot.usecases.comparison_replies import comparison_reply
 from bot.usecases.reports import report_for
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
@@ -50,6 +51,10 @@ def handle_query(
     subject, refusal = _subject(services, client, caller, query, viewer)
     if refusal is not None:
         return text_reply(refusal)
+    if query.compare is not None:
+        return comparison_reply(
+            services, workspace.slack_team_id, query, subject=subject, viewer=viewer
+        )
     report = report_for(
         services.engine,
         workspace_ref=workspace.slack_team_id,

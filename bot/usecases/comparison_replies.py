@@ -1,0 +1,34 @@
+"""`/spend cursor 7d vs previous` in Slack: the comparison as a reply."""
+
+from __future__ import annotations
+
+from bot.services import BotServices
+from bot.slack import grammar
+from bot.usecases.callers import Reply
+from bot.usecases.comparisons import comparison_for
+from digests.comparison_blocks import comparison_message
+from ledger.visibility import Viewer
+
+
+def comparison_reply(
+    services: BotServices,
+    workspace_ref: str,
+    query: grammar.SpendQuery,
+    *,
+    subject: str | None,
+    viewer: Viewer,
+) -> Reply:
+    """`/spend cursor 7d vs previous`: the comparison, as the viewer may see it."""
+    assert query.compare is not None
+    comparison = comparison_for(
+        services.engine,
+        workspace_ref=workspace_ref,
+        period_text=query.period,
+        against=query.compare,
+        by=query.by,
+        now=services.clock(),
+        user=subject,
+        viewer=viewer,
+        cache=services.reports,
+    )
+    return Reply(comparison_message(comparison, top=query.top), public=query.public)

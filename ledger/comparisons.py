@@ -1,0 +1,80 @@
+"""Two reports side by side: the change in total and, per row, the biggest movers first.
+
+Pure: both reports are built independently (``bot.usecases.comparisons``); this only
+subtracts. Money stays in (Decimal) cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from ledger.queries import Report, Row
+
+_TENTH = Decimal("0.1")
+
+
+def percent_change(now: Decimal, before: Decimal) -> Decimal | None:
+    """The change as a percentage of ``before``, to a tenth; None when ``before`` is 0."""
+    if before == 0:
+        return None
+    return ((now - before) / abs(before) * 100).quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RowChange:
+    key: str
+    cents: Decimal  # in the current period
+    previous_cents: Decimal
+
+    @property
+    def change_cents(self) -> Decimal:
+        return self.cents - self.previous_cents
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent_change(self.cents, self.previous_cents)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    current: Report
+    previous: Report
+    #: Every key of either period, the largest change (up or down) first.
+    rows: list[RowChange]
+    #: What the earlier period is to people: "previous" or the phrase typed.
+    against: str
+
+    @property
+    def change_cents(self) -> Decimal:
+        return self.current.totals.cents - self.previous.totals.cents
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent_change(self.current.totals.cents, self.previous.totals.cents)
+
+
+def row_changes(current: Sequence[Row], previous: Sequence[Row]) -> list[RowChange]:
+    """One change per key found in either list, the biggest movers (by dollars) first."""
+    now = {row.key: row.cents for row in current}
+    before = {row.key: row.cents for row in previous}
+    changes = [
+        RowChange(key, now.get(key, Decimal(0)), before.get(key, Decimal(0)))
+        for key in now.keys() | before.keys()
+    ]
+    changes.sort(key=lambda change: (-abs(change.change_cents), change.key))
+    return changes
+
+
+def compare(
+    current: Report,
+    previous: Report,
+    *,
+    against: str,
+    rows: tuple[Sequence[Row], Sequence[Row]] | None = None,
+) -> Comparison:
+    """``current`` against ``previous``; ``rows``, when given, are the rows each report may
+    show its viewer (the totals are the team's either way)."""
+    now, before = rows if rows is not None else (current.rows, previous.rows)
+    return Comparison(current, previous, row_changes(now, before), against)
