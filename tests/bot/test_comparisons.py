@@ -87,7 +87,7 @@ def test_row_changes_put_the_biggest_movers_first() -> None:
         [row("a", 100), row("b", 500), row("new", 50)],
         [row("a", 400), row("b", 450), row("gone", 80)],
     )
-    assert [(c.key, c.change_cents) for c in changes] == [
+    assert [(c.key, int(c.change_cents)) for c in changes] == [
         ("a", -300), ("gone", -80), ("b", 50), ("new", 50),
     ]  # fmt: skip
     assert percent_change(Decimal(150), Decimal(100)) == Decimal("50.0")
