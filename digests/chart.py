@@ -138,13 +138,11 @@ def _stack(days: list[date], series: list[tuple[str, list[Decimal]]]) -> _Stack:
     return stack
 
 
-def _figure(inputs: DigestInputs, width_px: int, height_px: int, sizes: _Sizes) -> Figure:
+def _figure(title: str, width_px: int, height_px: int, sizes: _Sizes) -> Figure:
     """A white figure of the requested size with the title at its top left."""
     figure = Figure(figsize=(width_px / _DPI, height_px / _DPI), dpi=_DPI, facecolor="white")
     FigureCanvasAgg(figure)
-    figure.text(
-        0.02, 0.965, chart_title(inputs), fontsize=sizes.title, weight="bold", va="top", ha="left"
-    )
+    figure.text(0.02, 0.965, title, fontsize=sizes.title, weight="bold", va="top", ha="left")
     return figure
 
 
@@ -181,7 +179,8 @@ def _draw_bars(axes: Axes, days: list[date], stack: _Stack, sizes: _Sizes) -> No
     )
     axes.set_xlim(-0.6, len(days) - 0.4)
     axes.set_ylim(0, max(stack.tops) * 1.05)
-    ticks = list(range(len(days)))[::-1][::7][::-1]  # every 7th day, ending yesterday
+    step = 7 * max(1, round(len(days) / 35))  # about five ticks, a whole number of weeks apart
+    ticks = list(range(len(days)))[::-1][::step][::-1]  # ending on the last day
     axes.set_xticks(ticks, [_label_date(days[t]) for t in ticks])
     axes.yaxis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=3))
     axes.yaxis.set_major_formatter(FuncFormatter(_axis_dollars))
@@ -203,13 +202,13 @@ def _legend(figure: Figure, handles: list[Patch], sizes: _Sizes) -> None:
     )
 
 
-def _png(figure: Figure, inputs: DigestInputs) -> bytes:
+def _png(figure: Figure, title: str, description: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(
         buffer,
         format="png",
         dpi=_DPI,
-        metadata={"Title": chart_title(inputs), "Description": chart_description(inputs)},
+        metadata={"Title": title, "Description": description},
         pil_kwargs={"compress_level": 3},  # level 6 (the default) costs ~6 ms for 15% smaller
     )
     return buffer.getvalue()
@@ -218,8 +217,30 @@ def _png(figure: Figure, inputs: DigestInputs) -> bytes:
 def render_chart(inputs: DigestInputs, *, width_px: int = 1200, height_px: int = 700) -> bytes:
     """The chart as PNG bytes of exactly ``width_px`` x ``height_px`` pixels."""
     days, series = chart_series(inputs)
+    return render_stacked(
+        Drawing(chart_title(inputs), chart_description(inputs), days, series),
+        width_px=width_px,
+        height_px=height_px,
+    )
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a stacked daily chart shows: days oldest first, and cents per day of each
+    series (largest first; ``OTHER`` drawn grey), with its title and alt text."""
+
+    title: str
+    description: str
+    days: list[date]
+    series: list[tuple[str, list[Decimal]]]
+
+
+def render_stacked(drawing: Drawing, *, width_px: int = 1200, height_px: int = 700) -> bytes:
+    """Any ``Drawing`` as PNG bytes of exactly ``width_px`` x ``height_px`` pixels: the
+    digest's chart and the charts ``/spend … chart`` asks for are drawn here alike."""
+    days, series = drawing.days, drawing.series
     sizes = _Sizes(scale=width_px / _BASE_WIDTH)
-    figure = _figure(inputs, width_px, height_px, sizes)
+    figure = _figure(drawing.title, width_px, height_px, sizes)
     axes = _axes(figure, sizes)
     total = sum((sum(cents, Decimal(0)) for _, cents in series), Decimal(0))
     if total <= 0:
@@ -228,7 +249,7 @@ def render_chart(inputs: DigestInputs, *, width_px: int = 1200, height_px: int =
         stack = _stack(days, series)
         _draw_bars(axes, days, stack, sizes)
         _legend(figure, stack.handles, sizes)
-    return _png(figure, inputs)
+    return _png(figure, drawing.title, drawing.description)
 
 
 def warm_up() -> None:

@@ -15,6 +15,7 @@ from bot.services import BotServices
 from bot.slack import grammar, ids
 from bot.usecases.budget_view import alert_lines, budget_lines
 from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
+from bot.usecases.chart_replies import query_chart
 from bot.usecases.comparison_replies import comparison_reply
 from bot.usecases.reports import report_for
 from digests.blocks import Button, Message, actions, section
@@ -72,7 +73,12 @@ def handle_query(
             f"{report.provider}-{report.period.start}-{report.period.end}-by-{report.by.value}.csv"
         )
         csv_file = (name, report_csv(report, viewer))
-    return Reply(message, public=query.public, csv=csv_file)
+    chart = (
+        query_chart(services, workspace.slack_team_id, query, subject=subject, viewer=viewer)
+        if query.chart
+        else None
+    )
+    return Reply(message, public=query.public, csv=csv_file, chart=chart)
 
 
 def _subject(

@@ -27,12 +27,23 @@ class Caller:
     team_name: str = ""
 
 
+@dataclass(frozen=True)
+class ChartFile:
+    """A chart to upload with a reply (``bot.usecases.charts``)."""
+
+    filename: str
+    png: bytes
+    title: str
+    alt_text: str
+
+
 @dataclass
 class Reply:
     message: Message
     public: bool = False
     csv: tuple[str, str] | None = None  # (filename, content)
     replace_original: bool = False
+    chart: ChartFile | None = None
 
 
 def text_reply(text: str) -> Reply:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases.callers import Reply
+from bot.usecases.chart_replies import query_chart
 from bot.usecases.comparisons import comparison_for
 from digests.comparison_blocks import comparison_message
 from ledger.visibility import Viewer
@@ -31,4 +32,9 @@ def comparison_reply(
         viewer=viewer,
         cache=services.reports,
     )
-    return Reply(comparison_message(comparison, top=query.top), public=query.public)
+    chart = (
+        query_chart(services, workspace_ref, query, subject=subject, viewer=viewer)
+        if query.chart
+        else None
+    )
+    return Reply(comparison_message(comparison, top=query.top), public=query.public, chart=chart)

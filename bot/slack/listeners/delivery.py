@@ -8,6 +8,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.listeners.chart_delivery import send_chart
 from bot.usecases.callers import Caller, Reply
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ def deliver(client: WebClient, respond: Respond, caller: Caller, reply: Reply) -
     )
     if reply.csv is not None:
         send_file_to_user(client, respond, caller.user_id, *reply.csv)
+    if reply.chart is not None:
+        send_chart(client, respond, caller, reply.chart, public=reply.public)
 
 
 def send_file_to_user(
