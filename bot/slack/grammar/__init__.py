@@ -35,10 +35,11 @@ from bot.slack.grammar.commands import (
     SyncNow,
 )
 from bot.slack.grammar.parser import parse
-from bot.slack.grammar.usage import HELP_TEXT, SECRET_ADVICE, USAGE
+from bot.slack.grammar.usage import HELP_TEXT, HOME_EXAMPLES, SECRET_ADVICE, USAGE
 
 __all__ = [
     "HELP_TEXT",
+    "HOME_EXAMPLES",
     "SECRET_ADVICE",
     "USAGE",
     "AlertsList",

@@ -23,8 +23,10 @@ USAGE: dict[str, str] = {
     "help": "`/spend help [cursor|me|settings|digest|budget|alerts|periods]`, e.g. "
     "`/spend help budget`",
     "cursor": "`/spend cursor [period] [by user|model|day|kind] [top N] [@person|email] "
-    "[public] [csv]`\n• `/spend cursor` (this billing cycle, by person)\n"
-    "• `/spend cursor 7d by model`\n• `/spend cursor last-cycle top 10`\n"
+    "[vs previous|vs PERIOD] [chart] [public] [csv]`\n• `/spend cursor` (this billing cycle, "
+    "by person)\n• `/spend cursor 7d by model`\n• `/spend cursor last-cycle top 10`\n"
+    "• `/spend cursor last month by model`\n• `/spend cursor 7d vs previous` (what changed)\n"
+    "• `/spend cursor 30d chart by model` (a chart, sent to you)\n"
     "• `/spend cursor @alice 30d`\n• `/spend cursor 2025-01-01..2025-01-31 csv`\n"
     "`public` posts the answer to the channel; `csv` attaches the rows.\n"
     "Admins: `/spend cursor connect` (opens a form for the key), `/spend cursor status`, "
@@ -44,12 +46,17 @@ USAGE: dict[str, str] = {
     "[notify @a @b #channel]`\n• `/spend budget set @alice $200 month`\n"
     "• `/spend budget list` • `/spend budget remove 3`",
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
-    "periods": f"{PERIOD_USAGE} Example: {_EXAMPLES['periods']}",
+    "periods": f"{PERIOD_USAGE} Examples: {_EXAMPLES['periods']}, `/spend cursor last week`, "
+    "`/spend me since monday`, `/spend cursor oct 2026 by model`, `/spend cursor 2026-q3`, "
+    "`/spend cursor this month vs last month`.",
 }
 HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
     [
         "• `/spend cursor 7d by model`: Cursor spend (add `@person`, `top 10`, `public`, `csv`)",
-        "• `/spend me 30d`: your own spend",
+        "• `/spend me 30d`: your own spend (periods as you say them: `/spend me last week`)",
+        "• `/spend cursor 7d vs previous`: what changed, biggest movers first",
+        "• `/spend cursor 30d chart by model`: a chart, sent to you (`public` for the channel)",
+        "• `/spend help periods`: every period form, with today's dates",
         "• `/spend cursor connect`: connect Cursor (the key goes in a form, never in chat)",
         "• `/spend cursor status`: connection and last sync (also `sync`, `disconnect`)",
         "• `/spend cursor import`: import months of history from Cursor's CSV export",
@@ -59,6 +66,11 @@ HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
         "• `/spend alerts`: open alerts",
         "• `/spend help cursor`: details on one command",
     ]
+)
+#: Examples the App Home shows under its quick buttons.
+HOME_EXAMPLES = (
+    "Ask in your own words: `/spend me last week`, `/spend cursor this month vs last month`, "
+    "`/spend cursor 30d chart by model`, `/spend help periods`."
 )
 #: The word after `/spend help` (or a command's own name) to the `USAGE` topic it asks for.
 HELP_TOPICS = {

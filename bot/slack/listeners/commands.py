@@ -17,7 +17,7 @@ from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers, budgets, callers, schedules
+from bot.usecases import answers, budgets, callers, period_help, schedules
 from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from digests.errors import error_text
@@ -117,7 +117,7 @@ def immediate_answer(command: grammar.Command) -> Reply | None:
         hint = f" Did you mean `/spend {command.suggestion}`?" if command.suggestion else ""
         text = f"{command.message}{hint}\n{command.usage}"
         return Reply(Message(text=text, blocks=[section(text)]))
-    if isinstance(command, grammar.Help):
+    if isinstance(command, grammar.Help) and command.topic != "periods":
         text = grammar.USAGE.get(command.topic or "", grammar.HELP_TEXT)
         return Reply(Message(text=text, blocks=[section(text)]))
     return None
@@ -185,6 +185,8 @@ def _dispatch(
             return budgets.remove(services, caller, command)
         case grammar.AlertsList():
             return budgets.list_alerts(services, client, caller)
+        case grammar.Help(topic="periods"):  # with today's dates: needs the workspace's zone
+            return period_help.periods_help_reply(services, caller)
         case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
             # Answered with the acknowledgement, or by the connect modal.
             return immediate_answer(command)

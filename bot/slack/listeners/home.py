@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.services import BotServices
+from bot.slack.grammar import HOME_EXAMPLES
 from bot.usecases.callers import Caller
 from bot.usecases.home import CycleSpend, home_facts
 from digests.blocks import context, divider, header, section
@@ -34,6 +35,7 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
         context(connection_text(facts.connection, facts.workspace)),
         divider(),
         quick_actions(),
+        context(HOME_EXAMPLES),
     ]
     return {"type": "home", "blocks": blocks}
 
