@@ -13,10 +13,13 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session
 
+from ledger.errors import Input, InvalidValue
 from ledger.periods import Period
 from ledger.queries import ROLLUPS, Scope
 
 #: The column each chart breakdown stacks by; "day" draws one series, the day's total.
+#: Hook: a breakdown added elsewhere (`by group`) adds its column (or a labelled join
+#: expression) here; any other name is refused rather than drawn as a total.
 CHART_COLUMNS: dict[str, ColumnElement[str]] = {
     "model": ROLLUPS.c.model,
     "user": ROLLUPS.c.user_email,
@@ -30,6 +33,8 @@ def daily_cents(
 ) -> list[tuple[date, str, Decimal]]:
     """(local day, key, cents) for each day and key with usage in ``period``."""
     column = CHART_COLUMNS.get(by)
+    if column is None and by != "day":
+        raise InvalidValue(Input.BREAKDOWN, by)
     conditions = [
         ROLLUPS.c.connection_id == scope.connection_id,
         ROLLUPS.c.day >= period.start,

@@ -22,8 +22,12 @@ from bot.usecases.reports import report_for
 from digests.chart import OTHER, render_stacked
 from digests.format import dollars
 from digests.period_chart import CHART_SERIES, period_drawing
+from ledger.accounts import find_workspace
+from ledger.chart_data import daily_cents
+from ledger.db import session_scope
+from ledger.errors import InvalidValue
 from ledger.periods import Cycle, Period
-from ledger.queries import Breakdown, Report, Totals
+from ledger.queries import Breakdown, Report, Totals, scope_for
 from tests.bot.cli_support import run
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
 
@@ -160,3 +164,20 @@ def test_the_cli_writes_the_chart_and_the_json_notes_it(
         synced, "report", "cursor", "-w", "T1", "--chart", str(tmp_path / "no" / "x.png")
     )
     assert code == 1 and "--chart: cannot write" in err
+
+
+def test_a_chart_that_cannot_be_posted_says_why(bot: Harness) -> None:
+    bot.slack.fail_next("files.completeUploadExternal", error="not_in_channel")
+    _, key = bot.command("cursor 7d chart public")
+    texts = [call.all_text() for call in bot.replies(key, count=2)]
+    assert any("could not send the chart (not_in_channel)" in text for text in texts)
+    assert any("Invite me to this channel" in text for text in texts)
+
+
+def test_a_breakdown_a_chart_cannot_stack_by_is_refused(bot: Harness) -> None:
+    report = _report(bot, "7d", "model")
+    with session_scope(bot.engine) as session:
+        scope = scope_for(session, find_workspace(session, "T1"))
+        with pytest.raises(InvalidValue):
+            daily_cents(session, scope, report.period, "colour")
+        assert {key for _, key, _ in daily_cents(session, scope, report.period, "day")} == {"total"}
