@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from difflib import get_close_matches
 
 from digests.format import dollars
 from ledger.errors import (
@@ -34,6 +35,17 @@ PERIOD_USAGE = (
     "a quarter (q3, 2026-q3), since monday, since 2026-10-01, last N days|weeks|months, "
     "a date YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD (`/spend help periods` for dates)."
 )
+
+
+#: Phrases offered for an unknown period (the nearest one, as `difflib` finds it).
+PERIOD_PHRASES = (
+    "today", "yesterday", "7d", "30d", "week", "month", "cycle", "last-cycle",
+    "this week", "this month", "this cycle", "this quarter", "this year",
+    "last week", "last month", "last cycle", "last quarter", "last year",
+    "mtd", "qtd", "ytd", "since monday", "last 7 days", "last 4 weeks", "last 3 months",
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,9 @@ def period_text(error: PeriodError) -> str:
     if error.problem is PeriodProblem.REVERSED:
         swapped = f"{error.last}..{error.first}"
         return f"The range {error.text} ends before it starts: write it as {swapped}."
-    return f"Unknown period {error.text!r}. {PERIOD_USAGE}"
+    match = get_close_matches(error.text.lower(), PERIOD_PHRASES, n=1, cutoff=0.6)
+    hint = f" (did you mean `{match[0]}`?)" if match else ""
+    return f"Unknown period {error.text!r}{hint}. {PERIOD_USAGE}"
 
 
 def _limit(error: LimitReached, hints: Hints) -> str:

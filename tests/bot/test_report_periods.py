@@ -132,3 +132,9 @@ def test_history_gap_day_count_is_local(sqlite_engine: Engine) -> None:
         sqlite_engine, workspace_ref="T1", period_text="since 2026-10-17", by="user", now=now
     )
     assert report_json(report)["days_before_history"] == 12
+
+
+def test_the_cli_offers_the_nearest_period(synced: dict[str, str]) -> None:
+    code, out, err = run(synced, "report", "cursor", "-w", "T1", "-p", "last wek")
+    assert code == 1 and out == ""
+    assert "Unknown period 'last wek' (did you mean `last week`?)" in err
