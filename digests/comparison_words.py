@@ -13,7 +13,7 @@ from digests.format import dollars, json_cents, printable
 from digests.history_words import first_local_day, gap_words
 from digests.words import provider_name
 from ledger.comparisons import Comparison, RowChange
-from ledger.periods import days_before
+from ledger.periods import days_before, previous_period
 from ledger.queries import Report
 
 
@@ -34,10 +34,9 @@ def span(report: Report) -> str:
 
 
 def against_label(comparison: Comparison) -> str:
-    previous = comparison.previous.period
     if comparison.against == "previous":
-        return f"the {previous.days} days before"
-    return previous.label
+        return previous_period(comparison.current.period).label
+    return comparison.previous.period.label
 
 
 def title(comparison: Comparison) -> str:

@@ -61,11 +61,13 @@ def periods_help(today: date, cycle: Cycle, timezone: str) -> str:
     lines = [f"*Periods* (days in {timezone}; weeks start on Monday; today is {_day(today, 0)})"]
     lines += [_line(forms, today, cycle) for forms in (*_FIXED, *_examples(today))]
     seven = parse_period("7d", today=today, cycle=cycle)
+    month = parse_period("this month", today=today, cycle=cycle)
     lines += [
         "A month or quarter without a year is the latest one that has begun; periods end today "
         "at the latest.",
         f"*Compare:* `/spend cursor 7d vs previous` ({_span(seven, year)} against "
-        f"{_span(previous_period(seven), year)}), `vs last cycle`, `vs last month`.",
+        f"{_span(previous_period(seven), year)}), `/spend cursor this month vs previous` "
+        f"(against {_span(previous_period(month), year)}), `vs last cycle`, `vs last month`.",
         "*Chart:* `/spend cursor 30d chart by model` (sent to you; add `public` for the channel).",
     ]
     if cycle.assumed:

@@ -38,7 +38,7 @@ ChartOption = Annotated[
 VsOption = Annotated[
     str | None,
     typer.Option(
-        "--vs", help="Compare with: previous (as many days just before), last cycle, any period."
+        "--vs", help="Compare with: previous (the period just before), last cycle, any period."
     ),
 ]
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]

@@ -1,7 +1,8 @@
 """`… vs previous`, `… vs last cycle`: two independent reports, compared.
 
-The earlier period is read like any other: "previous" is as many days just before the
-current period; anything else is a period phrase (`last cycle`, `last month`, `2026-q3`).
+The earlier period is read like any other: "previous" is ``ledger.periods.previous_period``
+(the same days of the month, quarter, year or week before for calendar periods, else as
+many days just before); anything else is a period phrase (`last cycle`, `2026-q3`).
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def _report_cents(bot: Harness, text: str, by: str) -> tuple[Decimal, dict[str, 
         ("7d", "previous", None),  # the 7 days before: computed by hand below
         ("14d", "last-cycle", "last-cycle"),
         ("this month", "last month", "last month"),
+        ("this month", "previous", "2026-10-01..2026-10-25"),  # today is Nov 25
     ],
 )
 @pytest.mark.parametrize("by", ["model", "user", "day"])

@@ -230,11 +230,31 @@ def test_periods_that_cannot_be_answered_say_why(
     assert words in period_text(refused.value)
 
 
-def test_the_previous_period_has_as_many_days_just_before() -> None:
-    period = parse_period("7d", today=date(2026, 11, 28))
-    before = previous_period(period)
-    assert (before.start, before.end) == (date(2026, 11, 15), date(2026, 11, 21))
-    assert before.days == period.days
+SAME = "the same days of the {} before"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "today", "start", "end", "label"),
+    [
+        ("7d", "2026-11-28", "2026-11-15", "2026-11-21", "the 7 days before"),
+        ("today", "2026-11-28", "2026-11-27", "2026-11-27", "the day before"),
+        ("last week", "2026-11-28", "2026-11-09", "2026-11-15", "the 7 days before"),
+        ("this week", "2026-11-28", "2026-11-16", "2026-11-21", SAME.format("week")),
+        ("this month", "2026-11-28", "2026-10-01", "2026-10-28", SAME.format("month")),
+        ("this month", "2024-03-31", "2024-02-01", "2024-02-29", "the month before"),
+        ("this month", "2024-03-30", "2024-02-01", "2024-02-29", SAME.format("month")),
+        ("october", "2026-11-28", "2026-09-01", "2026-09-30", "the month before"),
+        ("2024-03", "2026-11-28", "2024-02-01", "2024-02-29", "the month before"),
+        ("q3", "2026-11-28", "2026-04-01", "2026-06-30", "the quarter before"),
+        ("qtd", "2026-11-28", "2026-07-01", "2026-08-28", SAME.format("quarter")),
+        ("ytd", "2024-02-29", "2023-01-01", "2023-02-28", SAME.format("year")),
+        ("last year", "2026-11-28", "2024-01-01", "2024-12-31", "the year before"),
+        ("last 30 days", "2026-11-28", "2026-09-30", "2026-10-29", "the 30 days before"),
+    ],
+)
+def test_the_previous_period(phrase: str, today: str, start: str, end: str, label: str) -> None:
+    before = previous_period(parse_period(phrase, today=date.fromisoformat(today)))
+    assert (before.start.isoformat(), before.end.isoformat(), before.label) == (start, end, label)
 
 
 def test_days_before_history() -> None:

@@ -103,8 +103,8 @@ def _compare(tokens: list[str], index: int, topic: str) -> Read:
     if following in PREVIOUS_WORDS:
         return Read("compare", "previous", f"vs {following}", index + 2)
     message = (
-        f"Say what `{shown(tokens[index])}` compares with: `vs previous` (the same number of "
-        "days just before), `vs last cycle`, `vs last month` or any period."
+        f"Say what `{shown(tokens[index])}` compares with: `vs previous` (the period just "
+        "before), `vs last cycle`, `vs last month` or any period."
     )
     raise Reject(message, topic, _fixed(tokens, index + 1, 1, "previous") if following else None)
 
