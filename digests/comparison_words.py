@@ -6,15 +6,19 @@ see in each period (``digests.slack_reports.visible_rows``), biggest movers firs
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
-from digests.format import dollars, json_cents, printable
+from digests.format import csv_text, dollars, json_cents, printable
 from digests.history_words import first_local_day, gap_words
 from digests.words import provider_name
 from ledger.comparisons import Comparison, RowChange
 from ledger.periods import days_before, previous_period
 from ledger.queries import Report
+
+_CENT = Decimal("0.01")
 
 
 def signed_dollars(cents: Decimal) -> str:
@@ -113,3 +117,23 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
             for change in comparison.rows
         ],
     }
+
+
+def comparison_csv(comparison: Comparison) -> str:
+    """Every compared row as CSV: the key, dollars before and now, the change (numbers as
+    numbers; text cells never start a formula)."""
+    out = io.StringIO()
+    by = comparison.current.by.value
+    csv.writer(out).writerow([by, "previous_dollars", "dollars", "change_dollars", "change_pct"])
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+    for change in comparison.rows:
+        writer.writerow(
+            [
+                csv_text(change.key),
+                (change.previous_cents / 100).quantize(_CENT),
+                (change.cents / 100).quantize(_CENT),
+                (change.change_cents / 100).quantize(_CENT),
+                "" if change.percent is None else change.percent,
+            ]
+        )
+    return out.getvalue()

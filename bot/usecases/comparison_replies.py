@@ -8,6 +8,7 @@ from bot.usecases.callers import Reply
 from bot.usecases.chart_replies import query_chart
 from bot.usecases.comparisons import comparison_for
 from digests.comparison_blocks import comparison_message
+from digests.comparison_words import comparison_csv
 from ledger.visibility import Viewer
 
 
@@ -37,4 +38,10 @@ def comparison_reply(
         if query.chart
         else None
     )
-    return Reply(comparison_message(comparison, top=query.top), public=query.public, chart=chart)
+    csv_file = None
+    if query.csv:
+        now, before = comparison.current.period, comparison.previous.period
+        name = f"{query.provider}-{now.start}-{now.end}-vs-{before.start}-{before.end}.csv"
+        csv_file = (name, comparison_csv(comparison))
+    message = comparison_message(comparison, top=query.top)
+    return Reply(message, public=query.public, csv=csv_file, chart=chart)

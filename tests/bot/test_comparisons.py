@@ -4,6 +4,8 @@ only what they would see in the reports themselves."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -157,3 +159,19 @@ def test_the_cli_compares_with_the_same_fields(synced: dict[str, str]) -> None:
     assert abs(comparison["change_cents"] - (payload["total_cents"] - before["total_cents"])) < 1e-6
     code, out, _ = run(synced, *args, "--vs", "last cycle")
     assert code == 0 and "vs last billing cycle" in out and "Biggest movers by model" in out
+
+
+def test_csv_sends_every_compared_row(bot: Harness) -> None:
+    before = set(bot.slack.uploads)
+    _, key = bot.command("cursor 7d vs previous by model csv")
+    bot.replies(key, count=2)
+    (new,) = set(bot.slack.uploads) - before
+    rows = list(csv.reader(io.StringIO(bot.slack.uploads[new].decode())))
+    assert rows[0] == ["model", "previous_dollars", "dollars", "change_dollars", "change_pct"]
+    comparison = comparison_for(
+        bot.engine, workspace_ref="T1", period_text="7d", against="previous", by="model",
+        now=bot.clock.now,
+    )  # fmt: skip
+    assert [row[0] for row in rows[1:]] == [change.key for change in comparison.rows]
+    total_change = sum(Decimal(row[3]) for row in rows[1:])
+    assert abs(total_change - comparison.change_cents / 100) < Decimal("0.01") * len(rows)
