@@ -15,7 +15,7 @@ from digests.format import csv_text, dollars, json_cents, printable
 from digests.history_words import first_local_day, gap_words
 from digests.words import provider_name
 from ledger.comparisons import Comparison, RowChange
-from ledger.periods import days_before, previous_period
+from ledger.period_spans import days_before, previous_period
 from ledger.queries import Report
 
 _CENT = Decimal("0.01")

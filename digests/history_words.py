@@ -6,7 +6,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ledger.import_join import History
-from ledger.periods import Period, days_before
+from ledger.period_spans import days_before
+from ledger.periods import Period
 
 
 def local_day(moment: datetime, tz: str) -> str:

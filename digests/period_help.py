@@ -6,7 +6,8 @@ from datetime import date
 
 from ledger.calendar_math import MONTHS, add_months, quarter_of
 from ledger.errors import PeriodError
-from ledger.periods import Cycle, Period, parse_period, previous_period
+from ledger.period_spans import previous_period
+from ledger.periods import Cycle, Period, parse_period
 
 _FIXED = (
     ("today", "yesterday", "7d", "30d"),

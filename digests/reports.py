@@ -8,7 +8,7 @@ from typing import Any
 from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
 from digests.history_words import first_local_day, gap_words, history_words
 from digests.words import provider_name
-from ledger.periods import days_before
+from ledger.period_spans import days_before
 from ledger.queries import Report
 
 

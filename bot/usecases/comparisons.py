@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from bot.usecases.report_cache import ReportCache
 from bot.usecases.reports import report_for
 from ledger.comparisons import Comparison, compare
-from ledger.periods import previous_period
+from ledger.period_spans import previous_period
 from ledger.queries import Report, Row
 from ledger.visibility import Viewer, visible_person_rows
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from digests.errors import period_text
 from ledger.errors import PeriodError, PeriodProblem
-from ledger.periods import Cycle, days_before, parse_period, previous_period
+from ledger.period_spans import days_before, previous_period
+from ledger.periods import Cycle, parse_period
 
 ONE = timedelta(days=1)
 
