@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack.grammar import Command, Help, Invalid, SpendQuery, parse
+from digests.errors import period_text
+from ledger.errors import PeriodError
+from ledger.periods import parse_period
 
 
 @pytest.mark.parametrize(
@@ -113,3 +118,25 @@ def test_fuzzed_queries_never_raise_and_never_stay_silent(fragments: list[str]) 
         assert result.message.strip() and result.usage.strip()
     else:
         assert isinstance(result, SpendQuery | Help) or result is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=6),
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)),
+)
+def test_whatever_parses_resolves_or_says_why(fragments: list[str], today: date) -> None:
+    """A query the grammar accepts either resolves to days or raises a PeriodError that has
+    words (a month that has not begun yet, say): never another exception."""
+    result = parse("cursor " + " ".join(fragments))
+    if not isinstance(result, SpendQuery):
+        return
+    for text in (result.period, result.compare):
+        if text is None or text == "previous":
+            continue
+        try:
+            period = parse_period(text, today=today)
+        except PeriodError as error:
+            assert period_text(error)
+        else:
+            assert period.start <= period.end

@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from bot.testing.fake_slack import FakeSlack
 from bot.usecases.reports import report_for
 from digests.reports import report_json, report_text
 from digests.slack_reports import report_message
 from ledger.db import session_scope
 from ledger.models import Connection
 from tests.bot.cli_support import run
+from tests.bot.harness import build_harness
 from tests.ledger.support import make_team
 
 
@@ -138,3 +140,17 @@ def test_the_cli_offers_the_nearest_period(synced: dict[str, str]) -> None:
     code, out, err = run(synced, "report", "cursor", "-w", "T1", "-p", "last wek")
     assert code == 1 and out == ""
     assert "Unknown period 'last wek' (did you mean `last week`?)" in err
+
+
+def test_slack_says_when_a_period_has_not_begun(sqlite_engine: Engine) -> None:
+    with FakeSlack() as slack:
+        bot = build_harness(sqlite_engine, slack)
+        try:
+            bot.connect_and_sync()
+            _, key = bot.command("cursor 2027-05 by model")
+            assert "starts on 2027-05-01, after today" in bot.reply_text(key)
+            _, key = bot.command("cursor since 2026-10-20")
+            text = bot.reply_text(key)
+            assert "History starts" in text and "of this period have no data" in text
+        finally:
+            bot.close()
