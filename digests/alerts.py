@@ -12,7 +12,7 @@ from digests import alert_words
 from digests.alert_words import AlertFacts
 from digests.blocks import Button, Message, actions, context, section
 from digests.format import dollars, escape, local_time
-from ledger.spend_limits import person_of_alert
+from ledger.spend_limits import person_alert_email
 
 ACK = "alert_ack"
 SNOOZE_DAY = "alert_snooze_1d"
@@ -74,7 +74,7 @@ def alert_view(alert: _Shown, timezone: str) -> AlertView:
         limit_cents=alert.limit_cents,
         snoozed_until=alert.snoozed_until,
         acted_by=alert.acted_by,
-        limit_subject=person_of_alert(alert.kind, alert.subject),
+        limit_subject=person_alert_email(alert.kind, alert.subject),
     )
 
 

@@ -64,7 +64,7 @@ class LimitsNow:
 PERSON_ALERT_KINDS = frozenset({"threshold", "forecast", "anomaly_user"})
 
 
-def person_of_alert(kind: str, subject: str) -> str | None:
+def person_alert_email(kind: str, subject: str) -> str | None:
     """The person (email) whose spend limit an alert invites setting; None for the team's,
     a group's or a connection's alerts."""
     if str(kind) in PERSON_ALERT_KINDS and "@" in subject:

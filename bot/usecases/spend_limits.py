@@ -22,7 +22,7 @@ from digests import limit_words
 from digests.blocks import Message, section
 from ledger.db import session_scope
 from ledger.models import AlertKind, Workspace
-from ledger.spend_limits import PersonLimit, history, person_of_alert
+from ledger.spend_limits import PersonLimit, history, person_alert_email
 
 REFUSED = ADMIN_ONLY.format(what="see or change Cursor spend limits")
 NO_EMAIL = (
@@ -89,7 +89,7 @@ def draft_for_alert(
     their own limit, else the budget the alert measured them against (whole dollars up)."""
     workspace = require_admin(services, client, caller)
     alert = owned_alert(services, caller, alert_id)
-    email = person_of_alert(alert.kind, alert.subject)
+    email = person_alert_email(alert.kind, alert.subject)
     if email is None:
         raise Refusal(NOT_A_PERSON)
     person = limit_changes.limit_of(services.engine, workspace, email)
