@@ -338,3 +338,109 @@ def test_a_person_without_an_email_is_asked_for_one(bot: Harness) -> None:
     _, key = bot.command("limit <@UNOBODY> $50")
     assert "don't know the Cursor email" in bot.reply_text(key)
     assert bot.slack.calls_to("views.open") == []
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "",
+        "not json",
+        "[1]",
+        json.dumps({"email": "not an email", "off": False, "channel_id": "C1"}),
+        json.dumps({"email": "a@acme.test", "off": "no", "channel_id": "C1"}),
+        json.dumps({"email": "a@acme.test", "off": False, "channel_id": 5}),
+    ],
+)
+def test_a_submit_whose_dialog_was_not_ours_is_refused(bot: Harness, metadata: str) -> None:
+    values = {ids.LIMIT_AMOUNT_BLOCK: {ids.LIMIT_AMOUNT_INPUT: {"value": "5"}}}
+    body = view_submission_body(
+        ids.LIMIT_VIEW, values, user_id=ADMIN, private_metadata=metadata, view_id="VX"
+    )
+    ack = ack_of(bot.app.dispatch(bolt_request(body)))
+    assert "not valid any more" in json.dumps(ack["view"])
+    assert limit_requests(bot) == []
+
+
+def test_an_empty_amount_asks_for_whole_dollars(bot: Harness) -> None:
+    bot.command("limit ghost@nowhere.test")
+    ack = ack_of(submit(bot, opened_dialog(bot), ""))
+    assert ack["response_action"] == "errors"
+    assert "Enter whole dollars" in ack["errors"][ids.LIMIT_AMOUNT_BLOCK]
+
+
+def test_a_dialog_that_cannot_open_in_time_says_so(bot: Harness) -> None:
+    bot.slack.fail_next("views.open", error="expired_trigger_id")
+    _, key = bot.command(f"limit <@{MEMBER}> $5")
+    assert "could not open in time" in bot.reply_text(key)
+
+
+def test_the_answer_goes_to_the_channel_when_the_dialog_was_closed(bot: Harness) -> None:
+    bot.slack.fail_next("views.update", error="not_found")
+    bot.command(f"limit <@{MEMBER}> $77")
+    submit(bot, opened_dialog(bot))
+    (told,) = bot.slack.wait_for("chat.postEphemeral", timeout=10)
+    assert told.params["channel"] == "C1" and told.params["user"] == ADMIN
+    assert f"`Spend limit set to $77 for user {bot.emails[1]}`" in told.params["text"]
+    assert NEXT_SYNC in told.params["text"]
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-3"])
+def test_a_set_limit_button_with_a_bad_alert_id_says_so(bot: Harness, value: str) -> None:
+    body = block_actions_body(
+        SET_LIMIT, value, user_id=ADMIN, response_url=bot.slack.response_url("bad")
+    )
+    bot.app.dispatch(bolt_request(body))
+    assert bot.reply_text("bad").startswith("That alert id is not valid")
+
+
+def test_a_set_limit_button_on_a_gone_or_team_alert_says_why(bot: Harness) -> None:
+    body = block_actions_body(
+        SET_LIMIT, "999", user_id=ADMIN, response_url=bot.slack.response_url("gone")
+    )
+    bot.app.dispatch(bolt_request(body))
+    assert bot.reply_text("gone").startswith("This alert no longer exists")
+
+    _, key = bot.command("budget set cursor $1 at 100")
+    assert "Budget set" in bot.reply_text(key)
+    bot.slack.wait_for("chat.postMessage")
+    with session_scope(bot.engine) as session:
+        (alert,) = session.execute(select(Alert)).scalars().all()
+    assert SET_LIMIT not in buttons(bot.slack.calls_to("chat.postMessage")[0])
+    body = block_actions_body(
+        SET_LIMIT, str(alert.id), user_id=ADMIN, response_url=bot.slack.response_url("team")
+    )
+    bot.app.dispatch(bolt_request(body))
+    assert "not about one person" in bot.reply_text("team")
+
+
+def test_acknowledging_one_alert_keeps_the_button_on_the_admins_other_alert(
+    bot: Harness,
+) -> None:
+    _, key = bot.command(f"budget set <@{MEMBER}> $1 at 50,100")  # two alerts in one DM
+    assert "Budget set" in bot.reply_text(key)
+    bot.slack.wait_for("chat.postMessage", 2)
+    assert buttons(dm_to(bot, ADMIN)).count(SET_LIMIT) == 2
+    with session_scope(bot.engine) as session:
+        first = min(a.id for a in session.execute(select(Alert)).scalars().all() if a.id)
+    body = block_actions_body(
+        "alert_ack", str(first), user_id=ADMIN, response_url=bot.slack.response_url("ack")
+    )
+    bot.app.dispatch(bolt_request(body))
+    updates = {u.params["channel"]: u for u in bot.slack.wait_for("chat.update", 2)}
+    admin_copy = dm_to(bot, ADMIN).params["channel"]
+    member_copy = dm_to(bot, MEMBER).params["channel"]
+    assert buttons(updates[admin_copy]).count(SET_LIMIT) == 1  # the other alert keeps it
+    assert SET_LIMIT not in buttons(updates[member_copy])
+    assert "Acknowledged" in updates[admin_copy].all_text()
+
+
+def test_limits_in_a_workspace_without_cursor_says_to_connect(sqlite_engine: Engine) -> None:
+    with FakeSlack() as slack:
+        bare = build_harness(sqlite_engine, slack)
+        try:
+            _, key = bare.command(f"limit <@{MEMBER}> $5")
+            assert "connect" in bare.reply_text(key).lower()
+            _, key = bare.command("limits")
+            assert "connect" in bare.reply_text(key).lower()
+        finally:
+            bare.close()
