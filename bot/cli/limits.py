@@ -20,9 +20,7 @@ from bot.usecases import limit_changes
 from bot.usecases.limit_changes import ChangeResult, Why
 from digests import limit_words
 from digests.format import json_cents
-from ledger.accounts import find_workspace
-from ledger.db import session_scope
-from ledger.spend_limits import LimitsNow, history
+from ledger.spend_limits import LimitsNow
 
 limit_app = typer.Typer(help="Cursor spend limits (Enterprise teams).", no_args_is_help=True)
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
@@ -64,10 +62,9 @@ def _change(workspace: str, email: str, dollars: int | None, now: datetime) -> C
     settings = settings_or_exit()
     with clean_errors():
         engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            found = find_workspace(session, workspace)
-            assert found.id is not None
-            workspace_id = found.id
+        found = limit_changes.workspace_named(engine, workspace)
+        assert found.id is not None
+        workspace_id = found.id
         access = cursor_access(settings)
         try:
             return limit_changes.change_limit(
@@ -158,8 +155,7 @@ def list_command(workspace: WorkspaceOption, output: FormatOption = OutputFormat
     settings = settings_or_exit()
     with clean_errors():
         engine = ledger_engine(settings)
-        with session_scope(engine) as session:
-            found = find_workspace(session, workspace)
+        found = limit_changes.workspace_named(engine, workspace)
         now = limit_changes.current_limits(engine, found)
     if output is OutputFormat.JSON:
         print_json(_limits_json(now))
@@ -172,10 +168,10 @@ def list_command(workspace: WorkspaceOption, output: FormatOption = OutputFormat
 def history_command(workspace: WorkspaceOption, output: FormatOption = OutputFormat.TEXT) -> None:
     """The spend limit changes asked for, and Cursor's answers, newest first."""
     settings = settings_or_exit()
-    with clean_errors(), session_scope(ledger_engine(settings)) as session:
-        found = find_workspace(session, workspace)
-        assert found.id is not None
-        changes = history(session, found.id)
+    with clean_errors():
+        engine = ledger_engine(settings)
+        found = limit_changes.workspace_named(engine, workspace)
+        changes = limit_changes.changes_of(engine, found)
     if output is OutputFormat.JSON:
         print_json(
             [

@@ -29,12 +29,19 @@ from connectors.errors import (
     UnavailableError,
 )
 from ledger import claims
-from ledger.accounts import find_connection
+from ledger.accounts import find_connection, find_workspace
 from ledger.db import session_scope
-from ledger.limit_models import LimitOutcome
+from ledger.limit_models import LimitOutcome, SpendLimitChange
 from ledger.models import Workspace
 from ledger.secrets import SecretBox
-from ledger.spend_limits import LimitsNow, PersonLimit, finish_change, limits_now, person_limit
+from ledger.spend_limits import (
+    LimitsNow,
+    PersonLimit,
+    finish_change,
+    history,
+    limits_now,
+    person_limit,
+)
 from ledger.spend_limits import start_change as record_start
 
 if TYPE_CHECKING:
@@ -85,6 +92,19 @@ def limit_of(engine: Engine, workspace: Workspace, email: str) -> PersonLimit | 
         connection = find_connection(session, workspace)
         assert connection is not None and connection.id is not None
         return person_limit(session, connection.id, email)
+
+
+def workspace_named(engine: Engine, ref: str) -> Workspace:
+    """A workspace by Slack team id or name (the CLI's ``--workspace``)."""
+    with session_scope(engine) as session:
+        return find_workspace(session, ref)
+
+
+def changes_of(engine: Engine, workspace: Workspace) -> list[SpendLimitChange]:
+    """The workspace's latest changes, newest first (the audit)."""
+    assert workspace.id is not None
+    with session_scope(engine) as session:
+        return history(session, workspace.id)
 
 
 def current_limits(engine: Engine, workspace: Workspace) -> LimitsNow:

@@ -20,9 +20,8 @@ from bot.usecases.alert_actions import owned_alert
 from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests import limit_words
 from digests.blocks import Message, section
-from ledger.db import session_scope
 from ledger.models import AlertKind, Workspace
-from ledger.spend_limits import PersonLimit, history, person_alert_email
+from ledger.spend_limits import PersonLimit, person_alert_email
 
 REFUSED = ADMIN_ONLY.format(what="see or change Cursor spend limits")
 NO_EMAIL = (
@@ -118,9 +117,7 @@ def history_reply(services: BotServices, client: WebClient, caller: Caller) -> R
     if not callers.is_admin(services, client, caller):
         return callers.text_reply(REFUSED)
     workspace = callers.workspace_for(services, caller)
-    with session_scope(services.engine) as session:
-        assert workspace.id is not None
-        changes = history(session, workspace.id)
+    changes = limit_changes.changes_of(services.engine, workspace)
     return _lines_reply(limit_words.history_lines(changes, workspace.timezone))
 
 
