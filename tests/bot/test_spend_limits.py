@@ -444,3 +444,19 @@ def test_limits_in_a_workspace_without_cursor_says_to_connect(sqlite_engine: Eng
             assert "connect" in bare.reply_text(key).lower()
         finally:
             bare.close()
+
+
+def test_no_log_line_carries_the_dialogs_values_or_the_request_body(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.sim.faults.fail_next(429, 1, path=USER_SPEND_LIMIT)  # a retry is logged
+    bot.command(f"limit <@{MEMBER}> $4321")
+    dialog = opened_dialog(bot)
+    with caplog.at_level("DEBUG"):
+        submit(bot, dialog)
+        answer_view(bot)
+        bot.close()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "user-spend-limit" in logged  # the retry was logged, by route only
+    assert "4321" not in logged and bot.emails[1] not in logged and "userEmail" not in logged
+    assert DEMO_API_KEY not in logged
