@@ -13,6 +13,7 @@ once: the key is a unit of work (``ledger.claims``) that stays done for a day.
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,6 +113,13 @@ def current_limits(engine: Engine, workspace: Workspace) -> LimitsNow:
         connection = find_connection(session, workspace)
         assert connection is not None and connection.id is not None
         return limits_now(session, connection.id)
+
+
+def request_key(team_id: str, dialog_id: str, email: str, dollars: int | None) -> str:
+    """The unit of work of one confirm: the workspace, the dialog and what it asks (hashed,
+    so that a long email keeps the key within ``work_claim.key``'s 160 characters)."""
+    asked = hashlib.sha256(f"{email.lower()}\0{dollars}".encode()).hexdigest()[:32]
+    return f"{team_id[:32]}:{dialog_id[:64]}:{asked}"
 
 
 def reserve(engine: Engine, request_key: str, now: datetime) -> claims.Claim | None:

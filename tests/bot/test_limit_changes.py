@@ -51,7 +51,10 @@ def change(team: Team, email: str, dollars: int | None, held: object = None) -> 
 
 def test_racing_presses_of_one_confirm_send_one_request(team: Team) -> None:
     email = member(team)
-    key = f"T1:V1:{email}:300"
+    key = limit_changes.request_key("T1", "V1", email, 300)
+    assert key != limit_changes.request_key("T1", "V1", email, 301)
+    assert key != limit_changes.request_key("T1", "V1", email, None)
+    assert len(limit_changes.request_key("T" * 40, "V" * 300, "a" * 300 + "@x.io", 5)) <= 160
     with ThreadPoolExecutor(max_workers=6) as pool:
         held = list(
             pool.map(lambda _: limit_changes.reserve(team.engine, key, team.clock()), range(6))

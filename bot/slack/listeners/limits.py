@@ -156,7 +156,7 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotSe
             return
     workspace = callers.workspace_for(services, caller)
     assert workspace.id is not None
-    key = f"{caller.team_id}:{view['id']}:{email}:{'off' if dollars is None else dollars}"
+    key = limit_changes.request_key(caller.team_id, str(view["id"]), email, dollars)
     held = limit_changes.reserve(services.engine, key, services.clock())
     if held is None:
         ack(response_action="update", view=notice_view(limit_words.ALREADY_SENT))
