@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import func
+from sqlalchemy import Table, func, not_, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ledger.limit_models import LimitOutcome, SpendLimitChange
@@ -77,7 +79,23 @@ def whole(value: Decimal | None) -> int | None:
     return None if value is None else int(value.to_integral_value())
 
 
-def _person(row: SpendSnapshot) -> PersonLimit:
+SPEND: Table = SpendSnapshot.__table__  # type: ignore[attr-defined]
+#: The snapshot's columns a ``PersonLimit`` is made of (read as plain rows: a list of
+#: hundreds of people needs no ORM objects).
+_PERSON_COLUMNS = (
+    "email",
+    "name",
+    "cycle_start",
+    "taken_at",
+    "overall_cents",
+    "on_demand_cents",
+    "monthly_limit_dollars",
+    "limit_dollars",
+    "limit_override_dollars",
+)
+
+
+def _person(row: SpendSnapshot | SimpleNamespace) -> PersonLimit:
     override = whole(row.limit_override_dollars)
     return PersonLimit(
         email=row.email,
@@ -116,23 +134,35 @@ def person_limit(session: Session, connection_id: int, email: str) -> PersonLimi
 
 
 def limits_now(session: Session, connection_id: int) -> LimitsNow:
-    """Everyone the latest spend snapshot lists with a limit of their own, by email."""
+    """Everyone the latest spend snapshot lists with a limit of their own, by email; the
+    rest counted, with the limit Cursor enforces for most of them (two queries: the people
+    with limits as rows, the others as counts per enforced limit)."""
     cycle = _latest_cycle(session, connection_id)
     if cycle is None:
         return LimitsNow(None, (), 0, None)
-    rows = session.exec(
-        select(SpendSnapshot)
-        .where(SpendSnapshot.connection_id == connection_id, SpendSnapshot.cycle_start == cycle)
-        .order_by(col(SpendSnapshot.email))
-    ).all()
-    people = [_person(row) for row in rows]
-    limited = [p for p in people if p.has_limit]
-    defaults = Counter(
-        p.effective_dollars for p in people if not p.has_limit and p.effective_dollars is not None
+    current = (
+        col(SpendSnapshot.connection_id) == connection_id,
+        col(SpendSnapshot.cycle_start) == cycle,
     )
+    own = or_(
+        col(SpendSnapshot.monthly_limit_dollars).is_not(None),
+        func.coalesce(col(SpendSnapshot.limit_override_dollars), 0) > 0,
+    )
+    rows = session.execute(
+        sa_select(*(SPEND.c[name] for name in _PERSON_COLUMNS))
+        .where(*current, own)
+        .order_by(SPEND.c.email)
+    )
+    people = [_person(SimpleNamespace(**row._mapping)) for row in rows]
+    counts = session.exec(
+        select(col(SpendSnapshot.limit_dollars), func.count(), func.max(SpendSnapshot.taken_at))
+        .where(*current, not_(own))
+        .group_by(col(SpendSnapshot.limit_dollars))
+    ).all()
+    defaults = Counter({whole(limit): count for limit, count, _ in counts if limit is not None})
     default = defaults.most_common(1)[0][0] if defaults else None
-    taken = max(p.taken_at for p in people) if people else None
-    return LimitsNow(taken, limited, len(people) - len(limited), default)
+    taken = max([p.taken_at for p in people] + [at for _, _, at in counts if at is not None])
+    return LimitsNow(taken, people, sum(count for _, count, _ in counts), default)
 
 
 def start_change(
