@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from bot.slack import ids
 from bot.testing.fake_slack import Call, FakeSlack
 from bot.testing.signed_requests import block_actions_body, bolt_request, view_submission_body
+from bot.usecases.connections import disconnect_cursor
 from bot.usecases.syncs import sync_one
 from connectors.cursor.endpoints import USER_SPEND_LIMIT
 from connectors.cursor.sim_team import DEMO_API_KEY
@@ -460,3 +461,16 @@ def test_no_log_line_carries_the_dialogs_values_or_the_request_body(
     assert "user-spend-limit" in logged  # the retry was logged, by route only
     assert "4321" not in logged and bot.emails[1] not in logged and "userEmail" not in logged
     assert DEMO_API_KEY not in logged
+
+
+def test_a_confirm_after_cursor_was_disconnected_says_to_connect_and_sends_nothing(
+    bot: Harness,
+) -> None:
+    bot.command(f"limit <@{MEMBER}> $5")
+    dialog = opened_dialog(bot)
+    with session_scope(bot.engine) as session:
+        workspace = find_workspace(session, "T1")
+    assert disconnect_cursor(bot.engine, workspace)
+    submit(bot, dialog)
+    assert "connect" in answer_view(bot).all_text().lower()
+    assert limit_requests(bot) == [] and changes(bot) == []

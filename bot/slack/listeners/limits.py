@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -131,13 +132,27 @@ def _amount(view: dict[str, Any]) -> tuple[int | None, str | None]:
         return None, reject.invalid.message.replace("`", "")
 
 
-def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotServices) -> None:
-    """The dialog's confirm: checked again, claimed once, then sent to Cursor."""
+@dataclass(frozen=True)
+class _Confirmed:
+    """A confirm that passed every check: who, for whom, how much, in which dialog."""
+
+    caller: Caller
+    workspace_id: int
+    view_id: str
+    email: str
+    dollars: int | None
+
+
+def _check(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: BotServices
+) -> _Confirmed | None:
+    """The confirm's checks, each answered in the dialog when it fails: the dialog is ours,
+    the presser is an admin, the amount is whole dollars."""
     view = body["view"]
     read = _read_metadata(view)
     if read is None:
         ack(response_action="update", view=notice_view(STALE))
-        return
+        return None
     email, off, channel = read
     caller = Caller(
         team_id=body["team"]["id"],
@@ -147,21 +162,30 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotSe
     )
     if not callers.is_admin(services, client, caller):
         ack(response_action="update", view=notice_view(spend_limits.REFUSED))
-        return
+        return None
     dollars: int | None = None
     if not off:
         dollars, problem = _amount(view)
         if problem is not None:
             ack(response_action="errors", errors={ids.LIMIT_AMOUNT_BLOCK: problem})
-            return
+            return None
     workspace = callers.workspace_for(services, caller)
     assert workspace.id is not None
-    key = limit_changes.request_key(caller.team_id, str(view["id"]), email, dollars)
+    return _Confirmed(caller, workspace.id, str(view["id"]), email, dollars)
+
+
+def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotServices) -> None:
+    """The dialog's confirm: checked again, claimed once, then sent to Cursor."""
+    confirmed = _check(ack, body, client, services)
+    if confirmed is None:
+        return
+    caller, view_id = confirmed.caller, confirmed.view_id
+    key = limit_changes.request_key(caller.team_id, view_id, confirmed.email, confirmed.dollars)
     held = limit_changes.reserve(services.engine, key, services.clock())
-    if held is None:
+    if held is None:  # pressed twice: the first press sends it
         ack(response_action="update", view=notice_view(limit_words.ALREADY_SENT))
         return
-    ack(response_action="update", view=sending_view(email, dollars))
+    ack(response_action="update", view=sending_view(confirmed.email, confirmed.dollars))
 
     def send() -> None:
         try:
@@ -169,19 +193,19 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, services: BotSe
                 services.engine,
                 services.cursor_access(),
                 services.box,
-                workspace_id=workspace.id,  # type: ignore[arg-type]
+                workspace_id=confirmed.workspace_id,
                 requested_by=caller.user_id,
-                email=email,
-                dollars=dollars,
+                email=confirmed.email,
+                dollars=confirmed.dollars,
                 clock=services.clock,
                 held=held,
             )
-        except LedgerError as exc:
-            _show(client, view["id"], caller, notice_view(error_text(exc)), error_text(exc))
+        except LedgerError as exc:  # disconnected meanwhile, say
+            _show(client, view_id, caller, notice_view(error_text(exc)), error_text(exc))
             return
-        _show(client, view["id"], caller, result_view(result), result_message(result))
+        _show(client, view_id, caller, result_view(result), result_message(result))
 
-    services.workers.submit(log_context.carry(_guarded(send, client, view["id"], caller)))
+    services.workers.submit(log_context.carry(_guarded(send, client, view_id, caller)))
 
 
 def _guarded(work: Any, client: WebClient, view_id: str, caller: Caller) -> Any:
