@@ -325,7 +325,7 @@ def test_a_double_clicked_confirm_sends_one_request(bot: Harness, when: str) -> 
     assert any("sent to Cursor once already" in text for text in texts)
 
 
-def test_the_same_dialog_can_send_a_corrected_amount(bot: Harness) -> None:
+def test_a_different_amount_is_a_different_change(bot: Harness) -> None:
     bot.command("limit ghost@nowhere.test $50")
     dialog = opened_dialog(bot)
     submit(bot, dialog)
