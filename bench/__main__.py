@@ -27,6 +27,7 @@ BENCHMARKS: list[str] = [
     "ingest_bench",
     "import_bench",
     "period_bench",
+    "limits_bench",
 ]
 
 

@@ -7,6 +7,7 @@
     ├── RateLimitedError      still rate limited after the allowed retries (HTTP 429)
     ├── UnavailableError      5xx, timeouts or connection errors after the allowed retries
     │   └── DeadlineExceededError  an answer not finished within the request's deadline
+    ├── OutcomeUnknownError   a write that may or may not have landed (not repeated)
     ├── MalformedResponseError  a 2xx whose body is not what the API documents
     ├── ResponseTooLargeError   an answer longer than the size cap (not read past it)
     └── PagingError             a pager that does not end: more pages than its own count
@@ -44,6 +45,12 @@ class RateLimitedError(ConnectorError):
 
 class UnavailableError(ConnectorError):
     """The provider could not be reached or kept failing (5xx, timeouts)."""
+
+
+class OutcomeUnknownError(ConnectorError):
+    """A write the provider may or may not have acted on (5xx, a timeout or a dropped
+    connection after the request was sent); it is not repeated, since repeating could undo
+    a change someone made in between."""
 
 
 class MalformedResponseError(ConnectorError):

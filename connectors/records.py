@@ -82,6 +82,10 @@ class MemberSpend:
     included_cents: Decimal
     premium_requests: int
     limit_dollars: Decimal | None
+    #: The person's own monthly limit (``monthlyLimitDollars``; None: none of their own).
+    monthly_limit_dollars: Decimal | None = None
+    #: A hard-limit override in dollars (``hardLimitOverrideDollars``; 0 or None: none).
+    limit_override_dollars: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

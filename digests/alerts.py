@@ -12,11 +12,14 @@ from digests import alert_words
 from digests.alert_words import AlertFacts
 from digests.blocks import Button, Message, actions, context, section
 from digests.format import dollars, escape, local_time
+from ledger.spend_limits import person_alert_email
 
 ACK = "alert_ack"
 SNOOZE_DAY = "alert_snooze_1d"
 SNOOZE_WEEK = "alert_snooze_7d"
 BREAKDOWN = "alert_breakdown"
+#: Opens the spend-limit dialog for the alert's person (admins' copies only).
+SET_LIMIT = "alert_set_limit"
 #: Each alert takes three blocks; beyond this many, the rest are counted.
 MAX_ALERTS_PER_MESSAGE = 15
 
@@ -43,6 +46,8 @@ class AlertView:
     snoozed_until: datetime | None = None
     acted_by: str | None = None
     top_lines: tuple[str, ...] = ()
+    #: The person whose Cursor spend limit the alert invites setting (None: not one person).
+    limit_subject: str | None = None
 
 
 class _Shown(AlertFacts, Protocol):
@@ -69,6 +74,7 @@ def alert_view(alert: _Shown, timezone: str) -> AlertView:
         limit_cents=alert.limit_cents,
         snoozed_until=alert.snoozed_until,
         acted_by=alert.acted_by,
+        limit_subject=person_alert_email(alert.kind, alert.subject),
     )
 
 
@@ -85,7 +91,11 @@ def _state_line(alert: AlertView, timezone: str) -> str | None:
     return None
 
 
-def alert_blocks(alert: AlertView, timezone: str) -> list[dict[str, object]]:
+def alert_blocks(
+    alert: AlertView, timezone: str, *, limit_button: bool = False
+) -> list[dict[str, object]]:
+    """An alert's text, then its buttons (or its state once acted on). ``limit_button``:
+    the copy goes to an admin, who gets "Set spend limit" on an alert about one person."""
     figures = ""
     if isinstance(alert.amount_cents, Decimal) and isinstance(alert.limit_cents, Decimal):
         figures = f"\n*{dollars(alert.amount_cents)}* of {dollars(alert.limit_cents)}"
@@ -100,23 +110,25 @@ def alert_blocks(alert: AlertView, timezone: str) -> list[dict[str, object]]:
         blocks.append(context(state))
         return blocks
     value = str(alert.id)
-    blocks.append(
-        actions(
-            Button("Acknowledge", ACK, value, style="primary"),
-            Button("Snooze 1 day", SNOOZE_DAY, value),
-            Button("Snooze 7 days", SNOOZE_WEEK, value),
-            Button("Show breakdown", BREAKDOWN, value),
-            block_id=f"alert-{alert.id}",
-        )
-    )
+    buttons = [
+        Button("Acknowledge", ACK, value, style="primary"),
+        Button("Snooze 1 day", SNOOZE_DAY, value),
+        Button("Snooze 7 days", SNOOZE_WEEK, value),
+        Button("Show breakdown", BREAKDOWN, value),
+    ]
+    if limit_button and alert.limit_subject:
+        buttons.append(Button("Set spend limit", SET_LIMIT, value))
+    blocks.append(actions(*buttons, block_id=f"alert-{alert.id}"))
     return blocks
 
 
-def alerts_message(alerts: Sequence[AlertView], timezone: str) -> Message:
+def alerts_message(
+    alerts: Sequence[AlertView], timezone: str, *, limit_button: bool = False
+) -> Message:
     shown = list(alerts[:MAX_ALERTS_PER_MESSAGE])
     blocks: list[dict[str, object]] = []
     for alert in shown:
-        blocks += alert_blocks(alert, timezone)
+        blocks += alert_blocks(alert, timezone, limit_button=limit_button)
     if len(alerts) > len(shown):
         blocks.append(context(f"… and {len(alerts) - len(shown)} more: see `/spend alerts`."))
     if len(alerts) == 1:

@@ -297,6 +297,10 @@ class SpendSnapshot(SQLModel, table=True):
     included_cents: Decimal = _money()
     premium_requests: int = 0
     limit_dollars: Decimal | None = _money(None, nullable=True)
+    #: The person's own limit (``monthlyLimitDollars``; None: none) and a hard-limit
+    #: override (0 or None: none); ``limit_dollars`` is the one Cursor enforces.
+    monthly_limit_dollars: Decimal | None = _money(None, nullable=True)
+    limit_override_dollars: Decimal | None = _money(None, nullable=True)
 
 
 class DailyActivityRow(SQLModel, table=True):
@@ -604,3 +608,6 @@ class AlertMessage(SQLModel, table=True):
     #: The Slack user (a DM) or channel it was sent to.
     recipient: str = Field(max_length=32)
     sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+from ledger import limit_models as limit_models  # noqa: E402  (registers its table)

@@ -66,6 +66,8 @@ def upsert_spend(
             "included_cents": m.included_cents,
             "premium_requests": m.premium_requests,
             "limit_dollars": m.limit_dollars,
+            "monthly_limit_dollars": m.monthly_limit_dollars,
+            "limit_override_dollars": m.limit_override_dollars,
         }
         for m in snapshot.members
     ]

@@ -150,6 +150,7 @@ def view_submission_body(
     user_id: str = "U1",
     team_id: str = "T1",
     private_metadata: str = "",
+    view_id: str = "VMODAL",
 ) -> str:
     """A ``view_submission`` body. ``values`` is ``view.state.values``:
     ``{block_id: {action_id: {"type": "plain_text_input", "value": "..."}}}``."""
@@ -161,7 +162,7 @@ def view_submission_body(
         "token": "verification-token-unused",
         "trigger_id": "t2",
         "view": {
-            "id": "VMODAL",
+            "id": view_id,
             "team_id": team_id,
             "type": "modal",
             "blocks": [],
@@ -175,7 +176,7 @@ def view_submission_body(
             "close": None,
             "submit": {"type": "plain_text", "text": "Submit"},
             "previous_view_id": None,
-            "root_view_id": "VMODAL",
+            "root_view_id": view_id,
             "app_id": API_APP_ID,
             "external_id": "",
             "app_installed_team_id": team_id,

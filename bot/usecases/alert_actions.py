@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.services import BotServices
 from bot.slack import grammar
 from bot.usecases import callers
-from bot.usecases.alert_delivery import is_slack_user, recipients_of, view_of
+from bot.usecases.alert_delivery import gets_limit_button, is_slack_user, recipients_of, view_of
 from bot.usecases.callers import Caller
 from digests.alerts import alerts_message
 from digests.blocks import Message
@@ -89,15 +89,20 @@ def act_on_alert(
     return True
 
 
-def copies_to_refresh(services: BotServices, alert_id: int) -> list[AlertCopy]:
-    """Every message that shows ``alert_id``, rendered again (a DM may hold several alerts)."""
+def copies_to_refresh(
+    services: BotServices, alert_id: int, client: WebClient | None = None
+) -> list[AlertCopy]:
+    """Every message that shows ``alert_id``, rendered again (a DM may hold several alerts);
+    with ``client``, admins' copies keep their "Set spend limit" buttons."""
     with session_scope(services.engine) as session:
         copies = session.exec(select(AlertMessage).where(AlertMessage.alert_id == alert_id)).all()
-        rendered = (_rendered(session, copy) for copy in copies)
+        rendered = (_rendered(session, copy, services, client) for copy in copies)
         return [copy for copy in rendered if copy is not None]
 
 
-def _rendered(session: Session, copy: AlertMessage) -> AlertCopy | None:
+def _rendered(
+    session: Session, copy: AlertMessage, services: BotServices, client: WebClient | None
+) -> AlertCopy | None:
     shown = session.exec(
         select(Alert)
         .join(AlertMessage, AlertMessage.alert_id == Alert.id)  # type: ignore[arg-type]
@@ -107,7 +112,9 @@ def _rendered(session: Session, copy: AlertMessage) -> AlertCopy | None:
     if workspace is None:
         return None
     views = [view_of(alert, workspace.timezone) for alert in shown]
-    return AlertCopy(copy.channel_id, copy.ts, alerts_message(views, workspace.timezone))
+    button = client is not None and gets_limit_button(services, client, workspace, copy.recipient)
+    message = alerts_message(views, workspace.timezone, limit_button=button)
+    return AlertCopy(copy.channel_id, copy.ts, message)
 
 
 def breakdown_query(services: BotServices, caller: Caller, alert_id: int) -> grammar.SpendQuery:

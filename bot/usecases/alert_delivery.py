@@ -43,6 +43,18 @@ def view_of(alert: Alert, timezone: str) -> AlertView:
     return alert_view(alert, timezone)
 
 
+def gets_limit_button(
+    services: CoreServices, client: WebClient, workspace: Workspace, recipient: str
+) -> bool:
+    """Whether a copy for ``recipient`` offers "Set spend limit": admins' DMs only (the
+    button and the dialog check again); a channel copy is seen by members too."""
+    if not recipient.startswith(("U", "W")):
+        return False
+    if recipient in services.admin_user_ids:
+        return True
+    return services.directory.person(client, workspace.slack_team_id, recipient).is_admin
+
+
 @dataclass(frozen=True)
 class Recipients:
     users: tuple[str, ...]
@@ -298,7 +310,9 @@ class AlertNotifier:
         alerts = [alert for alert, _ in claimed]
         claims = {alert.id: delivery_id for alert, delivery_id in claimed}
         message = alerts_message(
-            [view_of(a, workspace.timezone) for a in alerts], workspace.timezone
+            [view_of(a, workspace.timezone) for a in alerts],
+            workspace.timezone,
+            limit_button=gets_limit_button(self.services, client, workspace, target),
         )
         try:
             channel = target

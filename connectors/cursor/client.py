@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.cursor import endpoints, wire
 from connectors.cursor.deadline import DeadlineTransport
@@ -36,7 +36,7 @@ from connectors.cursor.metrics import record_rate_limit_wait, record_request
 from connectors.cursor.pacing import RoutePacer
 from connectors.cursor.refusals import AUTH_ADVICE as AUTH_ADVICE
 from connectors.cursor.refusals import PLAN_ADVICE as PLAN_ADVICE
-from connectors.cursor.refusals import exhausted, parse_answer, refused
+from connectors.cursor.refusals import exhausted, parse_answer, refused, uncertain
 from connectors.cursor.retries import RETRYABLE_STATUSES as RETRYABLE_STATUSES
 from connectors.cursor.retries import (
     CallBudget,
@@ -48,7 +48,7 @@ from connectors.cursor.retries import parse_retry_after as parse_retry_after
 from connectors.cursor.transport import MIB as MIB
 from connectors.cursor.transport import Answer, exchange
 from connectors.cursor.transport import size_text as size_text
-from connectors.errors import AuthError
+from connectors.errors import AuthError, BadRequestError
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,33 @@ class CursorAdminClient:
             "POST", endpoints.DAILY_USAGE, body, wire.DailyUsageResponse.model_validate_json
         )
 
+    def set_user_spend_limit(self, *, email: str, dollars: int | None) -> wire.SpendLimitAnswer:
+        """``POST /teams/user-spend-limit`` with the documented body (reference 6.6):
+        ``{"userEmail": email, "spendLimitDollars": dollars}``, ``None`` removing the limit.
+
+        Cursor does not document this write as idempotent, so it is sent again only when
+        it certainly did not land: a 429 (a refusal before acting) or a connection never
+        made. After a 5xx, a timeout or a dropped connection it raises
+        ``OutcomeUnknownError`` instead: a second send could overwrite a change another
+        admin made in between, and would add a second entry to Cursor's audit log.
+
+        ``outcome: error`` comes back as an answer, whether Cursor sends it with HTTP 200
+        or 400 (the status is undocumented); a 403 (not Enterprise) is ``PlanError``.
+        """
+        if dollars is not None and (type(dollars) is not int or dollars < 0):
+            raise ValueError("spendLimitDollars must be a whole number of dollars, 0 or more")
+        body = {"userEmail": email, "spendLimitDollars": dollars}
+        try:
+            return self._call(
+                "POST",
+                endpoints.USER_SPEND_LIMIT,
+                body,
+                wire.SpendLimitAnswer.model_validate_json,
+                write=True,
+            )
+        except BadRequestError as exc:
+            return wire.SpendLimitAnswer(outcome="error", message=exc.provider_message)
+
     # Machinery ---------------------------------------------------------------
 
     def _call(
@@ -175,11 +202,18 @@ class CursorAdminClient:
         route: str,
         body: dict[str, Any] | None,
         parse: Callable[[bytes | bytearray], ParsedT],
+        *,
+        write: bool = False,
     ) -> ParsedT:
+        """One call with its retries; a ``write`` is retried only when it cannot have landed."""
         options = self.options
         budget = CallBudget(options.budget_seconds)
+
+        def repeatable(exc: BaseException) -> bool:
+            return isinstance(exc, Retryable) and not (write and exc.may_have_landed)
+
         retrying = Retrying(
-            retry=retry_if_exception_type(Retryable),
+            retry=retry_if_exception(repeatable),
             stop=stop_after_attempt(options.max_attempts) | StopOverBudget(budget),
             wait=WaitRetryAfterOrBackoff(
                 retry_after_max_seconds=options.retry_after_max_seconds,
@@ -193,6 +227,8 @@ class CursorAdminClient:
         try:
             answer = retrying(self._attempt, method, route, body, budget)
         except Retryable as exc:
+            if write and exc.may_have_landed:
+                raise uncertain(route, exc) from None
             raise exhausted(
                 route,
                 exc,

@@ -13,6 +13,7 @@ MEMBERS: Final = "/teams/members"
 DAILY_USAGE: Final = "/teams/daily-usage-data"
 SPEND: Final = "/teams/spend"
 USAGE_EVENTS: Final = "/teams/filtered-usage-events"
+USER_SPEND_LIMIT: Final = "/teams/user-spend-limit"
 
 #: Requests allowed per minute, per team and route (reference section 2, newest docs).
 DEFAULT_RATE_LIMITS: Final[dict[str, int]] = {
@@ -20,6 +21,7 @@ DEFAULT_RATE_LIMITS: Final[dict[str, int]] = {
     DAILY_USAGE: 20,
     SPEND: 20,
     USAGE_EVENTS: 60,
+    USER_SPEND_LIMIT: 250,
 }
 
 #: The longest date range one request may cover.

@@ -20,6 +20,7 @@ from connectors.errors import (
     ConnectorError,
     DeadlineExceededError,
     MalformedResponseError,
+    OutcomeUnknownError,
     PlanError,
     RateLimitedError,
     UnavailableError,
@@ -65,6 +66,14 @@ def exhausted(
     return UnavailableError(
         f"Cursor {route} failed {attempts} times ({exc}){note}; "
         "check that api.cursor.com is reachable, the next sync will resume."
+    )
+
+
+def uncertain(route: str, exc: Retryable) -> OutcomeUnknownError:
+    """The error of a write that may have landed and so is not repeated."""
+    return OutcomeUnknownError(
+        f"Cursor did not confirm {route} ({exc}): the change may or may not have been made, "
+        "so it was not sent again. The next sync's spend snapshot will show which."
     )
 
 

@@ -33,12 +33,21 @@ class Retryable(Exception):
         status: int | None,
         retry_after: float | None,
         deadline: float | None = None,
+        unsent: bool = False,
     ) -> None:
         super().__init__(reason)
         self.status = status
         self.retry_after = retry_after
         #: The deadline (seconds) this attempt did not finish within, if that is what failed.
         self.deadline = deadline
+        #: The request certainly never reached the server (no connection was made).
+        self.unsent = unsent
+
+    @property
+    def may_have_landed(self) -> bool:
+        """Whether the server may have acted on the request: anything but a refusal before
+        acting (429, documented as a rate-limit refusal) or a connection never made."""
+        return not (self.unsent or self.status == 429)
 
 
 def too_slow(limit: float) -> Retryable:

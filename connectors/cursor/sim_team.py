@@ -73,6 +73,8 @@ class SimulatorConfig:
     #: Models served under other names ({simulated name: name on the wire}), e.g. hostile
     #: ones for escaping tests. Applied after generation: prices and draws are unchanged.
     model_names: dict[str, str] = field(default_factory=dict)
+    #: HTTP status of ``user-spend-limit``'s ``outcome: error`` answers (undocumented).
+    limit_error_status: int = 200
 
 
 @dataclass(frozen=True, slots=True)

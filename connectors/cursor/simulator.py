@@ -38,7 +38,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 import httpx
 
 from connectors.cursor import sim_routes
-from connectors.cursor.endpoints import DAILY_USAGE, MEMBERS, SPEND, USAGE_EVENTS
+from connectors.cursor.endpoints import DAILY_USAGE, MEMBERS, SPEND, USAGE_EVENTS, USER_SPEND_LIMIT
 from connectors.cursor.sim_daily import daily_payload
 from connectors.cursor.sim_faults import (
     Faults,
@@ -51,6 +51,7 @@ from connectors.cursor.sim_faults import (
     padded,
     reason,
 )
+from connectors.cursor.sim_limits import LimitRefused, user_spend_limit_payload
 from connectors.cursor.sim_routes import BadRequest, Payload, Window, positive_int, render_event
 from connectors.cursor.sim_team import (
     DAY_MS,
@@ -82,6 +83,7 @@ _ROUTES: dict[str, tuple[str, Handler]] = {
     USAGE_EVENTS: ("POST", sim_routes.events_payload),
     SPEND: ("POST", sim_routes.spend_payload),
     DAILY_USAGE: ("POST", daily_payload),
+    USER_SPEND_LIMIT: ("POST", user_spend_limit_payload),
 }
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -267,6 +269,9 @@ class CursorSimulator:
                     )
         except BadRequest as exc:
             return _json(400, error_body(400, str(exc)))
+        except LimitRefused as exc:
+            refusal = {"outcome": "error", "message": str(exc)}
+            return _json(self.config.limit_error_status, refusal)
         data = json.dumps(payload, separators=(",", ":")).encode()
         if self.faults.take_malform(path):
             data = data[: len(data) // 2]
@@ -328,10 +333,13 @@ class SimRequest:
     start: object
     end: object
     page: object
+    #: The whole JSON body, as sent.
+    body: Payload | None = None
 
     @classmethod
     def of(cls, key: str, path: str, body: Payload) -> SimRequest:
-        return cls(key, path, body.get("startDate"), body.get("endDate"), body.get("page"))
+        start, end, page = body.get("startDate"), body.get("endDate"), body.get("page")
+        return cls(key, path, start, end, page, body)
 
 
 def wire_charge(event: dict[str, Any]) -> Decimal:

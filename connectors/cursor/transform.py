@@ -317,6 +317,8 @@ def to_member_spend(row: wire.MemberSpend, cycle_start_ms: int) -> MemberSpend:
         included_cents=included,
         premium_requests=row.fastPremiumRequests,
         limit_dollars=limit,
+        monthly_limit_dollars=row.monthlyLimitDollars,
+        limit_override_dollars=row.hardLimitOverrideDollars,
     )
 
 

@@ -60,13 +60,15 @@ def exchange(
         ):
             content = read_body(route, response, deadline, limit, max_response_bytes)
             return Answer(response.status_code, response.headers, content)
-    except httpx.TimeoutException:
+    except httpx.TimeoutException as exc:
         if time.monotonic() >= deadline - 0.01:
             raise too_slow(limit) from None
-        raise Retryable("timed out", status=None, retry_after=None) from None
+        unsent = isinstance(exc, httpx.ConnectTimeout)
+        raise Retryable("timed out", status=None, retry_after=None, unsent=unsent) from None
     except httpx.TransportError as exc:
         reason = f"connection failed ({type(exc).__name__})"
-        raise Retryable(reason, status=None, retry_after=None) from None
+        unsent = isinstance(exc, httpx.ConnectError)
+        raise Retryable(reason, status=None, retry_after=None, unsent=unsent) from None
 
 
 def read_body(

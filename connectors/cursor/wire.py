@@ -214,6 +214,14 @@ class DailyUsageResponse(_Wire):
     pagination: DailyPagination | None = None
 
 
+class SpendLimitAnswer(_Wire):
+    """The answer of ``POST /teams/user-spend-limit``: ``outcome`` is ``success`` or
+    ``error``, and ``message`` Cursor's own words (shown to people as they are)."""
+
+    outcome: str = ""
+    message: str = ""
+
+
 class ErrorBody(_Wire):
     error: str = ""
     message: str = ""

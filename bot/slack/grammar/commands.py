@@ -140,6 +140,27 @@ class AlertsList:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitSet:
+    """A person's Cursor spend limit: ``dollars`` (whole), ``off`` (remove it), or neither
+    (the dialog asks); the person by Slack mention or by email."""
+
+    user_id: str | None = None
+    email: str | None = None
+    dollars: int | None = None
+    off: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LimitList:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LimitHistory:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Invalid:
     message: str
     usage: str
@@ -151,4 +172,5 @@ Command: TypeAlias = (
     | ShowSettings | SetTimezone | SetVisibility | LinkPerson
     | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
+    | LimitSet | LimitList | LimitHistory
 )  # fmt: skip

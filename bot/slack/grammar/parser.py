@@ -20,6 +20,7 @@ from bot.slack.grammar.commands import (
     ShowSettings,
 )
 from bot.slack.grammar.digest import digest
+from bot.slack.grammar.limit import limit, limits
 from bot.slack.grammar.query import query
 from bot.slack.grammar.refusals import Reject, no_more, unknown_word
 from bot.slack.grammar.usage import HELP_TOPICS, USAGE
@@ -172,4 +173,6 @@ _HANDLERS: dict[str, Callable[[list[str]], Command]] = {
     "digests": digest,
     "budgets": budget,
     "alert": _alerts,
+    "limit": limit,
+    "limits": limits,
 }

@@ -20,7 +20,7 @@ _EXAMPLES = {
     "periods": "`/spend cursor 2025-01-01..2025-01-31`",
 }
 USAGE: dict[str, str] = {
-    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|periods]`, e.g. "
+    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|limit|periods]`, e.g. "
     "`/spend help budget`",
     "cursor": "`/spend cursor [period] [by user|model|day|kind] [top N] [@person|email] "
     "[vs previous|vs PERIOD] [chart] [public] [csv]`\n• `/spend cursor` (this billing cycle, "
@@ -46,6 +46,10 @@ USAGE: dict[str, str] = {
     "[notify @a @b #channel]`\n• `/spend budget set @alice $200 month`\n"
     "• `/spend budget list` • `/spend budget remove 3`",
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
+    "limit": "Admins, a person's Cursor spend limit (Enterprise teams; whole dollars, "
+    "confirmed in a dialog):\n• `/spend limit @alice $200` (or her email)\n"
+    "• `/spend limit @alice off` removes it\n• `/spend limits` everyone with a limit\n"
+    "• `/spend limits history` the changes made, and Cursor's answers",
     "periods": f"{PERIOD_USAGE} Examples: {_EXAMPLES['periods']}, `/spend cursor last week`, "
     "`/spend me since monday`, `/spend cursor oct 2026 by model`, `/spend cursor 2026-q3`, "
     "`/spend cursor this month vs last month`.",
@@ -64,6 +68,7 @@ HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
         f"• {_EXAMPLES['digest']}: a daily digest",
         f"• {_EXAMPLES['budget']}: budgets and alerts",
         "• `/spend alerts`: open alerts",
+        "• `/spend limit @alice $200`: a person's Cursor spend limit (also `/spend limits`)",
         "• `/spend help cursor`: details on one command",
     ]
 )
@@ -82,4 +87,5 @@ HELP_TOPICS = {
     "digests": "digest",
     "budgets": "budget",
     "alert": "alerts",
+    "limits": "limit",
 }

@@ -16,8 +16,8 @@ from slack_bolt import App, BoltContext
 from bot import log_context
 from bot.services import BotServices
 from bot.slack import ids
-from bot.slack.listeners import actions, alerts, commands, connect, home, uploads
-from digests.alerts import BREAKDOWN
+from bot.slack.listeners import actions, alerts, commands, connect, home, limits, uploads
+from digests.alerts import BREAKDOWN, SET_LIMIT
 
 
 def register_listeners(app: App, services: BotServices) -> None:
@@ -37,3 +37,5 @@ def register_listeners(app: App, services: BotServices) -> None:
     for action_id in alerts.ACTIONS:
         app.action(action_id)(alerts.on_state)
     app.action(BREAKDOWN)(alerts.on_breakdown)
+    app.action(SET_LIMIT)(limits.on_button)
+    app.view(ids.LIMIT_VIEW)(limits.on_submit)

@@ -36,7 +36,7 @@ NOT_RECIPIENT = (
 
 def refresh_copies(services: BotServices, client: WebClient, alert_id: int) -> int:
     """Re-render every message that shows ``alert_id`` (a DM may hold several alerts)."""
-    copies = alert_actions.copies_to_refresh(services, alert_id)
+    copies = alert_actions.copies_to_refresh(services, alert_id, client)
     for copy in copies:
         try:
             client.chat_update(channel=copy.channel_id, ts=copy.ts, **copy.message.as_kwargs())

@@ -17,7 +17,7 @@ from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers, budgets, callers, period_help, schedules
+from bot.usecases import answers, budgets, callers, period_help, schedules, spend_limits
 from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from digests.errors import error_text
@@ -72,6 +72,13 @@ def on_spend(
             respond(text=ADMIN_ONLY.format(what="connect Cursor"), response_type="ephemeral")
         else:
             open_connect_modal(client, body["trigger_id"], caller)
+        timing.replied()
+        return
+    if isinstance(command, grammar.LimitSet):
+        # The confirm dialog too needs the trigger, which expires in three seconds.
+        from bot.slack.listeners.limits import open_dialog  # (it imports this module)
+
+        open_dialog(services, client, body, caller, command, respond)
         timing.replied()
         return
 
@@ -187,6 +194,12 @@ def _dispatch(
             return budgets.list_alerts(services, client, caller)
         case grammar.Help(topic="periods"):  # with today's dates: needs the workspace's zone
             return period_help.periods_help_reply(services, caller)
+        case grammar.LimitList():
+            return spend_limits.limits_reply(services, client, caller)
+        case grammar.LimitHistory():
+            return spend_limits.history_reply(services, client, caller)
+        case grammar.LimitSet():
+            return None  # a dialog, opened by `on_spend` while its trigger is valid
         case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
             # Answered with the acknowledgement, or by the connect modal.
             return immediate_answer(command)
