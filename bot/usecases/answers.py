@@ -16,6 +16,7 @@ from bot.slack import grammar, ids
 from bot.usecases.budget_view import alert_lines, budget_lines
 from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.usecases.reports import report_for
+from bot.usecases.seats import seat_price_line
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.history_words import local_day
@@ -267,7 +268,8 @@ def handle_show_settings(services: BotServices, caller: Caller) -> Reply:
     workspace = workspace_for(services, caller)
     return text_reply(
         f"*Timezone:* {workspace.timezone} (`/spend settings timezone Europe/Paris`)\n"
-        f"*Visibility:* {workspace.visibility} (`/spend settings visibility own|all`)"
+        f"*Visibility:* {workspace.visibility} (`/spend settings visibility own|all`)\n"
+        + seat_price_line(services, workspace)
     )
 
 

@@ -35,12 +35,14 @@ from bot.slack.grammar.commands import (
     SyncNow,
 )
 from bot.slack.grammar.parser import parse
+from bot.slack.grammar.seat_commands import AdoptionQuery, SeatsQuery, SetSeatPrice
 from bot.slack.grammar.usage import HELP_TEXT, SECRET_ADVICE, USAGE
 
 __all__ = [
     "HELP_TEXT",
     "SECRET_ADVICE",
     "USAGE",
+    "AdoptionQuery",
     "AlertsList",
     "BudgetList",
     "BudgetRemove",
@@ -57,7 +59,9 @@ __all__ = [
     "Help",
     "Invalid",
     "LinkPerson",
+    "SeatsQuery",
     "SecretRefused",
+    "SetSeatPrice",
     "SetTimezone",
     "SetVisibility",
     "ShowSettings",

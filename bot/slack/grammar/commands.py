@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import TypeAlias
 
+from bot.slack.grammar.seat_commands import AdoptionQuery, SeatsQuery, SetSeatPrice
 from bot.slack.grammar.usage import SECRET_ADVICE
 
 
@@ -148,4 +149,5 @@ Command: TypeAlias = (
     | ShowSettings | SetTimezone | SetVisibility | LinkPerson
     | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
+    | SeatsQuery | AdoptionQuery | SetSeatPrice
 )  # fmt: skip

@@ -22,6 +22,7 @@ from bot.slack.grammar.commands import (
 from bot.slack.grammar.digest import digest
 from bot.slack.grammar.query import query
 from bot.slack.grammar.refusals import Reject, no_more, unknown_word
+from bot.slack.grammar.seats import adoption, seat_price, seats
 from bot.slack.grammar.usage import HELP_TOPICS, USAGE
 
 
@@ -98,6 +99,8 @@ def _cursor(rest: list[str]) -> Command:
     if action in words.ACTIONS:
         no_more(rest[1:], f"cursor {action}", "cursor")
         return words.ACTIONS[action]()
+    if action in _REPORTS:
+        return _REPORTS[action](rest[1:])
     return query(rest, topic="cursor")
 
 
@@ -115,7 +118,12 @@ def _settings(rest: list[str]) -> Command:
         return SetVisibility(_visibility(args))
     if word == "link":
         return _link(args)
-    raise unknown_word(rest, 0, "settings", "settings", ("timezone", "visibility", "link"))
+    if word in ("seat-price", "seatprice", "seat_price", "price"):
+        return seat_price(args)
+    if word == "seat" and args[:1] and args[0].lower() == "price":
+        return seat_price(args[1:])
+    vocabulary = ("timezone", "visibility", "link", "seat-price")
+    raise unknown_word(rest, 0, "settings", "settings", vocabulary)
 
 
 def _visibility(args: list[str]) -> str:
@@ -160,6 +168,12 @@ def _alerts(rest: list[str]) -> Command:
     no_more(rest, "alerts", "alerts")
     return AlertsList()
 
+
+_REPORTS: dict[str, Callable[[list[str]], Command]] = {
+    "seats": seats,
+    "seat": seats,
+    "adoption": adoption,
+}
 
 _HANDLERS: dict[str, Callable[[list[str]], Command]] = {
     "help": _help,
