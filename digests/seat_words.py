@@ -149,3 +149,22 @@ def seat_json(report: SeatReport) -> dict[str, Any]:
         "usage_per_active_seat_cents": report.usage_per_active_seat_cents,
         "idle_cost_per_month_cents": report.idle_cost_per_month_cents,
     }
+
+
+def seat_card(report: SeatReport) -> str:
+    """The App Home's seats card (admins): this cycle's seats, idle ones, cost per active seat."""
+    idle = idle_summary(len(report.idle), report.seat_price_cents) or "no idle seats"
+    lines = [
+        f"*Seats this cycle:* {report.seats_paid:,} paid, {report.active_seats:,} active; "
+        f"{idle} ({report.idle_days}+ days without activity)",
+    ]
+    if report.cost_per_active_seat_cents is not None:
+        lines.append(
+            f"*Cost per active seat:* {_money(report.cost_per_active_seat_cents)} "
+            f"(seats {_money(report.seat_cost_cents)} + usage {dollars(report.usage_cost_cents)})"
+        )
+    else:
+        lines.append("*Cost per active seat:* set a seat price with "
+                     "`/spend settings seat-price $40` (see your Cursor invoice)")  # fmt: skip
+    lines.append("Details: `/spend cursor seats`")
+    return "\n".join(lines)

@@ -201,3 +201,12 @@ def seat_report(
         joined=changed(SeatChangeKind.JOINED), left=changed(SeatChangeKind.LEFT),
         seat_cost_cents=cost, usage_cost_cents=totals(session, scope, period).cents, as_of=as_of,
     )  # fmt: skip
+
+
+def idle_seats_on(session: Session, scope: Scope, day: date, cycle: Cycle) -> int:
+    """How many seats are idle on ``day`` (the default idle window): for digests and home."""
+    report = seat_report(
+        session, scope, period=Period(day, day, day.isoformat()), cycle=cycle, today=day,
+        price_cents=None,
+    )  # fmt: skip
+    return len(report.idle)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import OutputFormat, clean_errors, parse_now, print_json, settings_or_exit
+from bot.cli.seat_commands import register as register_seat_reports
 from bot.ledger_setup import ledger_engine
 from bot.usecases.reports import report_for
 from digests.reports import report_json, report_text
@@ -48,3 +49,6 @@ def report_cursor(
         print_json(report_json(report))
     else:
         typer.echo(report_text(report))
+
+
+register_seat_reports(report_app)
