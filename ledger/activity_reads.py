@@ -10,8 +10,9 @@ Cursor's own (UTC) days.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, case, func, select
@@ -52,40 +53,55 @@ def is_active_day(row: DailyActivityRow) -> bool:
 
 @dataclass(frozen=True)
 class SeatActivity:
-    """A person's active days in a period, and their last active day up to a reference day."""
+    """A person's active days in a period, and their last active day up to a reference day
+    (None: none in the days read; ``last_active_days`` looks further back)."""
 
     active_days: int
     last_active: date | None
 
 
 def seat_activity(
-    session: Session, connection_id: int, first: date, last: date, reference: date
+    session: Session, connection_id: int, first: date, last: date, reference: date, window: int
 ) -> dict[str, SeatActivity]:
-    """Per email: active days in ``[first, last]``, last active day on or before ``reference``."""
+    """Per email with an active day in the period or the ``window`` days up to ``reference``:
+    active days in ``[first, last]``, last active day on or before ``reference``."""
+    lo = min(first, reference - timedelta(days=window - 1))
+    hi = max(last, reference)
     in_period = case((ACTIVITY.c.day.between(first, last), 1), else_=0)
+    up_to_reference = case((ACTIVITY.c.day <= reference, ACTIVITY.c.day), else_=None)
     query = (
-        select(ACTIVITY.c.email, func.sum(in_period), func.max(ACTIVITY.c.day))
-        .where(ACTIVITY.c.connection_id == connection_id, ACTIVITY.c.day <= max(last, reference))
+        select(ACTIVITY.c.email, func.sum(in_period), func.max(up_to_reference))
+        .where(ACTIVITY.c.connection_id == connection_id, ACTIVITY.c.day.between(lo, hi))
         .where(_active())
         .group_by(ACTIVITY.c.email)
     )
-    result: dict[str, SeatActivity] = {}
-    for email, days, newest in session.connection().execute(query):
-        newest_day = _as_date(newest)
-        if newest_day is not None and newest_day > reference:
-            newest_day = _last_before(session, connection_id, email, reference)
-        result[email] = SeatActivity(int(days or 0), newest_day)
-    return result
+    return {
+        email: SeatActivity(int(days or 0), _as_date(newest))
+        for email, days, newest in session.connection().execute(query)
+    }
 
 
-def _last_before(session: Session, connection_id: int, email: str, reference: date) -> date | None:
-    query = select(func.max(ACTIVITY.c.day)).where(
-        ACTIVITY.c.connection_id == connection_id,
-        ACTIVITY.c.email == email,
-        ACTIVITY.c.day <= reference,
-        _active(),
-    )
-    return _as_date(session.connection().execute(query).scalar())
+def last_active_days(
+    session: Session, connection_id: int, emails: Iterable[str], reference: date
+) -> dict[str, tuple[date | None, date | None]]:
+    """Per email: (last active day on or before ``reference``, last active day of all), for
+    the few people the period's rows say nothing about (through the (email, day) index)."""
+    wanted = sorted(set(emails))
+    found: dict[str, tuple[date | None, date | None]] = {}
+    up_to_reference = case((ACTIVITY.c.day <= reference, ACTIVITY.c.day), else_=None)
+    for at in range(0, len(wanted), _CHUNK):
+        query = (
+            select(ACTIVITY.c.email, func.max(up_to_reference), func.max(ACTIVITY.c.day))
+            .where(ACTIVITY.c.connection_id == connection_id)
+            .where(ACTIVITY.c.email.in_(wanted[at : at + _CHUNK]), _active())
+            .group_by(ACTIVITY.c.email)
+        )
+        for email, before, ever in session.connection().execute(query):
+            found[email] = (_as_date(before), _as_date(ever))
+    return found
+
+
+_CHUNK = 500
 
 
 def _as_date(value: object) -> date | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ledger.models import DailyActivityRow
 from ledger.types import EnumString, UTCDateTime
 
 
@@ -49,3 +50,13 @@ class SeatChange(SQLModel, table=True):
     email: str = Field(max_length=320)
     kind: SeatChangeKind = Field(sa_type=EnumString(SeatChangeKind, 8), nullable=False)
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+_ACTIVITY: Table = DailyActivityRow.__table__  # type: ignore[attr-defined]
+#: A person's daily usage rows in day order: their last active day without a full scan.
+Index(
+    "ix_daily_activity_email_day",
+    _ACTIVITY.c.connection_id,
+    _ACTIVITY.c.email,
+    _ACTIVITY.c.day,
+)

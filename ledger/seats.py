@@ -15,6 +15,7 @@ Facts only (``digests.seat_words`` says them). Definitions (the README repeats t
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,7 +23,7 @@ from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
-from ledger.activity_reads import SeatActivity, seat_activity
+from ledger.activity_reads import SeatActivity, last_active_days, seat_activity
 from ledger.digest_data import cycle_containing, month_after
 from ledger.models import Member
 from ledger.periods import Cycle, Period
@@ -102,9 +103,10 @@ class _Seat:
 
 
 def _seats(
-    session: Session, scope: Scope, activity: dict[str, SeatActivity]
+    session: Session, scope: Scope, activity: dict[str, SeatActivity], reference: date
 ) -> tuple[list[_Seat], list[tuple[Person, date, SeatChangeKind]]]:
-    """Every member with a paid role and their tenures; every recorded change, local days."""
+    """Every member with a paid role and their tenures; every recorded change, local days.
+    ``activity`` gains the last active day of people it said nothing about."""
     tz = scope.tz
     members = session.exec(select(Member).where(Member.connection_id == scope.connection_id)).all()
     changes = session.exec(
@@ -115,6 +117,9 @@ def _seats(
     by_email: dict[str, list[tuple[date, SeatChangeKind]]] = defaultdict(list)
     for change in changes:
         by_email[change.email].append((change.at.astimezone(tz).date(), change.kind))
+    paid = [m for m in members if is_paid_role(m.role)]
+    unknown = [m.email for m in paid if activity.get(m.email, _NONE).last_active is None]
+    earlier = last_active_days(session, scope.connection_id, unknown, reference)
     seats: list[_Seat] = []
     facts: list[tuple[Person, date, SeatChangeKind]] = []
     for member in members:
@@ -123,19 +128,22 @@ def _seats(
         facts.extend((person, day, kind) for day, kind in mine)
         if not is_paid_role(member.role):
             continue
-        last = activity.get(member.email)
-        held = tenures(
-            is_removed=member.is_removed,
-            changes=mine,
-            last_active=last.last_active if last else None,
-        )
+        before, ever = earlier.get(member.email, (None, None))
+        if before is not None:
+            days = activity.get(member.email, _NONE).active_days
+            activity[member.email] = SeatActivity(days, before)
+        newest = activity.get(member.email, _NONE).last_active
+        held = tenures(is_removed=member.is_removed, changes=mine, last_active=ever or newest)
         if held:
             seats.append(_Seat(person, held))
     return seats, facts
 
 
+_NONE = SeatActivity(0, None)
+
+
 def seat_cost(
-    seats: list[tuple[Tenure, ...]], cycle: Cycle, first: date, last: date, price_cents: int
+    seats: Sequence[Sequence[Tenure]], cycle: Cycle, first: date, last: date, price_cents: int
 ) -> int:
     """The seat price spread over each billing cycle's days, for every seat-day held."""
     cost = Fraction(0)
@@ -170,8 +178,10 @@ def seat_report(
     idle_days: int = DEFAULT_IDLE_DAYS,
 ) -> SeatReport:
     reference = min(period.end, today)
-    activity = seat_activity(session, scope.connection_id, period.start, period.end, reference)
-    seats, facts = _seats(session, scope, activity)
+    activity = seat_activity(
+        session, scope.connection_id, period.start, period.end, reference, idle_days
+    )
+    seats, facts = _seats(session, scope, activity, reference)
     paid = [s for s in seats if seat_days(s.held, period.start, reference) > 0]
     active = [s for s in paid if (a := activity.get(s.person.email)) and a.active_days > 0]
     idle = [

@@ -1,4 +1,5 @@
-"""Seats: a workspace's seat price, and when members joined or left the team.
+"""Seats: a workspace's seat price, when members joined or left the team, and an index of
+each person's daily usage rows by day (their last active day).
 
 Revision ID: 0013
 Revises: 0010
@@ -53,9 +54,13 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_seat_change_connection_at", "seat_change", ["connection_id", "at"])
+    op.create_index(
+        "ix_daily_activity_email_day", "daily_activity", ["connection_id", "email", "day"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_daily_activity_email_day", table_name="daily_activity")
     op.drop_index("ix_seat_change_connection_at", table_name="seat_change")
     op.drop_table("seat_change")
     op.drop_table("seat_setting")

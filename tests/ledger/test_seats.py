@@ -169,3 +169,26 @@ def _utc_bounds(first: date, last: date, team: Team) -> tuple[datetime, datetime
     start = datetime.combine(first, time(), UTC)
     end = min(datetime.combine(last + timedelta(days=1), time(), UTC), settled_end(team.clock.now))
     return start, end - timedelta(milliseconds=1) if end.microsecond == 0 else end
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_seats_and_adoption(team: Team, postgres_schema_url: str) -> None:
+    from ledger import migrate
+    from ledger.db import make_engine
+
+    migrate.upgrade(postgres_schema_url)
+    engine = make_engine(postgres_schema_url)
+    try:
+        other = changing_team(engine)
+        for period_text in ("cycle", "last-cycle", "2026-10-20..2026-11-20"):
+            assert _report(other, period_text) == _report(team, period_text)
+            with session_scope(engine) as pg, session_scope(team.engine) as lite:
+                reports = []
+                for session in (pg, lite):
+                    scope = scope_for(session, find_workspace(session, "T1"))
+                    cycle = current_cycle(session, scope, END.date())
+                    period = parse_period(period_text, today=END.date(), cycle=cycle)
+                    reports.append(adoption_report(session, scope, period=period))
+            assert reports[0] == reports[1]
+    finally:
+        engine.dispose()
