@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, Table
 
 from bench import ledger_bench as lb
-from bot.usecases.seats import adoption_for, seats_for
+from bot.usecases.seat_reports import adoption_for, seats_for
 from ledger.db import make_engine, session_scope
 from ledger.models import DailyActivityRow, Member, Workspace
 from ledger.seat_models import SeatChange, SeatChangeKind

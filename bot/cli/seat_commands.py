@@ -9,7 +9,7 @@ import typer
 
 from bot.cli.common import OutputFormat, clean_errors, parse_now, print_json, settings_or_exit
 from bot.ledger_setup import ledger_engine
-from bot.usecases.seats import adoption_for, seats_for
+from bot.usecases.seat_reports import adoption_for, seats_for
 from digests.adoption_words import adoption_json, adoption_text
 from digests.seat_words import seat_json, seat_text
 

@@ -12,7 +12,7 @@ from bot.usecases import callers
 from bot.usecases.budget_view import budget_lines
 from bot.usecases.callers import Caller
 from bot.usecases.reports import report_for
-from bot.usecases.seats import seats_for
+from bot.usecases.seat_reports import seats_for
 from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.models import Connection, Workspace

@@ -1,12 +1,10 @@
-"""Seats and adoption reports, and the seat price: for Slack, App Home, digests and the CLI."""
+"""`/spend cursor seats`, `/spend cursor adoption` and the seat price, answered for Slack."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine
 
 from bot.services import BotServices
 from bot.slack import grammar
@@ -19,51 +17,13 @@ from bot.usecases.callers import (
     viewer_for,
     workspace_for,
 )
+from bot.usecases.seat_reports import adoption_for, seats_for
 from digests.adoption_words import GROUPS_UNAVAILABLE, adoption_message
 from digests.format import dollars
 from digests.seat_words import PRICE_HINT, seat_message
-from ledger.accounts import find_workspace
-from ledger.adoption import AdoptionReport, adoption_report
 from ledger.db import session_scope
 from ledger.models import Workspace
-from ledger.periods import parse_period
-from ledger.queries import current_cycle, scope_for
 from ledger.seat_settings import seat_price, set_seat_price
-from ledger.seats import DEFAULT_IDLE_DAYS, SeatReport, seat_report
-
-
-def seats_for(
-    engine: Engine,
-    *,
-    workspace_ref: str,
-    period_text: str,
-    now: datetime,
-    idle_days: int = DEFAULT_IDLE_DAYS,
-    price_cents: int | None = None,
-) -> SeatReport:
-    """The seats report; ``price_cents`` overrides the workspace's stored seat price."""
-    with session_scope(engine) as session:
-        workspace = find_workspace(session, workspace_ref)
-        scope = scope_for(session, workspace)
-        today = now.astimezone(scope.tz).date()
-        cycle = current_cycle(session, scope, today)
-        period = parse_period(period_text, today=today, cycle=cycle)
-        price = price_cents if price_cents is not None else seat_price(session, workspace)
-        return seat_report(
-            session, scope, period=period, cycle=cycle, today=today, price_cents=price,
-            idle_days=idle_days,
-        )  # fmt: skip
-
-
-def adoption_for(
-    engine: Engine, *, workspace_ref: str, period_text: str, now: datetime
-) -> AdoptionReport:
-    with session_scope(engine) as session:
-        workspace = find_workspace(session, workspace_ref)
-        scope = scope_for(session, workspace)
-        today = now.astimezone(scope.tz).date()
-        period = parse_period(period_text, today=today, cycle=current_cycle(session, scope, today))
-        return adoption_report(session, scope, period=period)
 
 
 def handle_seats(

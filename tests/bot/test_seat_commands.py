@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.signed_requests import app_home_opened_body, bolt_request
-from bot.usecases.seats import adoption_for, seats_for
+from bot.usecases.seat_reports import adoption_for, seats_for
 from digests.format import dollars
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
 
