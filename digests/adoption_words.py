@@ -13,6 +13,8 @@ from ledger.visibility import Viewer, may_see_person, visible_person_rows
 
 #: People listed in Slack (the CLI lists everyone).
 SHOWN = 15
+#: Outliers named in Slack, each way.
+OUTLIERS_SHOWN = 5
 GROUPS_UNAVAILABLE = (
     "Adoption by billing group isn't available yet: try `/spend cursor adoption by user`."
 )
@@ -47,7 +49,8 @@ def _short(text: str) -> str:
 def _outliers(report: AdoptionReport, viewer: Viewer | None) -> list[str]:
     def named(emails: tuple[str, ...]) -> str:
         shown = [e for e in emails if viewer is None or may_see_person(viewer, e)]
-        return ", ".join(escape(e) for e in shown)
+        more = f" and {len(shown) - OUTLIERS_SHOWN:,} more" if len(shown) > OUTLIERS_SHOWN else ""
+        return ", ".join(escape(e) for e in shown[:OUTLIERS_SHOWN]) + more
 
     lines = []
     if high := named(report.high_spend_low_acceptance):
@@ -89,7 +92,7 @@ def adoption_message(report: AdoptionReport, *, viewer: Viewer | None = None) ->
         blocks.append(section("\n".join(outliers)))
     notes = [f"Data as of {local_time(report.as_of, report.timezone)}"]
     if more > 0:
-        notes.append(f"{more:,} more people (`stackspend adoption` lists everyone)")
+        notes.append(f"{more:,} more people (`stackspend report adoption` lists everyone)")
     if folded:
         notes.append(f"{folded:,} people are left out: members see their own figures only")
     blocks.append(context(*notes))

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from digests.blocks import Message, context, fields_section, section
+from digests.blocks import MAX_SECTION_CHARS, Message, context, fields_section, section
 from digests.format import dollars, escape, json_cents, local_time, printable
 from ledger.seats import IdleSeat, SeatReport
 
@@ -36,11 +36,22 @@ def idle_summary(count: int, price_cents: int | None) -> str | None:
     return f"{seats}, {dollars(Decimal(price_cents * count))} a month"
 
 
+def _bounded(title: str, lines: list[str], total: int) -> str:
+    """``title`` and as many ``lines`` as fit in one section, then how many were left out."""
+    kept: list[str] = []
+    size = len(title) + 80  # room for the last line
+    for line in lines:
+        if size + len(line) + 1 > MAX_SECTION_CHARS:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if total > len(kept):
+        kept.append(f"…and {total - len(kept):,} more (`stackspend report seats` lists all)")
+    return "\n".join([title, *kept])
+
+
 def _idle_lines(idle: tuple[IdleSeat, ...], shown: int) -> list[str]:
-    lines = [f"• {escape(i.name)} ({escape(i.email)}): {_last(i.last_active)}" for i in idle]
-    if len(lines) > shown:
-        lines = [*lines[:shown], f"…and {len(idle) - shown:,} more (`stackspend seats` lists all)"]
-    return lines
+    return [f"• {escape(i.name)} ({escape(i.email)}): {_last(i.last_active)}" for i in idle[:shown]]
 
 
 def _fields(report: SeatReport) -> list[str]:
@@ -67,13 +78,14 @@ def seat_message(report: SeatReport) -> Message:
     if report.idle:
         summary = idle_summary(len(report.idle), report.seat_price_cents)
         lines = _idle_lines(report.idle, IDLE_SHOWN)
-        blocks.append(section(f"*{summary}*\n" + "\n".join(lines)))
+        blocks.append(section(_bounded(f"*{summary}*", lines, len(report.idle))))
     changes = [
         *(f"• joined {f.day}: {escape(f.name)} ({escape(f.email)})" for f in report.joined[:10]),
         *(f"• left {f.day}: {escape(f.name)} ({escape(f.email)})" for f in report.left[:10]),
     ]
     if changes:
-        blocks.append(section("*Seats that joined or left*\n" + "\n".join(changes)))
+        total = len(report.joined) + len(report.left)
+        blocks.append(section(_bounded("*Seats that joined or left*", changes, total)))
     notes = [f"Data as of {local_time(report.as_of, report.timezone)}"]
     if report.seat_price_cents is None:
         notes.append(PRICE_HINT)
@@ -108,7 +120,7 @@ def seat_text(report: SeatReport) -> str:
     lines += [f"Joined {f.day}: {printable(f.email)}" for f in report.joined]
     lines += [f"Left {f.day}: {printable(f.email)}" for f in report.left]
     if report.seat_price_cents is None:
-        lines.append("Seat price not set: `stackspend seats --seat-price 40` or "
+        lines.append("Seat price not set: `stackspend report seats --seat-price 40` or "
                      "`/spend settings seat-price $40` (see your Cursor invoice).")  # fmt: skip
     return "\n".join(lines)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -99,3 +100,14 @@ def test_adoption_text_and_json_list_everyone() -> None:
     assert [r["email"] for r in payload["rows"]] == ["ann@x.test", "bob@x.test", "cy@x.test"]
     assert payload["rows"][1]["spend_per_active_day_cents"] is None
     assert payload["team"]["active_days"] == 7 and "email" not in payload["team"]
+
+
+def test_long_names_never_overflow_a_slack_section() -> None:
+    long = "N" * 200
+    idle = tuple(IdleSeat(f"{'e' * 300}{i}@x.test", long, None) for i in range(40))
+    report = replace(_seats(), idle=idle)
+    for block in seat_message(report).blocks:
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= 3000
+    text = str(seat_message(report).blocks)
+    assert "more (`stackspend report seats` lists all)" in text
