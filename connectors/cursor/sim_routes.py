@@ -255,6 +255,7 @@ def spend_payload(team: Team, body: Payload, window: Window) -> Payload:
         _spend_row(member, cycles.get(member.index), config)
         for member in team.members
         if (not member.is_removed or member.index in cycles)
+        and (member.joined_at_ms or 0) <= window.now_ms  # not on the team yet: not listed
         and (search in member.name.lower() or search in member.email.lower())
     ]
     rows = _sorted_rows(rows, sort_by, descending)

@@ -91,3 +91,13 @@ def test_paginated_daily_usage_leaves_out_members_who_joined_after_the_range() -
     during = {**before, "endDate": day + DAY_MS - 1}
     emails = {row["email"] for row in _call(sim, "POST", "/teams/daily-usage-data", during)["data"]}
     assert joiner.email in emails
+
+
+def test_the_spend_endpoint_lists_a_member_only_once_they_joined() -> None:
+    sim, clock = _sim(joined_fraction=0.1)
+    joiner = next(m for m in sim.team.members if m.joined_at_ms is not None)
+    spend = _call(sim, "POST", "/teams/spend", {"pageSize": 100})["teamMemberSpend"]
+    assert joiner.email in {row["email"] for row in spend}
+    clock.now = datetime.fromtimestamp(_ms(joiner.joined_at_ms) / 1000 - 60, tz=UTC)
+    spend = _call(sim, "POST", "/teams/spend", {"pageSize": 100})["teamMemberSpend"]
+    assert joiner.email not in {row["email"] for row in spend}
