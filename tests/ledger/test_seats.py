@@ -192,3 +192,23 @@ def test_postgresql_gives_the_same_seats_and_adoption(team: Team, postgres_schem
             assert reports[0] == reports[1]
     finally:
         engine.dispose()
+
+
+def test_members_cursor_leaves_out_entirely_are_seen_leaving_too(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from ledger import migrate
+    from ledger.db import make_engine
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('omit') / 'ledger.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        omitting = changing_team(engine, omit_removed_members=True)
+        report = _report(omitting, "60d")
+        held = seat_days(omitting)
+        left = {e for e, (_, removed) in held.items() if removed is not None}
+        assert left and {f.email for f in report.left} == left
+        assert report.seats_at_reference == sum(1 for _, r in held.values() if r is None)
+    finally:
+        engine.dispose()
