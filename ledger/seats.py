@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -199,9 +199,13 @@ def seat_report(
         )
 
     cost = None
+    as_of, history_start = freshness(session, scope)
     if price_cents is not None:
-        cost = seat_cost([s.held for s in paid], cycle, period.start, reference, price_cents)
-    as_of, _ = freshness(session, scope)
+        # Seats before the ledger's history are not known: they cost nothing here (and a
+        # range reaching back centuries is not walked cycle by cycle).
+        floor = (history_start or datetime.combine(reference, time(), UTC)).astimezone(scope.tz)
+        first = max(period.start, floor.date())
+        cost = seat_cost([s.held for s in paid], cycle, first, reference, price_cents)
     return SeatReport(
         workspace=scope.workspace.slack_team_id, timezone=scope.workspace.timezone,
         period=period, cycle=cycle, reference=reference, idle_days=idle_days,

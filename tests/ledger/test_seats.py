@@ -94,10 +94,14 @@ def test_seat_cost_spreads_the_price_over_each_cycle_and_cost_per_active_seat_ad
     assert report.cost_per_active_seat_cents == int(per_seat.to_integral_value("ROUND_HALF_UP"))
 
 
-def test_a_whole_cycle_of_a_constant_team_costs_one_price_per_seat(team: Team) -> None:
+def test_seats_cost_a_thirtieth_a_day_of_a_30_day_cycle_from_where_history_starts(
+    team: Team,
+) -> None:
     report = _report(team, "2026-09-15..2026-10-04")  # before anyone came or went
-    # 20 of the cycle's 30 days (Sep 15 - Oct 14), for every seat
-    assert report.seat_cost_cents == round(Decimal(report.seats_paid * PRICE * 20) / 30)
+    # history starts Sep 26: 9 days (Sep 26 - Oct 4) of the cycle's 30 (Sep 15 - Oct 14)
+    assert report.seat_cost_cents == round(Decimal(report.seats_paid * PRICE * 9) / 30)
+    hostile = _report(team, "0001-01-01..2026-10-04")  # centuries are not walked
+    assert hostile.seat_cost_cents == report.seat_cost_cents
 
 
 def test_idle_seats_are_the_settled_seats_without_activity_in_the_window(team: Team) -> None:
