@@ -75,3 +75,11 @@ def test_bad_seat_report_input_exits_non_zero(
     code, out, err = run(synced, "report", *args[:1], "-w", "T1", *args[1:])
     assert code != 0 and out == ""
     assert message in err
+
+
+def test_the_digest_json_gains_the_idle_seats(synced: dict[str, str]) -> None:
+    code, out, err = run(synced, "digest", "preview", "-w", "T1", "--format", "json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert isinstance(payload["idle_seats"], int)
+    assert payload["idle_seat_cost_per_month_cents"] is None  # no seat price set

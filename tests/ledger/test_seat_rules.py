@@ -6,16 +6,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
 from connectors.records import MemberSnapshot
 from ledger.activity_reads import PersonUsage
 from ledger.activity_window import activity_start
 from ledger.adoption import AdoptionRow, _heavy_use_low_cost, _high_spend_low_acceptance, _sum
-from ledger.models import Member
+from ledger.db import session_scope
+from ledger.models import DailyActivityRow, Member
 from ledger.periods import Cycle
 from ledger.seat_changes import seat_changes
 from ledger.seat_models import SeatChangeKind as K
 from ledger.seat_tenure import Tenure, is_paid_role, seat_days, tenures
 from ledger.seats import seat_cost
+from tests.ledger.support import NOW, make_team
 
 D = date(2026, 11, 10)
 
@@ -135,3 +140,21 @@ def test_outliers_are_named_both_ways_and_need_enough_people() -> None:
         _row("idle@x.test", spend=0, accepted=0, requests=0, days=0).spend_per_active_day_cents
         is None
     )
+
+
+def test_the_first_sync_reads_daily_activity_back_to_where_history_starts(
+    sqlite_engine: Engine,
+) -> None:
+    team = make_team(sqlite_engine, days=40)
+    outcome = team.sync()
+    assert outcome.history_start is not None
+    with session_scope(sqlite_engine) as session:
+        days = session.exec(
+            select(col(DailyActivityRow.day)).where(
+                DailyActivityRow.connection_id == team.connection_id
+            )
+        ).all()
+    assert min(days) <= outcome.history_start.date() + timedelta(days=1)
+    assert min(days) < NOW.date() - timedelta(days=30)
+    windows = [r for r in team.sim.requests if r.path == "/teams/daily-usage-data"]
+    assert len(windows) == 2  # 40 days in windows of at most 30
