@@ -25,6 +25,8 @@ from bot.slack.grammar import (
         ("cursor seats 2026-10-15..2026-11-14 idle 30", SeatsQuery("2026-10-15..2026-11-14", 30)),
         ("cursor seats idle 7d 90d", SeatsQuery(period="90d", idle_days=7)),
         ("cursor adoption", AdoptionQuery()),
+        ("seats 30d", SeatsQuery(period="30d")),
+        ("adoption last cycle", AdoptionQuery(period="last-cycle")),
         ("cursor adoption 30d by user", AdoptionQuery(period="30d")),
         ("cursor adoption per people last-cycle", AdoptionQuery(period="last-cycle")),
         ("cursor adoption by group", AdoptionQuery(by="group")),

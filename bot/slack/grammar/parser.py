@@ -186,4 +186,5 @@ _HANDLERS: dict[str, Callable[[list[str]], Command]] = {
     "digests": digest,
     "budgets": budget,
     "alert": _alerts,
+    **_REPORTS,  # `/spend seats` reads as `/spend cursor seats`
 }
