@@ -28,6 +28,7 @@ BENCHMARKS: list[str] = [
     "import_bench",
     "period_bench",
     "limits_bench",
+    "seat_bench",
 ]
 
 

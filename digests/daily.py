@@ -37,6 +37,7 @@ from digests.daily_types import (
 )
 from digests.daily_words import change_words, percent, short_date
 from digests.format import dollars
+from digests.seat_words import idle_summary
 from digests.words import provider_name
 from ledger.budget_rules import project
 from ledger.digest_data import DigestInputs
@@ -262,4 +263,9 @@ def _assemble(inputs: DigestInputs, figures: _Figures, top: int | None) -> Diges
         freshness=freshness(inputs),
         summary=_headline(inputs, figures),
         history=inputs.history,
+        seat_line=idle_summary(inputs.idle_seats, inputs.seat_price_cents),
+        idle_seats=inputs.idle_seats,
+        idle_seat_cost_per_month_cents=(
+            None if inputs.seat_price_cents is None else inputs.seat_price_cents * inputs.idle_seats
+        ),
     )

@@ -104,4 +104,6 @@ def render_json(digest: Digest) -> dict[str, Any]:
         "history_start": _instant(digest.history_start),
         "history": digest.history.to_json() if digest.history else None,
         "summary": digest.summary,
+        "idle_seats": digest.idle_seats,
+        "idle_seat_cost_per_month_cents": digest.idle_seat_cost_per_month_cents,
     }

@@ -135,3 +135,7 @@ class Digest:
     summary: str
     #: Where history starts and from which source (imported CSV, the API).
     history: History | None = None
+    #: "3 idle seats, $120.00 a month" (None: no seat is idle).
+    seat_line: str | None = None
+    idle_seats: int = 0
+    idle_seat_cost_per_month_cents: int | None = None

@@ -86,6 +86,9 @@ class DigestInputs:
     people_hidden: bool = False
     #: Where history starts and from which source (imported CSV, the API).
     history: History | None = None
+    #: Seats idle on yesterday (``ledger.seats``) and the seat price, when the bot adds them.
+    idle_seats: int = 0
+    seat_price_cents: int | None = None
 
     @property
     def yesterday(self) -> date:

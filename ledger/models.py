@@ -610,4 +610,5 @@ class AlertMessage(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+import ledger.seat_models  # noqa: E402, F401  (seat tables on SQLModel.metadata)
 from ledger import limit_models as limit_models  # noqa: E402  (registers its table)

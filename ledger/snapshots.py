@@ -15,6 +15,7 @@ from connectors.cursor.source import SpendSnapshot
 from connectors.records import DailyActivity, MemberSnapshot
 from ledger.models import DailyActivityRow, Member
 from ledger.models import SpendSnapshot as SpendRow
+from ledger.seat_changes import record_seat_changes
 from ledger.statements import dialect_insert
 
 
@@ -26,6 +27,7 @@ def upsert_members(
         m.email: m
         for m in session.exec(select(Member).where(Member.connection_id == connection_id)).all()
     }
+    record_seat_changes(session, connection_id, known, snapshot, now)
     listed = set()
     for person in snapshot:
         listed.add(person.email)

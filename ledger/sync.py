@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from connectors.cursor.source import EventPage
 from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
+from ledger.activity_window import activity_start
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SecretKeyError, SyncNotDue
 from ledger.import_join import replace_imported
@@ -288,7 +289,16 @@ class ConnectionSync:
 
     def _sync_activity(self, source: Source) -> None:
         end = settled_end(self.now)
-        rows = source.daily_activity(end - timedelta(days=self.options.activity_days), end)
+        with session_scope(self.engine) as session:
+            connection = session.get(Connection, self.connection_id)
+            start = activity_start(
+                end,
+                synced_at=self._state(session).activity_synced_at,
+                history_start=connection.history_start if connection else None,
+                days=self.options.activity_days,
+                max_days=self.options.activity_backfill_days,
+            )
+        rows = source.daily_activity(start, end)
         with self.runs.writing() as session:
             upsert_activity(session, self.connection_id, rows)
             self._state(session).activity_synced_at = self.now

@@ -43,6 +43,8 @@ class SyncOptions:
     max_history_days: int = 400
     #: Days of daily activity re-read on each run.
     activity_days: int = 7
+    #: Most days of daily activity one run reads (the first run, or one after a gap).
+    activity_backfill_days: int = 90
     #: How long a sync's lease lives unrenewed (see ``ledger.lease``).
     lease_ttl: timedelta = DEFAULT_TTL
 

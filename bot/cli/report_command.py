@@ -21,6 +21,7 @@ from bot.cli.common import (
     print_json,
     settings_or_exit,
 )
+from bot.cli.seat_commands import register as register_seat_reports
 from bot.ledger_setup import ledger_engine
 from bot.usecases.comparisons import comparison_for
 from bot.usecases.reports import report_for
@@ -122,3 +123,6 @@ def write_chart(
     except OSError as exc:
         fail(f"--chart: cannot write {path}: {exc.strerror}.")
     return {"path": str(path), "title": drawn.title, "alt_text": drawn.alt_text}
+
+
+register_seat_reports(report_app)

@@ -18,6 +18,7 @@ from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for
 from bot.usecases.chart_replies import query_chart
 from bot.usecases.comparison_replies import comparison_reply
 from bot.usecases.reports import report_for
+from bot.usecases.seats import seat_price_line
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.history_words import local_day
@@ -278,7 +279,8 @@ def handle_show_settings(services: BotServices, caller: Caller) -> Reply:
     workspace = workspace_for(services, caller)
     return text_reply(
         f"*Timezone:* {workspace.timezone} (`/spend settings timezone Europe/Paris`)\n"
-        f"*Visibility:* {workspace.visibility} (`/spend settings visibility own|all`)"
+        f"*Visibility:* {workspace.visibility} (`/spend settings visibility own|all`)\n"
+        + seat_price_line(services, workspace)
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.usecases.seat_digest import with_seats
 from ledger import schedules
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
@@ -29,7 +30,9 @@ def digest_inputs_for(
     with session_scope(engine) as session:
         scope = scope_for(session, find_workspace(session, workspace_ref))
         today = now.astimezone(scope.tz).date()
-        return digest_inputs(session, scope, today=today, top=top, now=now)
+        return with_seats(
+            session, scope, digest_inputs(session, scope, today=today, top=top, now=now)
+        )
 
 
 def schedules_of(

@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.services import CoreServices
 from bot.usecases.budget_view import alert_lines, budget_lines
+from bot.usecases.seat_digest import with_seats
 from digests.blocks import Message
 from digests.chart import chart_description, chart_title, render_chart
 from digests.daily import compose
@@ -40,6 +41,7 @@ def render_digest(
             budget_lines=budget_lines(session, workspace, now, viewer),
             alert_lines=alert_lines(session, workspace, viewer),
         )
+        inputs = with_seats(session, scope, inputs)
     message = render_blocks(compose(inputs))
     if not chart:
         return Rendered(message, None)

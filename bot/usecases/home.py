@@ -12,10 +12,12 @@ from bot.usecases import callers
 from bot.usecases.budget_view import budget_lines
 from bot.usecases.callers import Caller
 from bot.usecases.reports import report_for
+from bot.usecases.seat_reports import seats_for
 from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.models import Connection, Workspace
 from ledger.queries import Report
+from ledger.seats import SeatReport
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class HomeFacts:
     workspace: Workspace
     connection: Connection | None
     spend: CycleSpend | None = None
+    #: This cycle's seats: admins only, as for `/spend cursor seats`.
+    seats: SeatReport | None = None
 
 
 def home_facts(services: BotServices, client: WebClient, caller: Caller) -> HomeFacts:
@@ -43,7 +47,16 @@ def home_facts(services: BotServices, client: WebClient, caller: Caller) -> Home
         connection = find_connection(session, workspace, "cursor", required=False)
     if connection is None:
         return HomeFacts(workspace, None)
-    return HomeFacts(workspace, connection, cycle_spend(services, client, caller, workspace))
+    spend = cycle_spend(services, client, caller, workspace)
+    seats = None
+    if callers.is_admin(services, client, caller):
+        seats = seats_for(
+            services.engine,
+            workspace_ref=workspace.slack_team_id,
+            period_text="cycle",
+            now=services.clock(),
+        )
+    return HomeFacts(workspace, connection, spend, seats)
 
 
 def cycle_spend(

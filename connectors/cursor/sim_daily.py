@@ -69,7 +69,12 @@ def _fill_page(
     payload: Payload, team: Team, window: Window, days: list[int], start: int, page: int, size: int
 ) -> None:
     """Paginated mode: all of a page's users, each with a row for every day."""
-    users = [m for m in team.members if m.removed_at_ms is None or m.removed_at_ms > start]
+    last = days[-1] + DAY_MS if days else 0  # members who joined after the period are left out
+    users = [
+        m
+        for m in team.members
+        if (m.removed_at_ms is None or m.removed_at_ms > start) and (m.joined_at_ms or 0) < last
+    ]
     users = users if days else []
     payload["data"] = [
         _daily_row(team, member, day, window, active_only=False)

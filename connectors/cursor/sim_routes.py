@@ -114,18 +114,25 @@ def legacy_charge(event: SimEvent) -> float:
 # --- GET /teams/members ---------------------------------------------------------------
 
 
-def members_payload(team: Team) -> Payload:
+def members_payload(team: Team, now_ms: int | None = None) -> Payload:
+    """The team as listed at ``now_ms`` (None: as built): not yet joined members are left
+    out, and members removed later are not removed yet."""
     config = team.config
     rows: list[Payload] = []
     for member in team.members:
-        if member.is_removed and (config.omit_removed_members or config.legacy):
+        if now_ms is not None and (member.joined_at_ms or 0) > now_ms:
+            continue
+        removed = member.is_removed and (
+            now_ms is None or member.removed_at_ms is None or member.removed_at_ms <= now_ms
+        )
+        if removed and (config.omit_removed_members or config.legacy):
             continue
         row: Payload = {}
         if not config.legacy:
             row["id"] = _member_id(member, config)
         row.update(name=member.name, email=member.email, role=member.role)
         if not config.legacy:
-            row["isRemoved"] = member.is_removed
+            row["isRemoved"] = removed
         rows.append(row)
     return {"teamMembers": rows}
 
@@ -248,6 +255,7 @@ def spend_payload(team: Team, body: Payload, window: Window) -> Payload:
         _spend_row(member, cycles.get(member.index), config)
         for member in team.members
         if (not member.is_removed or member.index in cycles)
+        and (member.joined_at_ms or 0) <= window.now_ms  # not on the team yet: not listed
         and (search in member.name.lower() or search in member.email.lower())
     ]
     rows = _sorted_rows(rows, sort_by, descending)

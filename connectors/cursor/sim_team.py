@@ -67,6 +67,10 @@ class SimulatorConfig:
     omit_removed_members: bool = False
     drop_removed_emails: bool = True
     cycle_anchor_day: int = 1
+    #: Share of plain members who join during the history (listed, and active, from then).
+    joined_fraction: float = 0.0
+    #: Share of plain members who stop using Cursor during the history but keep their seat.
+    idle_fraction: float = 0.0
     included_allowance_cents: float = 2000.0
     events_per_user_day: float = 30.0
     api_keys: dict[str, str] = field(default_factory=lambda: {DEMO_API_KEY: "admin"})
@@ -151,6 +155,10 @@ class Member:
     ext_tab: str
     client_version: str
     bugbot: bool
+    #: When the member joined the team (None: before the history starts).
+    joined_at_ms: int | None = None
+    #: From when the member uses Cursor no more, seat kept (None: never idle).
+    idle_from_ms: int | None = None
 
 
 @dataclass(slots=True)
@@ -288,7 +296,28 @@ def _make_members(
         member.is_removed = True
         day = first_day + rng.randint(history_days // 4, history_days) * DAY_MS
         member.removed_at_ms = min(day + 12 * HOUR_MS, anchor_ms - HOUR_MS)
+    _join_and_idle(rng, config, members, first_day, history_days)
     return members
+
+
+def _join_and_idle(
+    rng: random.Random, config: SimulatorConfig, members: list[Member], first_day: int, days: int
+) -> None:
+    """Pick members who join during the history and members who go idle (seat kept).
+
+    Draws from ``rng`` only when a fraction is set, so other teams stay as they were."""
+    plain = [m for m in members if m.role == "member" and not m.is_removed]
+    for fraction, joining in ((config.joined_fraction, True), (config.idle_fraction, False)):
+        count = min(len(plain), round(config.users * fraction))
+        if count <= 0:
+            continue
+        for member in rng.sample(plain, count):
+            plain.remove(member)
+            day = first_day + rng.randint(days // 3, days - 2) * DAY_MS
+            if joining:
+                member.joined_at_ms = day + 9 * HOUR_MS
+            else:
+                member.idle_from_ms = day
 
 
 def _make_member(rng: random.Random, index: int, seen: set[str]) -> Member:
@@ -358,6 +387,10 @@ def _member_events(
     for day in day_starts:
         if member.removed_at_ms is not None and day >= member.removed_at_ms:
             break
+        if member.idle_from_ms is not None and day >= member.idle_from_ms:
+            break
+        if member.joined_at_ms is not None and day < member.joined_at_ms:
+            continue
         weekend = from_ms(day).weekday() >= 5
         if rnd() >= (0.25 if weekend else member.activity):
             continue

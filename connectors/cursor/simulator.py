@@ -79,7 +79,7 @@ CONTROL_PREFIX = "/_simulator/"
 
 Handler = Callable[[Team, Payload, Window], Payload]
 _ROUTES: dict[str, tuple[str, Handler]] = {
-    MEMBERS: ("GET", lambda team, _body, _window: sim_routes.members_payload(team)),
+    MEMBERS: ("GET", lambda team, _body, window: sim_routes.members_payload(team, window.now_ms)),
     USAGE_EVENTS: ("POST", sim_routes.events_payload),
     SPEND: ("POST", sim_routes.spend_payload),
     DAILY_USAGE: ("POST", daily_payload),

@@ -38,6 +38,7 @@ from bot.slack.grammar.commands import (
     SyncNow,
 )
 from bot.slack.grammar.parser import parse
+from bot.slack.grammar.seat_commands import AdoptionQuery, SeatsQuery, SetSeatPrice
 from bot.slack.grammar.usage import HELP_TEXT, HOME_EXAMPLES, SECRET_ADVICE, USAGE
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "HOME_EXAMPLES",
     "SECRET_ADVICE",
     "USAGE",
+    "AdoptionQuery",
     "AlertsList",
     "BudgetList",
     "BudgetRemove",
@@ -64,7 +66,9 @@ __all__ = [
     "LimitList",
     "LimitSet",
     "LinkPerson",
+    "SeatsQuery",
     "SecretRefused",
+    "SetSeatPrice",
     "SetTimezone",
     "SetVisibility",
     "ShowSettings",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import TypeAlias
 
+from bot.slack.grammar.seat_commands import AdoptionQuery, SeatsQuery, SetSeatPrice
 from bot.slack.grammar.usage import SECRET_ADVICE
 
 
@@ -173,4 +174,5 @@ Command: TypeAlias = (
     | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
     | LimitSet | LimitList | LimitHistory
+    | SeatsQuery | AdoptionQuery | SetSeatPrice
 )  # fmt: skip

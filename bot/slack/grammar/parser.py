@@ -23,6 +23,7 @@ from bot.slack.grammar.digest import digest
 from bot.slack.grammar.limit import limit, limits
 from bot.slack.grammar.query import query
 from bot.slack.grammar.refusals import Reject, no_more, unknown_word
+from bot.slack.grammar.seats import adoption, seat_price, seats
 from bot.slack.grammar.usage import HELP_TOPICS, USAGE
 
 
@@ -99,6 +100,8 @@ def _cursor(rest: list[str]) -> Command:
     if action in words.ACTIONS:
         no_more(rest[1:], f"cursor {action}", "cursor")
         return words.ACTIONS[action]()
+    if action in _REPORTS:
+        return _REPORTS[action](rest[1:])
     return query(rest, topic="cursor")
 
 
@@ -116,7 +119,12 @@ def _settings(rest: list[str]) -> Command:
         return SetVisibility(_visibility(args))
     if word == "link":
         return _link(args)
-    raise unknown_word(rest, 0, "settings", "settings", ("timezone", "visibility", "link"))
+    if word in ("seat-price", "seatprice", "seat_price", "price"):
+        return seat_price(args)
+    if word == "seat" and args[:1] and args[0].lower() == "price":
+        return seat_price(args[1:])
+    vocabulary = ("timezone", "visibility", "link", "seat-price")
+    raise unknown_word(rest, 0, "settings", "settings", vocabulary)
 
 
 def _visibility(args: list[str]) -> str:
@@ -162,6 +170,12 @@ def _alerts(rest: list[str]) -> Command:
     return AlertsList()
 
 
+_REPORTS: dict[str, Callable[[list[str]], Command]] = {
+    "seats": seats,
+    "seat": seats,
+    "adoption": adoption,
+}
+
 _HANDLERS: dict[str, Callable[[list[str]], Command]] = {
     "help": _help,
     "cursor": _cursor,
@@ -175,4 +189,5 @@ _HANDLERS: dict[str, Callable[[list[str]], Command]] = {
     "alert": _alerts,
     "limit": limit,
     "limits": limits,
+    **_REPORTS,  # `/spend seats` reads as `/spend cursor seats`
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.slack.grammar.seat_usage import SEAT_PRICE_LINE, SEAT_USAGE
 from digests.errors import PERIOD_USAGE
 
 SECRET_ADVICE = (
@@ -38,7 +39,8 @@ USAGE: dict[str, str] = {
     "• `/spend settings timezone Europe/Paris` (an IANA name)\n"
     "• `/spend settings visibility own` (members see their own spend and team totals) "
     "or `all` (members see everyone's)\n"
-    "• `/spend settings link @alice alice@company.com` when a Slack email differs from Cursor's",
+    "• `/spend settings link @alice alice@company.com` when a Slack email differs from Cursor's\n"
+    + SEAT_PRICE_LINE,
     "digest": "• `/spend digest add #channel 09:00 [daily|weekdays|mon..sun]`\n"
     "• `/spend digest list` • `/spend digest preview` • `/spend digest send 3` "
     "• `/spend digest remove 3`",
@@ -53,6 +55,7 @@ USAGE: dict[str, str] = {
     "periods": f"{PERIOD_USAGE} Examples: {_EXAMPLES['periods']}, `/spend cursor last week`, "
     "`/spend me since monday`, `/spend cursor oct 2026 by model`, `/spend cursor 2026-q3`, "
     "`/spend cursor this month vs last month`.",
+    **SEAT_USAGE,
 }
 HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
     [
@@ -64,6 +67,8 @@ HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
         "• `/spend cursor connect`: connect Cursor (the key goes in a form, never in chat)",
         "• `/spend cursor status`: connection and last sync (also `sync`, `disconnect`)",
         "• `/spend cursor import`: import months of history from Cursor's CSV export",
+        "• `/spend cursor seats`: seats paid, active and idle, cost per active seat (admins)",
+        "• `/spend cursor adoption 30d`: active days, accepted lines and requests next to spend",
         f"• {_EXAMPLES['settings']}: timezone and who sees what",
         f"• {_EXAMPLES['digest']}: a daily digest",
         f"• {_EXAMPLES['budget']}: budgets and alerts",

@@ -17,7 +17,7 @@ from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers, budgets, callers, period_help, schedules, spend_limits
+from bot.usecases import answers, budgets, callers, period_help, schedules, seats, spend_limits
 from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from digests.errors import error_text
@@ -38,6 +38,7 @@ ADMIN_COMMANDS = (
     grammar.DigestSend,
     grammar.BudgetSet,
     grammar.BudgetRemove,
+    grammar.SetSeatPrice,
 )
 
 
@@ -200,6 +201,12 @@ def _dispatch(
             return spend_limits.history_reply(services, client, caller)
         case grammar.LimitSet():
             return None  # a dialog, opened by `on_spend` while its trigger is valid
+        case grammar.SeatsQuery():
+            return seats.handle_seats(services, client, caller, command)
+        case grammar.AdoptionQuery():
+            return seats.handle_adoption(services, client, caller, command)
+        case grammar.SetSeatPrice():
+            return seats.handle_seat_price(services, command, caller)
         case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
             # Answered with the acknowledgement, or by the connect modal.
             return immediate_answer(command)

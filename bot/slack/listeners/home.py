@@ -15,6 +15,7 @@ from bot.usecases.home import CycleSpend, home_facts
 from digests.blocks import context, divider, header, section
 from digests.errors import error_text
 from digests.format import dollars, escape, local_time
+from digests.seat_words import seat_card
 from digests.slack_reports import quick_actions
 from ledger.errors import LedgerError
 from ledger.models import Connection, Workspace
@@ -30,8 +31,10 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
     if facts.connection is None or facts.spend is None:
         blocks.append(section(NOT_CONNECTED))
         return {"type": "home", "blocks": blocks}
+    blocks.append(section(spend_text(facts.spend)))
+    if facts.seats is not None:
+        blocks.append(section(seat_card(facts.seats)))
     blocks += [
-        section(spend_text(facts.spend)),
         context(connection_text(facts.connection, facts.workspace)),
         divider(),
         quick_actions(),
