@@ -453,6 +453,7 @@ class DeliveryKind(enum.StrEnum):
     DIGEST = "digest"
     ALERT = "alert"
     NOTICE = "notice"
+    PERSONAL = "personal"
 
 
 class Delivery(SQLModel, table=True):
@@ -604,3 +605,6 @@ class AlertMessage(SQLModel, table=True):
     #: The Slack user (a DM) or channel it was sent to.
     recipient: str = Field(max_length=32)
     sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+from ledger import personal_models  # noqa: E402, F401  (registers the personal-line table)

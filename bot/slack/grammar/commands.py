@@ -137,6 +137,19 @@ class AlertsList:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonalLine:
+    """`/spend me daily|weekly [HH:MM]`: the caller's own line by DM (time: the default)."""
+
+    cadence: str
+    local_time: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalLineOff:
+    """`/spend me off`: no more personal lines."""
+
+
+@dataclass(frozen=True, slots=True)
 class Invalid:
     message: str
     usage: str
@@ -148,4 +161,5 @@ Command: TypeAlias = (
     | ShowSettings | SetTimezone | SetVisibility | LinkPerson
     | DigestAdd | DigestList | DigestRemove | DigestPreview | DigestSend
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
+    | PersonalLine | PersonalLineOff
 )  # fmt: skip

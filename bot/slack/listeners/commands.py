@@ -17,7 +17,7 @@ from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers, budgets, callers, schedules
+from bot.usecases import answers, budgets, callers, personal_lines, schedules
 from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from digests.errors import error_text
@@ -185,6 +185,10 @@ def _dispatch(
             return budgets.remove(services, caller, command)
         case grammar.AlertsList():
             return budgets.list_alerts(services, client, caller)
+        case grammar.PersonalLine():
+            return personal_lines.subscribe(services, client, caller, command)
+        case grammar.PersonalLineOff():
+            return personal_lines.unsubscribe(services, caller)
         case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
             # Answered with the acknowledgement, or by the connect modal.
             return immediate_answer(command)
