@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
+from bot.assembly import assemble
+from bot.jobs.scheduler import PERSONAL_JOB
 from bot.testing.fake_slack import FakeSlack, SlackUser
 from bot.usecases.personal_batch import LineBatch, LineOutcome
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.models import Delivery, DeliveryStatus
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
+from tests.bot.harness import test_settings as settings_of
 from tests.bot.personal_support import dms, line_key_of, local, personal_sender
 
 PEOPLE = {
@@ -232,3 +235,23 @@ def test_replicas_send_each_line_once(replicas: Harness) -> None:
     assert sum(r[LineOutcome.SENT] for r in results) == 6
     keys = [line_key_of(call) for call in dms(bot)]
     assert len(keys) == len(set(keys)) == 6
+
+
+def test_the_scheduler_runs_the_due_check_every_minute_and_keeps_it(bot: Harness) -> None:
+    bot.connect_and_sync()
+    subscribe(bot, MEMBER)
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 0)
+    assembly = assemble(settings_of(), bot.services, slack=bot.slack.client(), with_scheduler=True)
+    scheduler = assembly.scheduler
+    assert scheduler is not None and scheduler.personal is not None
+    scheduler.personal.presync = False
+    scheduler.start()
+    try:
+        job = scheduler.apscheduler.get_job(PERSONAL_JOB)
+        assert job is not None and job.trigger.interval == timedelta(minutes=1)
+        bot.slack.wait_for("chat.postMessage")  # the first pass runs at start (catch-up)
+        scheduler.reconcile()
+        assert scheduler.apscheduler.get_job(PERSONAL_JOB) is not None
+    finally:
+        scheduler.shutdown()
+    assert [call.params["channel"] for call in dms(bot)] == ["D" + MEMBER]
