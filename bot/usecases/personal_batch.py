@@ -9,6 +9,7 @@ import enum
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,7 +50,8 @@ class DueLine:
 
 
 class LineBatch:
-    """One workspace's claimed lines in one pass: people, figures, then a DM each."""
+    """One workspace's claimed lines in one pass: the people (from Slack, ``workers`` at a
+    time), everyone's figures (one read), then a DM each (``workers`` at a time)."""
 
     def __init__(
         self,
@@ -58,28 +60,37 @@ class LineBatch:
         workspace: Workspace,
         connection_id: int,
         now: datetime,
+        *,
+        workers: int = 8,
     ) -> None:
         self.engine = engine
         self.client = client
         self.workspace = workspace
         self.connection_id = connection_id
         self.now = now
+        self.workers = workers
 
     def send(self, mine: list[tuple[DueLine, Claimed]]) -> Counter[LineOutcome]:
         outcomes: Counter[LineOutcome] = Counter()
-        people = self._people(mine, outcomes)
-        going = [(line, claimed) for line, claimed in mine if line.key in people]
-        cells, budgets = self._figures([(line, people[line.key]) for line, _ in going])
-        for line, claimed in going:
-            person = people[line.key]
-            assert person.email is not None
-            outcomes[
-                self._send_one(line, claimed, person, cells.get(person.email, []), budgets)
-            ] += 1
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="personal-line") as pool:
+            people = self._people(mine, outcomes, pool)
+            going = [(line, claimed) for line, claimed in mine if line.key in people]
+            cells, budgets = self._figures([(line, people[line.key]) for line, _ in going])
+
+            def one(item: tuple[DueLine, Claimed]) -> LineOutcome:
+                line, claimed = item
+                person = people[line.key]
+                mine_only = cells.get(person.email or "", [])
+                return self._send_one(line, claimed, person, mine_only, budgets)
+
+            outcomes.update(pool.map(one, going))
         return outcomes
 
     def _people(
-        self, mine: list[tuple[DueLine, Claimed]], outcomes: Counter[LineOutcome]
+        self,
+        mine: list[tuple[DueLine, Claimed]],
+        outcomes: Counter[LineOutcome],
+        pool: ThreadPoolExecutor,
     ) -> dict[str, Recipient]:
         """The recipients to send to, by line key; the others' claims are settled here."""
         assert self.workspace.id is not None
@@ -87,30 +98,37 @@ class LineBatch:
             linked = personal.linked_emails(
                 session, self.workspace.id, [line.subscription.slack_user_id for line, _ in mine]
             )
-        found: dict[str, Recipient] = {}
-        for line, claimed in mine:
-            user_id = line.subscription.slack_user_id
+
+        def look_up(item: tuple[DueLine, Claimed]) -> Recipient | SlackApiError:
+            user_id = item[0].subscription.slack_user_id
             try:
-                found[line.key] = recipient(self.client, user_id, linked.get(user_id))
+                return recipient(self.client, user_id, linked.get(user_id))
             except SlackApiError as exc:
-                outcomes[self._failed(claimed, exc)] += 1
+                return exc
+
+        found: dict[str, Recipient] = {}
+        for (line, claimed), person in zip(mine, pool.map(look_up, mine), strict=True):
+            if isinstance(person, SlackApiError):
+                outcomes[self._failed(claimed, person)] += 1
+            else:
+                found[line.key] = person
         emails = [person.email for person in found.values() if person.email]
         with session_scope(self.engine) as session:
             removed = personal.removed_emails(session, self.connection_id, emails)
         for line, claimed in mine:
-            person = found.get(line.key)
-            if person is None:
+            person_or_none = found.get(line.key)
+            if person_or_none is None:
                 continue
-            gone = person.gone or (
-                "removed from the Cursor team" if person.email in removed else None
-            )
+            gone = person_or_none.gone
+            if gone is None and person_or_none.email in removed:
+                gone = "removed from the Cursor team"
             if gone is not None:
                 with session_scope(self.engine) as session:
                     personal.skip_claimed(session, claimed.delivery_id, reason=gone)
                 del found[line.key]
                 outcomes[LineOutcome.LEFT] += 1
             else:
-                self._follow_timezone(line.subscription, person)
+                self._follow_timezone(line.subscription, person_or_none)
         return found
 
     def _follow_timezone(self, subscription: PersonalSubscription, person: Recipient) -> None:
@@ -149,14 +167,15 @@ class LineBatch:
         )
         message = render_line(figures)
         try:
-            channel = self.client.conversations_open(users=person.user_id)["channel"]["id"]
             if claimed.claim is Claim.RECOVERED and claimed.previous_claim_at is not None:
-                posted = _already_posted(self.client, channel, line.key, claimed.previous_claim_at)
+                posted = already_posted(
+                    self.client, person.user_id, line.key, claimed.previous_claim_at
+                )
                 if posted is not None:
                     self._complete(claimed, posted)
                     return LineOutcome.RECOVERED
             response = self.client.chat_postMessage(
-                channel=channel,
+                channel=person.user_id,  # the app's DM with them (Slack opens it if need be)
                 text=message.text,
                 blocks=message.blocks,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": line.key}},
@@ -179,8 +198,9 @@ class LineBatch:
         return LineOutcome.FAILED
 
 
-def _already_posted(client: WebClient, channel: str, key: str, since: datetime) -> str | None:
-    """The ts of a line carrying ``key`` in its metadata, posted to ``channel`` since then."""
+def already_posted(client: WebClient, user_id: str, key: str, since: datetime) -> str | None:
+    """The ts of a message carrying ``key`` in its metadata in the DM with ``user_id``."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
     history = client.conversations_history(
         channel=channel,
         oldest=f"{since.timestamp() - 60:.6f}",

@@ -30,7 +30,7 @@ def dms(bot: Harness, user: str | None = None) -> list[Call]:
         .get("event_payload", {})
         .get("key", "")
         .startswith("personal:")
-        and (user is None or call.params.get("channel") == "D" + user)
+        and (user is None or call.params.get("channel") == user)
     ]
 
 

@@ -40,8 +40,8 @@ def test_subscribe_receive_the_dm_unsubscribe_and_nothing_more_arrives(bot: Harn
     bot.clock.now = local("UTC", NOV_26, 9, 0)
     assert sender.run_due() == Counter({LineOutcome.SENT: 1})
     (dm,) = dms(bot)
-    assert dm.params["channel"] == "D" + MEMBER
-    assert bot.slack.last("conversations.open").params["users"] == MEMBER
+    assert dm.params["channel"] == MEMBER
+    assert dm.response["channel"] == "D" + MEMBER  # the DM with them, nowhere else
     text = dm.all_text()
     own = ledger_cents(bot, bot.emails[1], NOV_25, NOV_25)
     assert f"Your Cursor spend yesterday (Wed Nov 25):* {dollars(own)}" in text
@@ -110,7 +110,7 @@ def test_people_who_left_get_nothing_and_the_others_still_do(bot: Harness) -> No
     bot.sim.remove_member(bot.emails[3])  # removed from the Cursor team
     sender = personal_sender(bot, presync=True)  # the pre-sync reads the members snapshot
     assert sender.run_due() == Counter({LineOutcome.SENT: 1, LineOutcome.LEFT: 2})
-    assert [call.params["channel"] for call in dms(bot)] == ["D" + ADMIN]
+    assert [call.params["channel"] for call in dms(bot)] == [ADMIN]
     with session_scope(bot.engine) as session:
         skipped = session.execute(
             select(col(Delivery.error)).where(col(Delivery.status) == DeliveryStatus.SKIPPED)

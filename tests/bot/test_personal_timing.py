@@ -177,7 +177,7 @@ def test_a_line_missed_while_down_is_caught_up_within_the_grace_and_skipped_afte
     # Down from 02:00 to 11:00: MEMBER's 09:00 is 2 hours old (sent), ADMIN's 03:00 8 (late).
     bot.clock.now = local("UTC", date(2026, 11, 26), 11, 0)
     assert personal_sender(bot).run_due() == Counter({LineOutcome.SENT: 1, LineOutcome.LATE: 1})
-    assert [call.params["channel"] for call in dms(bot)] == ["D" + MEMBER]
+    assert [call.params["channel"] for call in dms(bot)] == [MEMBER]
     bot.clock.now = local("UTC", date(2026, 11, 27), 3, 0)  # the next day: on time again
     assert personal_sender(bot).run_due() == Counter({LineOutcome.SENT: 1})
     assert line_key_of(dms(bot, ADMIN)[0]).endswith(":daily:2026-11-26")
@@ -254,4 +254,4 @@ def test_the_scheduler_runs_the_due_check_every_minute_and_keeps_it(bot: Harness
         assert scheduler.apscheduler.get_job(PERSONAL_JOB) is not None
     finally:
         scheduler.shutdown()
-    assert [call.params["channel"] for call in dms(bot)] == ["D" + MEMBER]
+    assert [call.params["channel"] for call in dms(bot)] == [MEMBER]
