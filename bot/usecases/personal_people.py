@@ -38,15 +38,6 @@ def valid_zone(name: str | None) -> str | None:
     return name
 
 
-def profile_timezone(client: WebClient, user_id: str) -> str | None:
-    """The ``tz`` of a person's Slack profile (None: unknown or unreadable)."""
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError:
-        return None
-    return valid_zone(user.get("tz"))
-
-
 def recipient(client: WebClient, user_id: str, linked_email: str | None) -> Recipient:
     """The person as Slack knows them now; SlackApiError when Slack cannot say (retried)."""
     try:

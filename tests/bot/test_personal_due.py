@@ -142,3 +142,12 @@ def test_bad_personal_line_commands_say_what_to_do(text: str, said: str) -> None
     assert said in result.message
     assert "/spend me daily" in result.usage
     assert "<!channel>" not in result.message
+
+
+def test_only_real_timezones_are_kept() -> None:
+    from bot.usecases.personal_people import valid_zone
+
+    assert valid_zone("Pacific/Kiritimati") == "Pacific/Kiritimati"
+    assert valid_zone("Mars/Olympus_Mons") is None
+    assert valid_zone("../../etc/passwd") is None
+    assert valid_zone("") is None and valid_zone(None) is None

@@ -255,3 +255,46 @@ def test_the_scheduler_runs_the_due_check_every_minute_and_keeps_it(bot: Harness
     finally:
         scheduler.shutdown()
     assert [call.params["channel"] for call in dms(bot)] == [MEMBER]
+
+
+def test_people_slack_cannot_place_are_skipped_or_retried(bot: Harness) -> None:
+    bot.connect_and_sync()
+    bot.slack.add_user(SlackUser(id="UMAILLESS", email=bot.emails[2]))
+    for user in (ADMIN, MEMBER, "UMAILLESS"):
+        subscribe(bot, user)
+    bot.slack.users["UMAILLESS"].email = None  # the profile lost its email since
+    del bot.slack.users[ADMIN]  # gone from Slack: users.info says user_not_found
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 0)
+    sender = personal_sender(bot)
+    assert sender.run_due() == Counter({LineOutcome.LEFT: 2, LineOutcome.SENT: 1})
+    with session_scope(bot.engine) as session:
+        reasons = sorted(str(d.error) for d in session.execute(select(Delivery)).scalars())
+    assert reasons == ["None", "no email to match to Cursor", "not in Slack (user_not_found)"]
+    # The next day Slack fails one look-up: that line is tried again a minute later.
+    bot.clock.now = local("UTC", date(2026, 11, 27), 9, 0)
+    bot.slack.fail_next("users.info", error="internal_error", count=1)
+    first = sender.run_due()
+    assert first[LineOutcome.FAILED] == 1 and sum(first.values()) == 3
+    bot.clock.advance(minutes=1)
+    second = sender.run_due()
+    assert sum(second.values()) == 1 and LineOutcome.FAILED not in second
+    assert [call.params["channel"] for call in dms(bot)] == [MEMBER, MEMBER]
+
+
+def test_a_workspace_without_cursor_sends_nothing_and_one_failing_leaves_the_others(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe(bot, MEMBER)
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 0)
+    assert personal_sender(bot).run_due() == Counter()  # nothing to report on yet
+    bot.connect_and_sync()
+
+    def broken(*_: object) -> Counter[LineOutcome]:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(LineBatch, "send", broken)
+    assert personal_sender(bot).run_due() == Counter({LineOutcome.FAILED: 1})
+    monkeypatch.undo()
+    bot.clock.advance(minutes=11)  # the claim left behind expires: taken over, sent once
+    assert personal_sender(bot).run_due() == Counter({LineOutcome.SENT: 1})
+    assert len(dms(bot)) == 1
