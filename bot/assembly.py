@@ -136,7 +136,7 @@ def assemble(
             sync_sweep=timedelta(seconds=settings.sync_sweep_seconds),
             reconcile_every=timedelta(seconds=settings.reconcile_seconds),
             alerts=notifier,
-            personal=PersonalSender(core, client_for),
+            personal=PersonalSender(core, client_for, grace=sender.grace),
         )
         if with_scheduler
         else None

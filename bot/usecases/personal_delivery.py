@@ -46,8 +46,9 @@ from ledger.personal_models import PersonalSubscription
 
 logger = logging.getLogger(__name__)
 
-#: A line due longer ago than this (the process was down) is skipped, not sent late.
-DEFAULT_GRACE = timedelta(hours=6)
+#: A line due longer ago than this (the process was down) is skipped, not sent late; the
+#: bot passes digests' grace (``STACKSPEND_DIGEST_GRACE_HOURS``), whose default this is.
+DEFAULT_GRACE = timedelta(hours=3)
 #: Times a line Slack refused is tried (one pass a minute) before it is given up.
 MAX_ATTEMPTS = 5
 _CLAIM_WORDS = {Claim.NEW: "claimed", Claim.RECOVERED: "taken_over"}
