@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 
 from bot.jobs.personal_due import last_occurrence, line_key
+from bot.metrics import record_personal_lines
 from bot.services import CoreServices
 from bot.usecases.digest_delivery import FRESHNESS
 from bot.usecases.personal_batch import DueLine, LineBatch, LineOutcome
@@ -40,7 +41,7 @@ from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim, Claimed
 from ledger.errors import SyncAlreadyRunning
-from ledger.metrics import record_claim
+from ledger.metrics import record_claim, record_claim_expired
 from ledger.models import Connection, ConnectionStatus, DeliveryKind, SyncTrigger, Workspace
 from ledger.personal_models import PersonalSubscription
 
@@ -111,6 +112,8 @@ class PersonalSender:
             by_workspace.setdefault(workspace.id, (workspace, []))[1].append(line)
         for workspace, lines in by_workspace.values():
             outcomes.update(self._send_workspace_safely(workspace, lines, now))
+        for outcome, count in outcomes.items():
+            record_personal_lines(outcome.value, count)
         return outcomes
 
     def _skip_late(self, workspace: Workspace, line: DueLine, now: datetime) -> LineOutcome:
@@ -175,6 +178,8 @@ class PersonalSender:
                 now=now,
             )
         record_claim("personal", _CLAIM_WORDS.get(claimed.claim, claimed.claim.value))
+        if claimed.claim is Claim.RECOVERED:
+            record_claim_expired("personal")
         return claimed
 
     def _refresh_if_stale(self, connection: Connection, now: datetime) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -20,6 +21,10 @@ from tests.bot.harness import ADMIN, MEMBER, Harness
 from tests.bot.personal_support import dms, ledger_cents, line_key_of, local, personal_sender
 
 NOV_25, NOV_26 = date(2026, 11, 25), date(2026, 11, 26)
+
+
+def sent_metric() -> float:
+    return REGISTRY.get_sample_value("stackspend_personal_lines_total", {"outcome": "sent"}) or 0
 
 
 def said(bot: Harness, text: str, user: str) -> str:
@@ -38,7 +43,9 @@ def test_subscribe_receive_the_dm_unsubscribe_and_nothing_more_arrives(bot: Harn
     bot.clock.now = local("UTC", NOV_26, 8, 59)
     assert sender.run_due() == Counter()
     bot.clock.now = local("UTC", NOV_26, 9, 0)
+    before = sent_metric()
     assert sender.run_due() == Counter({LineOutcome.SENT: 1})
+    assert sent_metric() == before + 1
     (dm,) = dms(bot)
     assert dm.params["channel"] == MEMBER
     assert dm.response["channel"] == "D" + MEMBER  # the DM with them, nowhere else
