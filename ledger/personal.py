@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import Table, func, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
-from ledger.deliveries import DELIVERIES
-from ledger.models import Connection, DeliveryStatus, Member, Workspace
+from ledger import deliveries
+from ledger.deliveries import DEFAULT_LEASE, DELIVERIES
+from ledger.models import Connection, DeliveryKind, DeliveryStatus, Member, Workspace
 from ledger.personal_models import LineCadence, PersonalSubscription
 
 SUBSCRIPTIONS: Table = PersonalSubscription.__table__  # type: ignore[attr-defined]
@@ -153,6 +154,41 @@ def skip_claimed(session: Session, delivery_id: int, *, reason: str) -> None:
         update(DELIVERIES)
         .where(DELIVERIES.c.id == delivery_id)
         .values(status=DeliveryStatus.SKIPPED, error=reason)
+    )
+
+
+def skip_late(
+    session: Session,
+    *,
+    workspace_id: int,
+    key: str,
+    now: datetime,
+    reason: str,
+    lease: timedelta = DEFAULT_LEASE,
+) -> None:
+    """Record that line ``key`` will not be sent (too late): a new row, or one that failed
+    or whose claimer died (its claim older than ``lease``); a fresh claim is left alone."""
+    if deliveries.skip(
+        session, workspace_id=workspace_id, key=key, kind=DeliveryKind.PERSONAL, now=now,
+        reason=reason,
+    ):  # fmt: skip
+        return
+    stale = (DELIVERIES.c.status == DeliveryStatus.FAILED) | (
+        (DELIVERIES.c.status == DeliveryStatus.CLAIMED) & (DELIVERIES.c.claimed_at <= now - lease)
+    )
+    session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.dedupe_key == key, stale)
+        .values(status=DeliveryStatus.SKIPPED, error=reason)
+    )
+
+
+def fail_without_attempt(session: Session, delivery_id: int, *, error: str) -> None:
+    """Slack asked to slow down: failed, but not counted against the line's attempts."""
+    session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == delivery_id)
+        .values(status=DeliveryStatus.FAILED, error=error, attempts=DELIVERIES.c.attempts - 1)
     )
 
 

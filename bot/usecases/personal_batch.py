@@ -32,6 +32,9 @@ from ledger.personal_models import PersonalSubscription
 
 logger = logging.getLogger(__name__)
 
+#: Slack's answer when a method is called too often: never counted as a failed attempt.
+RATE_LIMITED = "ratelimited"
+
 
 class LineOutcome(enum.StrEnum):
     SENT = "sent"
@@ -193,7 +196,10 @@ class LineBatch:
     def _failed(self, claimed: Claimed, exc: SlackApiError) -> LineOutcome:
         error = str(exc.response.get("error") or type(exc).__name__)
         with session_scope(self.engine) as session:
-            deliveries.fail(session, claimed.delivery_id, error=error)
+            if error == RATE_LIMITED:  # after the client's own retries: try next minute
+                personal.fail_without_attempt(session, claimed.delivery_id, error=error)
+            else:
+                deliveries.fail(session, claimed.delivery_id, error=error)
         logger.warning("personal line %s failed: %s", claimed.delivery_id, error)
         return LineOutcome.FAILED
 

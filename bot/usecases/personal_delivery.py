@@ -119,11 +119,10 @@ class PersonalSender:
     def _skip_late(self, workspace: Workspace, line: DueLine, now: datetime) -> LineOutcome:
         assert workspace.id is not None
         with session_scope(self.services.engine) as session:
-            deliveries.skip(
+            personal.skip_late(
                 session,
                 workspace_id=workspace.id,
                 key=line.key,
-                kind=DeliveryKind.PERSONAL,
                 now=now,
                 reason=f"due {now - line.line.due_at} ago, past the {self.grace} grace period",
             )

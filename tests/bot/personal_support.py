@@ -22,7 +22,7 @@ def personal_sender(bot: Harness, *, presync: bool = False) -> PersonalSender:
 
 
 def dms(bot: Harness, user: str | None = None) -> list[Call]:
-    """Personal lines posted (to ``user``'s DM, or to anyone's)."""
+    """Personal lines posted (to ``user``'s DM, or to anyone's) that Slack accepted."""
     return [
         call
         for call in bot.slack.calls_to("chat.postMessage")
@@ -31,6 +31,8 @@ def dms(bot: Harness, user: str | None = None) -> list[Call]:
         .get("key", "")
         .startswith("personal:")
         and (user is None or call.params.get("channel") == user)
+        and isinstance(call.response, dict)
+        and call.response.get("ok")
     ]
 
 

@@ -298,3 +298,33 @@ def test_a_workspace_without_cursor_sends_nothing_and_one_failing_leaves_the_oth
     bot.clock.advance(minutes=11)  # the claim left behind expires: taken over, sent once
     assert personal_sender(bot).run_due() == Counter({LineOutcome.SENT: 1})
     assert len(dms(bot)) == 1
+
+
+def test_a_line_still_failing_past_the_grace_is_recorded_late_once(bot: Harness) -> None:
+    bot.connect_and_sync()
+    subscribe(bot, MEMBER)
+    sender = personal_sender(bot)
+    nine = local("UTC", date(2026, 11, 26), 9, 0)
+    bot.clock.now = nine
+    bot.slack.fail_next("chat.postMessage", error="fatal_error", count=1)
+    assert sender.run_due() == Counter({LineOutcome.FAILED: 1})
+    bot.clock.now = nine + sender.grace + timedelta(minutes=1)  # down since, back too late
+    assert sender.run_due() == Counter({LineOutcome.LATE: 1})
+    assert sender.run_due() == Counter()
+    with session_scope(bot.engine) as session:
+        (delivery,) = session.execute(select(Delivery)).scalars()
+        assert delivery.status == DeliveryStatus.SKIPPED and "grace" in str(delivery.error)
+    assert dms(bot) == []
+
+
+def test_rate_limits_are_waited_out_not_counted_as_attempts(bot: Harness) -> None:
+    bot.connect_and_sync()
+    subscribe(bot, MEMBER)
+    sender = personal_sender(bot)
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 0)
+    bot.slack.fail_next("chat.postMessage", error="ratelimited", count=sender.max_attempts + 2)
+    for _ in range(sender.max_attempts + 2):
+        assert sender.run_due() == Counter({LineOutcome.FAILED: 1})
+        bot.clock.advance(minutes=1)
+    assert sender.run_due() == Counter({LineOutcome.SENT: 1})
+    assert len(dms(bot)) == 1
