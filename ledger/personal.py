@@ -217,3 +217,16 @@ def linked_emails(session: Session, workspace_id: int, user_ids: Sequence[str]) 
         .where(Connection.workspace_id == workspace_id, col(Member.slack_user_id).in_(user_ids))
     ).all()
     return {user_id: email for user_id, email in rows if user_id}
+
+
+def membership(session: Session, workspace: Workspace, email: str) -> str | None:
+    """What the members snapshot of the workspace's Cursor connection says of ``email``:
+    ``member``, ``removed``, or None (not listed, or no connection yet)."""
+    found = session.exec(
+        orm_select(Member.is_removed)
+        .join(Connection, col(Connection.id) == col(Member.connection_id))
+        .where(Connection.workspace_id == workspace.id, func.lower(Member.email) == email.lower())
+    ).first()
+    if found is None:
+        return None
+    return "removed" if found else "member"

@@ -30,14 +30,28 @@ NO_EMAIL = (
     "with `/spend settings link`."
 )
 
+REMOVED = (
+    "Cursor lists you as removed from the team, so there is no spend of yours to send. "
+    "If that is wrong, ask an admin to check the team in Cursor's dashboard."
+)
+NOT_LISTED = (
+    "(Cursor does not list your email among the team's members yet: your lines show $0 "
+    "until it does, or until an admin links you with `/spend settings link`.)"
+)
+
 
 def subscribe(
     services: BotServices, client: WebClient, caller: Caller, command: grammar.PersonalLine
 ) -> Reply:
     """Subscribe the caller at their profile's local time (the workspace's if it has none)."""
     workspace = workspace_for(services, caller)
-    if email_of(services, client, caller, caller.user_id) is None:
+    email = email_of(services, client, caller, caller.user_id)
+    if email is None:
         return text_reply(NO_EMAIL)
+    with session_scope(services.engine) as session:
+        listed = personal.membership(session, workspace, email)
+    if listed == "removed":
+        return text_reply(REMOVED)
     person = services.directory.person(client, caller.team_id, caller.user_id)
     zone = valid_zone(person.tz)
     timezone = zone or workspace.timezone
@@ -62,7 +76,7 @@ def subscribe(
         f"Done: your own Cursor spend comes by DM {every} at {at:%H:%M} {timezone} "
         f"({source}). The first, for {_period(first.first, first.last)}, "
         f"on {local:%a} {short_date(local.date())} at {local:%H:%M}. "
-        "Only you get it. `/spend me off` stops it."
+        "Only you get it. `/spend me off` stops it." + ("" if listed else f" {NOT_LISTED}")
     )
 
 

@@ -17,7 +17,7 @@ from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.models import Delivery, DeliveryStatus, Visibility
 from ledger.personal_models import PersonalSubscription
-from tests.bot.harness import ADMIN, MEMBER, Harness
+from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness
 from tests.bot.personal_support import dms, ledger_cents, line_key_of, local, personal_sender
 
 NOV_25, NOV_26 = date(2026, 11, 25), date(2026, 11, 26)
@@ -168,3 +168,19 @@ def test_without_an_email_nobody_is_subscribed(bot: Harness) -> None:
     assert "could not find your email" in bot.reply_text(key)
     with session_scope(bot.engine) as session:
         assert session.execute(select(PersonalSubscription)).first() is None
+
+
+def test_subscribing_says_when_cursor_does_not_list_you(bot: Harness) -> None:
+    bot.connect_and_sync()
+    assert "does not list your email among the team's members" in said(bot, "me daily", STRANGER)
+    assert "does not list" not in said(bot, "me daily", MEMBER)
+    bot.sim.remove_member(bot.emails[1])
+    bot.connect_and_sync()  # the members snapshot now lists them as removed
+    assert "removed from the team" in said(bot, "me weekly", MEMBER)
+    with session_scope(bot.engine) as session:
+        (mine,) = [
+            s
+            for s in session.execute(select(PersonalSubscription)).scalars()
+            if s.slack_user_id == MEMBER
+        ]
+        assert mine.cadence == "daily"  # the refused change left the subscription as it was
