@@ -40,7 +40,7 @@ from ledger import deliveries, personal
 from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.deliveries import Claim, Claimed
-from ledger.errors import SyncAlreadyRunning
+from ledger.errors import SyncAlreadyRunning, SyncNotDue
 from ledger.metrics import record_claim, record_claim_expired
 from ledger.models import Connection, ConnectionStatus, DeliveryKind, SyncTrigger, Workspace
 from ledger.personal_models import PersonalSubscription
@@ -182,13 +182,21 @@ class PersonalSender:
         return claimed
 
     def _refresh_if_stale(self, connection: Connection, now: datetime) -> None:
-        """Sync first when the data is old, as digests do; if a sync runs, use what is there."""
+        """Sync first when the data is old, as digests do; if a sync runs, or one finished
+        (or failed) within ``FRESHNESS``, send on what is there: a Cursor that is down is
+        tried at most once an hour here, whatever the number of lines due."""
         if not self.presync or connection.status is ConnectionStatus.REVOKED:
             return
         assert connection.id is not None
         if connection.last_success_at is not None and now - connection.last_success_at <= FRESHNESS:
             return
         try:
-            sync_for_bot(self.services, connection.id, trigger=SyncTrigger.DIGEST, now=now)
-        except SyncAlreadyRunning:
-            logger.info("personal lines sent without their pre-sync: a sync is running")
+            sync_for_bot(
+                self.services,
+                connection.id,
+                trigger=SyncTrigger.DIGEST,
+                now=now,
+                unless_synced_since=now - FRESHNESS,
+            )
+        except (SyncAlreadyRunning, SyncNotDue) as exc:
+            logger.info("personal lines sent without their pre-sync (%s)", type(exc).__name__)

@@ -18,7 +18,7 @@ from bot.testing.fake_slack import FakeSlack, SlackUser
 from bot.usecases.personal_batch import LineBatch, LineOutcome
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
-from ledger.models import Delivery, DeliveryStatus
+from ledger.models import Delivery, DeliveryStatus, SyncRun
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
 from tests.bot.harness import test_settings as settings_of
 from tests.bot.personal_support import dms, line_key_of, local, personal_sender
@@ -328,3 +328,22 @@ def test_rate_limits_are_waited_out_not_counted_as_attempts(bot: Harness) -> Non
         bot.clock.advance(minutes=1)
     assert sender.run_due() == Counter({LineOutcome.SENT: 1})
     assert len(dms(bot)) == 1
+
+
+def test_stale_data_is_synced_first_at_most_once_an_hour(bot: Harness) -> None:
+    bot.connect_and_sync()
+    subscribe(bot, MEMBER, "me daily 09:00")
+    subscribe(bot, ADMIN, "me daily 09:30")
+    sender = personal_sender(bot, presync=True)
+
+    def runs() -> int:
+        with session_scope(bot.engine) as session:
+            return len(session.execute(select(SyncRun)).scalars().all())
+
+    before = runs()
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 0)  # last sync 18.5 hours ago
+    assert sender.run_due() == Counter({LineOutcome.SENT: 1})
+    assert runs() == before + 1
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 30)
+    assert sender.run_due() == Counter({LineOutcome.SENT: 1})
+    assert runs() == before + 1  # synced half an hour ago: fresh enough
