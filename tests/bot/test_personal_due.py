@@ -151,3 +151,17 @@ def test_only_real_timezones_are_kept() -> None:
     assert valid_zone("Mars/Olympus_Mons") is None
     assert valid_zone("../../etc/passwd") is None
     assert valid_zone("") is None and valid_zone(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [("me dialy", "me daily"), ("me weekley 9:00", "me weekly 9:00"), ("me of", "me off")],
+)
+def test_typos_of_the_personal_words_are_corrected(text: str, suggestion: str) -> None:
+    result = parse(text)
+    assert isinstance(result, Invalid) and result.suggestion == suggestion
+
+
+def test_typos_nearer_a_period_keep_the_querys_advice() -> None:
+    result = parse("me wek")
+    assert isinstance(result, Invalid) and result.suggestion == "cursor me week"

@@ -29,6 +29,15 @@ def personal_line(rest: list[str]) -> Command:
     return PersonalLine(CADENCES[word], _time(args[0]))
 
 
+def personal_typo(rest: list[str]) -> Reject | None:
+    """For `/spend me` text no query reads: `dialy` is `daily`, `weekley` `weekly`."""
+    match = words.closest(rest[0].lower(), (*PERSONAL_WORDS, *words.QUERY_WORDS)) if rest else None
+    if match not in PERSONAL_WORDS:  # nearer a period or a query word: the query's own advice
+        return None
+    message = f"I don't understand `{words.shown(rest[0])}`."
+    return Reject(message, "me", words.corrected("me", rest, 0, match))
+
+
 def _time(token: str) -> time:
     word = token.lower()
     hour, minute = 99, 0
