@@ -15,14 +15,13 @@ Target: every line sent exactly once, the pass under 60 s (it must end within it
 from __future__ import annotations
 
 import random
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bench.ledger_bench import line
+from bench.ledger_bench import databases, line
 from bot.assembly import core_services
 from bot.settings import Settings
 from bot.slack.client import slack_client
@@ -31,7 +30,6 @@ from bot.usecases.personal_batch import LineOutcome
 from bot.usecases.personal_delivery import PersonalSender
 from connectors.cursor.access import CursorAccess
 from connectors.cursor.client import ClientOptions
-from ledger import migrate
 from ledger.db import make_engine, session_scope
 from ledger.models import Budget, Connection, Member, UsageRollup, Workspace
 from ledger.personal_models import LineCadence, PersonalSubscription
@@ -149,12 +147,15 @@ def _passes(
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder, FakeSlack() as slack:
-        url = f"sqlite:///{folder}/personal.db"
-        migrate.upgrade(url)
+    for label, url in databases():
+        _run(label, url)
+
+
+def _run(label: str, url: str) -> None:
+    with FakeSlack() as slack:
         started = time.perf_counter()
         build(url, slack)
-        print(f"{PEOPLE:,} people with daily lines due at 12:00 UTC built in "
+        print(f"{label}: {PEOPLE:,} people with daily lines due at 12:00 UTC built in "
               f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         baseline = slack_alone(slack)
         slack.reset()
@@ -167,7 +168,7 @@ def main() -> None:
     duplicates = sum(1 for count in keys.values() if count > 1)
     elsewhere = sum(1 for key, channel in sent if key.split(":")[2] != channel)
     line(
-        "1,000 personal DMs at once",
+        f"{label}: 1,000 personal DMs",
         f"{elapsed:.1f} s",
         f"< {TARGET_SECONDS:.0f} s",
         f"outcomes {_plain(outcomes)}; sent {len(keys)}, duplicates {duplicates}, "
