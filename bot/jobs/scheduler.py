@@ -17,6 +17,8 @@ Every replica runs this same clock, and the database shares the work out, unit b
   an interval old, or whose running sync lost its process (its lease expired): another
   replica then takes the lease over and resumes the sync where it stopped;
 - a digest: its delivery row (``ledger.deliveries``), claimed before it is posted;
+- a personal line: its delivery row too; one due-check a minute (``personal:due``) finds
+  the lines due in each person's timezone (``bot.usecases.personal_delivery``);
 - a workspace's alert evaluation and reminders: a work claim (``ledger.claims``).
 """
 
