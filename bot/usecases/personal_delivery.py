@@ -111,6 +111,8 @@ class PersonalSender:
             assert workspace.id is not None
             by_workspace.setdefault(workspace.id, (workspace, []))[1].append(line)
         for workspace, lines in by_workspace.values():
+            if self.services.stopping.is_set():  # shutting down: the next process sends them
+                break
             outcomes.update(self._send_workspace_safely(workspace, lines, now))
         for outcome, count in outcomes.items():
             record_personal_lines(outcome.value, count)

@@ -347,3 +347,16 @@ def test_stale_data_is_synced_first_at_most_once_an_hour(bot: Harness) -> None:
     bot.clock.now = local("UTC", date(2026, 11, 26), 9, 30)
     assert sender.run_due() == Counter({LineOutcome.SENT: 1})
     assert runs() == before + 1  # synced half an hour ago: fresh enough
+
+
+def test_a_stopping_process_leaves_the_lines_to_the_next_one(bot: Harness) -> None:
+    bot.connect_and_sync()
+    subscribe(bot, MEMBER)
+    bot.clock.now = local("UTC", date(2026, 11, 26), 9, 0)
+    bot.services.stopping.set()
+    try:
+        assert personal_sender(bot).run_due() == Counter()
+    finally:
+        bot.services.stopping.clear()
+    bot.clock.advance(minutes=1)
+    assert personal_sender(bot).run_due() == Counter({LineOutcome.SENT: 1})
