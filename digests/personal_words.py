@@ -70,7 +70,9 @@ def words_for(figures: PersonalFigures) -> LineWords:
         period = f"Your Cursor spend last week ({span})"
         against, per = f"your {figures.trailing_periods}-week average", "/week"
     change = change_words(delta(figures.cents, figures.average_cents), against)
-    if figures.average_cents is None:
+    if figures.trailing_periods == 0:
+        change = "no earlier history to compare with yet"
+    elif figures.average_cents is None:
         change = f"nothing spent in the {figures.trailing_periods} {per[1:]}s before"
     return LineWords(period=period, change=change, per=per)
 

@@ -79,9 +79,10 @@ class PersonalFigures:
     last: date
     cents: Decimal
     tokens: int
-    #: Spend per period over the trailing window (None: nothing spent in it).
+    #: Spend per period over the trailing window (None: nothing spent in it, or no window).
     average_cents: Decimal | None
-    #: Periods in the trailing window (days for a daily line, weeks for a weekly one).
+    #: Periods in the trailing window (days for a daily line, weeks for a weekly one); 0
+    #: when the ledger's history starts with the period.
     trailing_periods: int
     models: tuple[ModelUse, ...]
     other_models: int
@@ -90,11 +91,16 @@ class PersonalFigures:
     budget: BudgetStatus | None
 
 
-def trailing_window(cadence: LineCadence, first: date) -> tuple[date, int]:
-    """The first day of the window a period is compared against, and its periods."""
-    if cadence is LineCadence.DAILY:
-        return first - timedelta(days=TRAILING_DAYS), TRAILING_DAYS
-    return first - timedelta(days=7 * TRAILING_WEEKS), TRAILING_WEEKS
+def trailing_window(
+    cadence: LineCadence, first: date, known_from: date | None = None
+) -> tuple[date, int]:
+    """The first day of the window a period is compared against, and its periods (days or
+    weeks): fewer when the ledger's history starts later (``known_from``), as days it
+    cannot know are not days without spend."""
+    step, periods = (1, TRAILING_DAYS) if cadence is LineCadence.DAILY else (7, TRAILING_WEEKS)
+    if known_from is not None and known_from > first - timedelta(days=step * periods):
+        periods = max(0, (first - known_from).days // step)
+    return first - timedelta(days=step * periods), periods
 
 
 def read_cells(
@@ -189,9 +195,11 @@ def compose(
     first: date,
     last: date,
     budget: BudgetStatus | None = None,
+    known_from: date | None = None,
 ) -> PersonalFigures:
-    """One person's figures for ``first``..``last`` from their cells (period and window)."""
-    window_first, periods = trailing_window(cadence, first)
+    """One person's figures for ``first``..``last`` from their cells (period and window;
+    ``known_from``: the ledger's first day of history)."""
+    window_first, periods = trailing_window(cadence, first, known_from)
     in_period = [c for c in cells if first <= c.day <= last]
     trailing = [c for c in cells if window_first <= c.day < first]
     cents = sum((c.cents for c in in_period), _ZERO)
@@ -205,7 +213,9 @@ def compose(
         last=last,
         cents=cents,
         tokens=sum(c.tokens for c in in_period),
-        average_cents=(trailing_cents / periods).quantize(_TENTH) if trailing_cents > 0 else None,
+        average_cents=(trailing_cents / periods).quantize(_TENTH)
+        if periods and trailing_cents > 0
+        else None,
         trailing_periods=periods,
         models=tuple(models[:TOP_MODELS]),
         other_models=max(0, len(models) - TOP_MODELS),

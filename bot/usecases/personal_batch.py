@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,12 +23,14 @@ from bot.usecases.digest_delivery import METADATA_EVENT
 from bot.usecases.personal_people import Recipient, recipient
 from digests.personal_words import render_line
 from ledger import deliveries, personal
+from ledger.alerts.spend import history_day
 from ledger.budget_status import BudgetStatus, budget_status
 from ledger.db import session_scope
 from ledger.deliveries import Claim, Claimed
-from ledger.models import Workspace
+from ledger.models import Connection, Workspace
 from ledger.personal_figures import Cell, compose, own_budget, read_cells, trailing_window
 from ledger.personal_models import PersonalSubscription
+from ledger.queries import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ class LineBatch:
         self.connection_id = connection_id
         self.now = now
         self.workers = workers
+        #: The ledger's first day of history (read with the figures).
+        self.known_from: date | None = None
 
     def send(self, mine: list[tuple[DueLine, Claimed]]) -> Counter[LineOutcome]:
         outcomes: Counter[LineOutcome] = Counter()
@@ -151,6 +155,10 @@ class LineBatch:
         with session_scope(self.engine) as session:
             cells = read_cells(session, self.connection_id, emails, first, last)
             budgets = budget_status(session, self.workspace, now=self.now)
+            connection = session.get(Connection, self.connection_id)
+            assert connection is not None
+            scope = Scope(self.workspace, connection)
+            self.known_from = history_day(session, scope, scope.tz)
         return cells, budgets
 
     def _send_one(
@@ -167,6 +175,7 @@ class LineBatch:
             line.line.first,
             line.line.last,
             own_budget(budgets, person.email),
+            known_from=self.known_from,
         )
         message = render_line(figures)
         try:

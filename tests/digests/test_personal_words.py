@@ -62,3 +62,12 @@ def test_a_weekly_line_with_a_budget_and_no_history() -> None:
     assert ":bulb:" not in body
     quiet = render_line(replace(figures, cents=Decimal(0), models=(), budget=None))
     assert "*Models:*" not in quiet.blocks[0]["text"]["text"]
+
+
+def test_a_first_line_says_there_is_no_history_to_compare_with() -> None:
+    figures = compose(
+        [Cell(DAY, "m", Decimal(100), 5)], LineCadence.DAILY, DAY, DAY, known_from=DAY
+    )
+    assert (
+        "no earlier history to compare with yet" in render_line(figures).blocks[0]["text"]["text"]
+    )

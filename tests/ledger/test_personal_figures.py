@@ -116,3 +116,20 @@ def test_an_alternative_used_only_in_the_trailing_window_counts_and_the_cheapest
     assert hint is not None
     assert (hint.model, hint.alternative, hint.times) == ("opus", "mini", 180)
     assert hint.share_percent == Decimal(100)
+
+
+def test_days_before_the_ledgers_history_are_not_counted_as_days_without_spend() -> None:
+    cells = [cell("m", 600, 10, DAY - timedelta(days=d)) for d in range(1, 4)]
+    figures = compose(
+        [*cells, cell("m", 600, 10)], DAILY, DAY, DAY, known_from=DAY - timedelta(days=3)
+    )
+    assert (figures.trailing_periods, figures.average_cents) == (3, Decimal(600))
+    first_day = compose([cell("m", 600, 10)], DAILY, DAY, DAY, known_from=DAY)
+    assert (first_day.trailing_periods, first_day.average_cents) == (0, None)
+    monday = date(2026, 11, 16)
+    weekly = compose(
+        [], WEEKLY, monday, monday + timedelta(days=6), known_from=monday - timedelta(days=17)
+    )
+    assert weekly.trailing_periods == 2  # two whole weeks of history before
+    full = compose([], DAILY, DAY, DAY, known_from=DAY - timedelta(days=30))
+    assert full.trailing_periods == 7
