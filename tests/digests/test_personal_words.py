@@ -30,7 +30,10 @@ def test_a_daily_line_names_the_day_the_average_the_models_and_the_hint() -> Non
         "▲ 1150% vs your 7-day average ($4.00/day)" in body
     )
     assert "*Tokens:* 2.3M" in body
-    assert "&lt;!channel&gt; opus 90% ($45.00)  ·  mini 10% ($5.00)" in body
+    assert (
+        "&lt;!channel&gt; opus 90% ($45.00, 300.0k tokens)  ·  mini 10% ($5.00, 2.0M tokens)"
+        in body
+    )
     assert "<!channel>" not in body
     assert ":bulb: 90% of it went to &lt;!channel&gt; opus at $150.00 per 1M tokens; mini" in body
     assert "$2.50 per 1M tokens (60× less)" in body
