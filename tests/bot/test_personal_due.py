@@ -165,3 +165,9 @@ def test_typos_of_the_personal_words_are_corrected(text: str, suggestion: str) -
 def test_typos_nearer_a_period_keep_the_querys_advice() -> None:
     result = parse("me wek")
     assert isinstance(result, Invalid) and result.suggestion == "cursor me week"
+
+
+def test_a_time_the_autumn_change_repeats_is_taken_the_first_time() -> None:
+    start = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+    seen = due_times(DAILY, "America/New_York", "UTC", start, 2, time(1, 30))
+    assert seen["2026-10-31"] == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT, once
