@@ -19,6 +19,7 @@ from bot.usecases.callers import Caller, Reply, email_of, text_reply, workspace_
 from bot.usecases.personal_people import valid_zone
 from digests.daily_words import short_date
 from ledger import personal
+from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.models import Visibility, Workspace
 from ledger.personal_models import LineCadence
@@ -39,6 +40,8 @@ NOT_LISTED = (
     "until it does, or until an admin links you with `/spend settings link`.)"
 )
 
+NOT_CONNECTED = "(Cursor is not connected yet: lines start once an admin connects it.)"
+
 
 def subscribe(
     services: BotServices, client: WebClient, caller: Caller, command: grammar.PersonalLine
@@ -50,6 +53,7 @@ def subscribe(
         return text_reply(NO_EMAIL)
     with session_scope(services.engine) as session:
         listed = personal.membership(session, workspace, email)
+        connected = find_connection(session, workspace, "cursor", required=False) is not None
     if listed == "removed":
         return text_reply(REMOVED)
     person = services.directory.person(client, caller.team_id, caller.user_id)
@@ -76,7 +80,8 @@ def subscribe(
         f"Done: your own Cursor spend comes by DM {every} at {at:%H:%M} {timezone} "
         f"({source}). The first, for {_period(first.first, first.last)}, "
         f"on {local:%a} {short_date(local.date())} at {local:%H:%M}. "
-        "Only you get it. `/spend me off` stops it." + ("" if listed else f" {NOT_LISTED}")
+        "Only you get it. `/spend me off` stops it."
+        + ("" if listed else f" {NOT_LISTED if connected else NOT_CONNECTED}")
     )
 
 

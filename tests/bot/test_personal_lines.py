@@ -172,6 +172,7 @@ def test_without_an_email_nobody_is_subscribed(bot: Harness) -> None:
 
 
 def test_subscribing_says_when_cursor_does_not_list_you(bot: Harness) -> None:
+    assert "Cursor is not connected yet" in said(bot, "me daily", ADMIN)
     bot.connect_and_sync()
     assert "does not list your email among the team's members" in said(bot, "me daily", STRANGER)
     assert "does not list" not in said(bot, "me daily", MEMBER)
