@@ -29,6 +29,7 @@ BENCHMARKS: list[str] = [
     "period_bench",
     "limits_bench",
     "seat_bench",
+    "personal_bench",
 ]
 
 

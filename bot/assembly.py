@@ -29,6 +29,7 @@ from bot.slack.oauth import OAuthConfig, OAuthParts, oauth_parts
 from bot.usecases.alert_delivery import AlertNotifier
 from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.installs import workspace_installed
+from bot.usecases.personal_delivery import PersonalSender
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
 from ledger.alerts.evaluate import AlertSettings
@@ -135,6 +136,7 @@ def assemble(
             sync_sweep=timedelta(seconds=settings.sync_sweep_seconds),
             reconcile_every=timedelta(seconds=settings.reconcile_seconds),
             alerts=notifier,
+            personal=PersonalSender(core, client_for, grace=sender.grace),
         )
         if with_scheduler
         else None

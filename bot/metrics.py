@@ -37,6 +37,11 @@ DIGEST_DELIVERIES: Final = Counter(
     "skipped).",
     ["outcome"],
 )
+PERSONAL_LINES: Final = Counter(
+    "stackspend_personal_lines",
+    "Personal lines that were due, by outcome (sent, recovered, busy, failed, late, left).",
+    ["outcome"],
+)
 ALERT_MESSAGES: Final = Counter(
     "stackspend_alert_messages",
     "Alert messages to one recipient, by outcome (sent, failed, done: already sent).",
@@ -75,6 +80,10 @@ class CommandTiming:
 
 def record_digest_delivery(outcome: str) -> None:
     DIGEST_DELIVERIES.labels(outcome=outcome).inc()
+
+
+def record_personal_lines(outcome: str, count: int) -> None:
+    PERSONAL_LINES.labels(outcome=outcome).inc(count)
 
 
 def record_alert_message(outcome: str) -> None:

@@ -457,6 +457,7 @@ class DeliveryKind(enum.StrEnum):
     DIGEST = "digest"
     ALERT = "alert"
     NOTICE = "notice"
+    PERSONAL = "personal"
 
 
 class Delivery(SQLModel, table=True):
@@ -612,3 +613,4 @@ class AlertMessage(SQLModel, table=True):
 
 import ledger.seat_models  # noqa: E402, F401  (seat tables on SQLModel.metadata)
 from ledger import limit_models as limit_models  # noqa: E402  (registers its table)
+from ledger import personal_models  # noqa: E402, F401  (registers the personal-line table)

@@ -17,6 +17,8 @@ Every replica runs this same clock, and the database shares the work out, unit b
   an interval old, or whose running sync lost its process (its lease expired): another
   replica then takes the lease over and resumes the sync where it stopped;
 - a digest: its delivery row (``ledger.deliveries``), claimed before it is posted;
+- a personal line: its delivery row too; one due-check a minute (``personal:due``) finds
+  the lines due in each person's timezone (``bot.usecases.personal_delivery``);
 - a workspace's alert evaluation and reminders: a work claim (``ledger.claims``).
 """
 
@@ -38,6 +40,7 @@ from bot.log_context import job_scope
 from bot.services import AlertRunner, CoreServices
 from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.digest_preview import enabled_digests
+from bot.usecases.personal_delivery import PersonalSender
 from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
 from digests.chart import warm_up
 from ledger.errors import SyncAlreadyRunning, SyncNotDue
@@ -62,6 +65,9 @@ ALERT_RETRY_AFTER = timedelta(seconds=30)
 ALERT_RETRIES = 12
 ALERT_RETRY_JOB = "alerts:retry:"
 FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile", "syncs:sweep")
+#: Personal lines: one due-check a minute sends whoever is due (``bot.usecases.personal_delivery``).
+PERSONAL_JOB = "personal:due"
+PERSONAL_EVERY = timedelta(minutes=1)
 
 
 def sync_due(last_start: datetime | None, now: datetime, interval: timedelta) -> bool:
@@ -89,8 +95,10 @@ class Scheduler:
         sync_sweep: timedelta = SYNC_SWEEP_EVERY,
         reconcile_every: timedelta = RECONCILE_EVERY,
         scheduler: BackgroundScheduler | None = None,
+        personal: PersonalSender | None = None,
     ) -> None:
         self.services = services
+        self.personal = personal
         self.sender = sender
         self.alerts = alerts
         self.sync_interval = max(sync_interval, MIN_SYNC_INTERVAL)
@@ -133,6 +141,14 @@ class Scheduler:
                 if job_id in ("digests:catch-up", "alerts:evaluate")
                 else now + every,
             )
+        if self.personal is not None:
+            self.apscheduler.add_job(
+                self.personal.run_due,
+                IntervalTrigger(seconds=int(PERSONAL_EVERY.total_seconds())),
+                id=PERSONAL_JOB,
+                replace_existing=True,
+                next_run_time=now,
+            )
 
     def shutdown(self) -> None:
         if self.apscheduler.running:
@@ -147,7 +163,7 @@ class Scheduler:
         with self._lock:
             enabled = enabled_digests(self.services.engine)
             connections = syncable_connections(self.services.engine)
-            wanted = set(FIXED_JOBS)
+            wanted = {*FIXED_JOBS, PERSONAL_JOB}
             for schedule, timezone in enabled:
                 wanted.add(self._ensure_digest_job(schedule, timezone))
             now = self.services.clock()

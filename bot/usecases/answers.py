@@ -17,6 +17,7 @@ from bot.usecases.budget_view import alert_lines, budget_lines
 from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.usecases.chart_replies import query_chart
 from bot.usecases.comparison_replies import comparison_reply
+from bot.usecases.personal_lines import status_lines
 from bot.usecases.reports import report_for
 from bot.usecases.seats import seat_price_line
 from digests.blocks import Button, Message, actions, section
@@ -133,6 +134,7 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
             budget_lines(session, workspace, now, viewer), alert_lines(session, workspace, viewer)
         )
     lines += _warning_lines(running, last_run, (now - synced_to) if synced_to else None, workspace)
+    lines += status_lines(services, workspace, viewer, caller.user_id)
     return Reply(Message(text="Cursor connection status", blocks=[section("\n".join(lines))]))
 
 

@@ -162,6 +162,19 @@ class LimitHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonalLine:
+    """`/spend me daily|weekly [HH:MM]`: the caller's own line by DM (time: the default)."""
+
+    cadence: str
+    local_time: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalLineOff:
+    """`/spend me off`: no more personal lines."""
+
+
+@dataclass(frozen=True, slots=True)
 class Invalid:
     message: str
     usage: str
@@ -175,4 +188,5 @@ Command: TypeAlias = (
     | BudgetSet | BudgetList | BudgetRemove | AlertsList | Invalid
     | LimitSet | LimitList | LimitHistory
     | SeatsQuery | AdoptionQuery | SetSeatPrice
+    | PersonalLine | PersonalLineOff
 )  # fmt: skip

@@ -21,6 +21,7 @@ from bot.slack.grammar.commands import (
 )
 from bot.slack.grammar.digest import digest
 from bot.slack.grammar.limit import limit, limits
+from bot.slack.grammar.personal import PERSONAL_WORDS, personal_line, personal_typo
 from bot.slack.grammar.query import query
 from bot.slack.grammar.refusals import Reject, no_more, unknown_word
 from bot.slack.grammar.seats import adoption, seat_price, seats
@@ -106,7 +107,15 @@ def _cursor(rest: list[str]) -> Command:
 
 
 def _me(rest: list[str]) -> Command:
-    return query(["me", *rest], topic="me")
+    if rest and rest[0].lower() in PERSONAL_WORDS:
+        return personal_line(rest)
+    try:
+        return query(["me", *rest], topic="me")
+    except Reject:
+        typo = personal_typo(rest)
+        if typo is not None:
+            raise typo from None
+        raise
 
 
 def _settings(rest: list[str]) -> Command:

@@ -34,7 +34,8 @@ USAGE: dict[str, str] = {
     "`/spend cursor sync`, `/spend cursor disconnect`, `/spend cursor import` (history from "
     f"Cursor's CSV export, uploaded in a DM to the bot)\n{PERIOD_USAGE}",
     "me": "`/spend me [period] [by day|model|kind]`: your own spend, e.g. `/spend me 7d`\n"
-    + PERIOD_USAGE,
+    "• `/spend me daily [HH:MM]` or `/spend me weekly [HH:MM]`: your own line by DM at your "
+    "local time (09:00 unless you say), `/spend me off` to stop it\n" + PERIOD_USAGE,
     "settings": "`/spend settings` shows them.\n"
     "• `/spend settings timezone Europe/Paris` (an IANA name)\n"
     "• `/spend settings visibility own` (members see their own spend and team totals) "
@@ -60,10 +61,11 @@ USAGE: dict[str, str] = {
 HELP_TEXT = "*`/spend` commands*\n" + "\n".join(
     [
         "• `/spend cursor 7d by model`: Cursor spend (add `@person`, `top 10`, `public`, `csv`)",
-        "• `/spend me 30d`: your own spend (periods as you say them: `/spend me last week`)",
         "• `/spend cursor 7d vs previous`: what changed, biggest movers first",
         "• `/spend cursor 30d chart by model`: a chart, sent to you (`public` for the channel)",
         "• `/spend help periods`: every period form, with today's dates",
+        "• `/spend me 30d`: your own spend (`/spend me daily`: a line of it by DM each day)",
+        "• `/spend me last week`: periods as you say them",
         "• `/spend cursor connect`: connect Cursor (the key goes in a form, never in chat)",
         "• `/spend cursor status`: connection and last sync (also `sync`, `disconnect`)",
         "• `/spend cursor import`: import months of history from Cursor's CSV export",

@@ -17,7 +17,16 @@ from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
 from bot.slack.listeners.syncing import run_sync_and_report
-from bot.usecases import answers, budgets, callers, period_help, schedules, seats, spend_limits
+from bot.usecases import (
+    answers,
+    budgets,
+    callers,
+    period_help,
+    personal_lines,
+    schedules,
+    seats,
+    spend_limits,
+)
 from bot.usecases.callers import ADMIN_ONLY, Caller, Reply
 from digests.blocks import Message, section
 from digests.errors import error_text
@@ -207,6 +216,10 @@ def _dispatch(
             return seats.handle_adoption(services, client, caller, command)
         case grammar.SetSeatPrice():
             return seats.handle_seat_price(services, command, caller)
+        case grammar.PersonalLine():
+            return personal_lines.subscribe(services, client, caller, command)
+        case grammar.PersonalLineOff():
+            return personal_lines.unsubscribe(services, caller)
         case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
             # Answered with the acknowledgement, or by the connect modal.
             return immediate_answer(command)
