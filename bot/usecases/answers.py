@@ -16,6 +16,7 @@ from bot.slack import grammar, ids
 from bot.usecases.budget_view import alert_lines, budget_lines
 from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for, workspace_for
 from bot.usecases.reports import report_for
+from bot.usecases.sync_status import freshness_lines
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.history_words import local_day
@@ -116,6 +117,8 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
     synced_to = state.events_synced_to if state else None
     lines = _connection_lines(services, connection, synced_to, workspace.timezone)
     lines.append(_history_line(history, workspace.timezone))
+    with session_scope(services.engine) as session:
+        lines += freshness_lines(services, session, connection, synced_to, workspace.timezone)
     with session_scope(services.engine) as session:
         lines += _budget_lines(
             budget_lines(session, workspace, now, viewer), alert_lines(session, workspace, viewer)

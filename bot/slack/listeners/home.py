@@ -14,6 +14,7 @@ from bot.usecases.home import CycleSpend, home_facts
 from digests.blocks import context, divider, header, section
 from digests.errors import error_text
 from digests.format import dollars, escape, local_time
+from digests.freshness_words import data_as_of
 from digests.slack_reports import quick_actions
 from ledger.errors import LedgerError
 from ledger.models import Connection, Workspace
@@ -31,7 +32,11 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
         return {"type": "home", "blocks": blocks}
     blocks += [
         section(spend_text(facts.spend)),
-        context(connection_text(facts.connection, facts.workspace)),
+        context(
+            data_as_of(facts.spend.team.as_of, facts.workspace.timezone, facts.spend.team.today)
+            + " · "
+            + connection_text(facts.connection, facts.workspace)
+        ),
         divider(),
         quick_actions(),
     ]
