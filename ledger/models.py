@@ -119,6 +119,8 @@ class SyncTrigger(enum.StrEnum):
     SLACK = "slack"
     SCHEDULE = "schedule"
     DIGEST = "digest"
+    #: A question about today asked on data more than an hour old (``bot.usecases.refresh``).
+    QUESTION = "question"
 
 
 class SyncKind(enum.StrEnum):
