@@ -41,6 +41,7 @@ from bot.jobs.sync_plan import (
     NextSyncs,
     SyncCadence,
     TickTrigger,
+    cadence_notes,
     deep_moment,
     due_kind,
     first_tick,
@@ -130,6 +131,8 @@ class Scheduler:
 
     def start(self) -> None:
         warm_up()  # load fonts once, not during the first digest
+        for note in cadence_notes(self.cadence):
+            logger.info("%s", note)
         self.apscheduler.start()
         self.reconcile()
         now = self.services.clock()

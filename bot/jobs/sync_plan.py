@@ -119,6 +119,23 @@ def next_syncs(
     return NextSyncs(next_run, tick_at_or_after(moment, cadence.light_every))
 
 
+def cadence_notes(cadence: SyncCadence) -> list[str]:
+    """What the process says at start-up about its syncs; the second line only when
+    ``STACKSPEND_SYNC_INTERVAL_HOURS`` still holds a value from before light syncs."""
+    hours = cadence.light_every.total_seconds() / 3600
+    notes = [
+        f"syncs: light every {hours:g} h on the hour, deep daily at "
+        f"{cadence.deep_hour:02d}:00 in each workspace's reporting timezone"
+    ]
+    if cadence.light_every >= timedelta(hours=24):
+        notes.append(
+            f"STACKSPEND_SYNC_INTERVAL_HOURS={hours:g} now sets how often the light sync runs "
+            "(default 1); the deep sync (STACKSPEND_SYNC_DEEP_HOUR) re-reads what the single "
+            "sync did. Unset it for `today` answers fresh within the hour."
+        )
+    return notes
+
+
 class TickTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
     """APScheduler trigger firing at the multiples of ``every`` since the epoch (UTC)."""
 

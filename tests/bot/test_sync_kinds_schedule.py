@@ -15,6 +15,7 @@ from bot.jobs.sync_plan import (
     LastSyncs,
     SyncCadence,
     TickTrigger,
+    cadence_notes,
     deep_due,
     deep_moment,
     due_kind,
@@ -176,3 +177,26 @@ def test_a_missed_deep_sync_is_caught_up_and_light_ones_resume_on_the_hour(bot: 
         assert planned.deep == at(3, day=27)
     finally:
         scheduler.shutdown()
+
+
+def test_start_up_names_the_schedule_and_what_an_old_interval_now_means() -> None:
+    (hourly,) = cadence_notes(CADENCE)
+    assert hourly == "syncs: light every 1 h on the hour, deep daily at 03:00 in each " + (
+        "workspace's reporting timezone"
+    )
+    old = cadence_notes(SyncCadence(light_every=timedelta(hours=24), deep_hour=2))
+    assert "deep daily at 02:00" in old[0]
+    assert old[1].startswith("STACKSPEND_SYNC_INTERVAL_HOURS=24 now sets how often the light")
+    assert "STACKSPEND_SYNC_DEEP_HOUR" in old[1]
+
+
+def test_the_settings_default_to_hourly_light_and_a_03_00_deep_sync() -> None:
+    from bot.ledger_setup import sync_options
+    from bot.settings import SettingsError, load_settings
+
+    settings = load_settings()
+    assert (settings.sync_interval_hours, settings.sync_deep_hour) == (1, 3)
+    options = sync_options(settings)
+    assert (options.light_overlap, options.overlap) == (2 * HOUR, 48 * HOUR)
+    with pytest.raises(SettingsError, match="STACKSPEND_SYNC_DEEP_HOUR"):
+        load_settings(sync_deep_hour=24)
