@@ -87,7 +87,8 @@ class SyncOutcome:
         return (
             f"synced {self.pages} pages: {self.events.seen} events seen, "
             f"{self.events.new} new, {self.events.revised} revised "
-            f"({self.kind} sync, {self.requests} Cursor requests)"
+            f"({self.kind} sync, {self.requests} Cursor "
+            f"request{'' if self.requests == 1 else 's'})"
         )
 
 
