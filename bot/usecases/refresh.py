@@ -29,6 +29,7 @@ from ledger.lease import current_holder, wall_clock
 from ledger.models import ConnectionStatus, SyncKind, SyncRun, SyncTrigger
 from ledger.periods import parse_period
 from ledger.queries import current_cycle, freshness, scope_for
+from ledger.sync_runs import COUNTED
 
 if TYPE_CHECKING:
     from bot.services import CoreServices
@@ -92,12 +93,14 @@ def needs_refresh(
 
 
 def _polled_recently(session: Session, connection_id: int, now: datetime) -> bool:
+    """A sync that finished (ok or failed) started within the hour. One running now is
+    not: the question waits for it (``light_refresh``) instead of answering stale."""
     started = session.exec(
-        select(func.max(SyncRun.started_at)).where(col(SyncRun.connection_id) == connection_id)
+        select(func.max(SyncRun.started_at)).where(
+            col(SyncRun.connection_id) == connection_id, col(SyncRun.status).in_(COUNTED)
+        )
     ).one()
-    if started is not None and now - started < POLL_EVERY - TOLERANCE:
-        return True
-    return current_holder(session, connection_id, wall_clock()) is not None
+    return started is not None and now - started < POLL_EVERY - TOLERANCE
 
 
 def light_refresh(services: CoreServices, connection_id: int) -> None:

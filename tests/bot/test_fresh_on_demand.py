@@ -16,6 +16,7 @@ from connectors.cursor.endpoints import USAGE_EVENTS
 from connectors.cursor.windows import settled_end
 from digests.format import dollars
 from ledger.db import session_scope
+from ledger.lease import LEASES, wall_clock
 from ledger.models import SyncKind, SyncRun, SyncTrigger
 from tests.bot.harness import Harness
 
@@ -125,3 +126,32 @@ def test_two_questions_at_once_share_one_sync(
     for key in (first, second):
         assert "Data as of 17:00 (UTC)" in bot.reply_text(key)
     assert len(question_runs(bot)) == 1
+
+
+def test_a_question_while_another_replica_syncs_waits_for_it_instead_of_polling_again(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.connect_and_sync()
+    bot.clock.now += timedelta(hours=2)
+    monkeypatch.setattr(fresh_replies, "FRESH_WAIT_SECONDS", 0.2)
+    with session_scope(bot.engine) as session:
+        session.execute(
+            LEASES.insert().values(
+                connection_id=1,
+                owner="replica-2:77:abc/1",
+                trigger="schedule",
+                acquired_at=bot.clock.now,
+                expires_at=wall_clock() + timedelta(minutes=5),
+            )
+        )
+    _, key = timed_command(bot, "cursor today")
+    first = bot.replies(key)[0]
+    assert "being fetched from Cursor" in first.all_text()
+    time.sleep(0.5)
+    assert len(bot.replies(key)) == 1  # still waiting for the other replica's sync
+    with session_scope(bot.engine) as session:
+        session.execute(LEASES.delete())
+    _, update = bot.replies(key, count=2, timeout=10)
+    assert update.params.get("replace_original") is True
+    assert "being fetched" not in update.all_text()
+    assert question_runs(bot) == []  # Cursor was not polled a second time
