@@ -37,6 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.due import cron_fields
 from bot.jobs.sync_plan import (
+    DUE_TOLERANCE,
     LastSyncs,
     NextSyncs,
     SyncCadence,
@@ -67,20 +68,12 @@ RECONCILE_EVERY = timedelta(minutes=5)
 ALERTS_EVERY = timedelta(hours=1)
 SYNC_SWEEP_EVERY = timedelta(minutes=1)
 MIN_SYNC_INTERVAL = timedelta(hours=1)
-#: A sync that started this much less than an interval ago still counts for the interval
-#: (replicas' jobs for one connection fire at about the same moment, never exactly).
-DUE_TOLERANCE = timedelta(minutes=5)
 #: An evaluation after a sync that found another one going is asked for again this
 #: much later, this many times: together longer than an evaluation's claim can last.
 ALERT_RETRY_AFTER = timedelta(seconds=30)
 ALERT_RETRIES = 12
 ALERT_RETRY_JOB = "alerts:retry:"
 FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile", "syncs:sweep")
-
-
-def sync_due(last_start: datetime | None, now: datetime, interval: timedelta) -> bool:
-    """Whether a connection whose last sync (finished or running) started then is due."""
-    return last_start is None or now - last_start >= interval
 
 
 def digest_trigger(schedule: DigestSchedule, timezone: str) -> CronTrigger:
