@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     #: the one sync's interval (24 by default); 24 now means a light sync a day beside the deep.
     sync_interval_hours: int = Field(1, ge=1, le=24 * 7)
     #: How far back a light sync re-reads before the newest synced instant.
-    sync_light_overlap_hours: int = Field(2, ge=1, le=48)
+    sync_light_overlap_hours: int = Field(2, ge=0, le=48)
     #: The local hour (reporting timezone, 0-23) of the daily deep sync: members, spend,
     #: daily usage and ``sync_overlap_hours`` of events re-read (Cursor revises recent hours).
     sync_deep_hour: int = Field(3, ge=0, le=23)
