@@ -30,6 +30,7 @@ BENCHMARKS: list[str] = [
     "limits_bench",
     "seat_bench",
     "personal_bench",
+    "freshness_bench",
 ]
 
 

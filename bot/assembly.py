@@ -133,6 +133,7 @@ def assemble(
             core,
             sender,
             sync_interval=timedelta(hours=settings.sync_interval_hours),
+            deep_hour=settings.sync_deep_hour,
             sync_sweep=timedelta(seconds=settings.sync_sweep_seconds),
             reconcile_every=timedelta(seconds=settings.reconcile_seconds),
             alerts=notifier,

@@ -58,5 +58,6 @@ def sync_options(settings: Settings) -> SyncOptions:
 
     return SyncOptions(
         overlap=timedelta(hours=settings.sync_overlap_hours),
+        light_overlap=timedelta(hours=settings.sync_light_overlap_hours),
         lease_ttl=timedelta(seconds=settings.sync_lease_seconds),
     )

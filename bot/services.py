@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from bot.slack.directory import SlackDirectory
+from bot.usecases.refresh import RefreshPool
 from bot.usecases.report_cache import ReportCache
 from connectors.cursor.access import CursorAccess
 from ledger.alerts.evaluate import AlertSettings
@@ -115,6 +116,8 @@ class CoreServices:
     import_max_bytes: int = 200 * 1024 * 1024
     #: Set when the process is stopping: syncs end after the page they are committing.
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: Light syncs that questions about today ask for when the data is an hour old.
+    refreshes: RefreshPool = field(default_factory=RefreshPool)
 
 
 @dataclass(kw_only=True)

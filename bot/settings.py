@@ -74,7 +74,15 @@ class Settings(BaseSettings):
     uninstall_data: UninstallData = UninstallData.KEEP
     #: Slack user ids allowed to administer the bot besides workspace admins and owners.
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    sync_interval_hours: int = Field(24, ge=1, le=24 * 7)
+    #: How often the light sync runs (on the hour): it reads the events since the newest
+    #: synced instant less ``sync_light_overlap_hours``. Before deep syncs existed this was
+    #: the one sync's interval (24 by default); 24 now means a light sync a day beside the deep.
+    sync_interval_hours: int = Field(1, ge=1, le=24 * 7)
+    #: How far back a light sync re-reads before the newest synced instant.
+    sync_light_overlap_hours: int = Field(2, ge=0, le=48)
+    #: The local hour (reporting timezone, 0-23) of the daily deep sync: members, spend,
+    #: daily usage and ``sync_overlap_hours`` of events re-read (Cursor revises recent hours).
+    sync_deep_hour: int = Field(3, ge=0, le=23)
     sync_overlap_hours: int = Field(48, ge=1, le=24 * 30)
     #: A sync's lease lives this long unrenewed: a killed process's sync is taken over after it.
     sync_lease_seconds: int = Field(90, ge=2, le=3600)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from digests.daily_types import HealthNote, Level
 from digests.daily_words import ago, short_date
 from digests.format import local_time
+from digests.freshness_words import data_as_of
 from digests.history_words import history_words
 from ledger.digest_data import DigestInputs
 from ledger.models import ConnectionStatus
@@ -72,7 +73,7 @@ def _sync_note(inputs: DigestInputs, name: str) -> HealthNote | None:
 def freshness(inputs: DigestInputs) -> str:
     """ "Data as of …" with the last sync, the history's start and the timezone, plain text."""
     tz = inputs.timezone
-    parts = [f"Data as of {local_time(inputs.as_of, tz)}"]
+    parts = [data_as_of(inputs.as_of, tz, inputs.today)]
     midnight = datetime.combine(inputs.today, time(), ZoneInfo(tz))
     if inputs.as_of is not None and inputs.as_of < midnight:
         parts[0] += f" ({short_date(inputs.yesterday)} may be incomplete)"

@@ -8,6 +8,7 @@ from typing import Any
 
 from digests.daily_types import Delta, Digest, Forecast, TopList
 from digests.format import json_cents
+from digests.freshness_words import as_of_clock
 
 
 def _cents(value: Decimal | None) -> float | None:
@@ -100,6 +101,7 @@ def render_json(digest: Digest) -> dict[str, Any]:
         "people_hidden": digest.people_hidden,
         "connection_status": digest.connection_status,
         "as_of": _instant(digest.as_of),
+        "data_as_of": as_of_clock(digest.as_of, digest.timezone) if digest.as_of else None,
         "last_success_at": _instant(digest.last_success_at),
         "history_start": _instant(digest.history_start),
         "history": digest.history.to_json() if digest.history else None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
+from digests.format import bar, compact, dollars, json_cents, printable, share
+from digests.freshness_words import as_of_clock, data_as_of
 from digests.history_words import first_local_day, gap_words, history_words
 from digests.words import provider_name
 from ledger.period_spans import days_before
@@ -25,6 +26,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "by": report.by.value,
         "user": report.user,
         "as_of": report.as_of.isoformat() if report.as_of else None,
+        "data_as_of": as_of_clock(report.as_of, report.timezone) if report.as_of else None,
         "history_start": report.history_start.isoformat() if report.history_start else None,
         "history": report.history.to_json() if report.history else None,
         "cycle_start": report.cycle.start.isoformat(),
@@ -83,7 +85,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
         f"Tokens: {compact(totals.input_tokens)} in · {compact(totals.output_tokens)} out · "
         f"{compact(totals.cache_read_tokens)} cache read · "
         f"{compact(totals.cache_write_tokens)} cache write",
-        f"As of {local_time(report.as_of, report.timezone)}" + _history(report),
+        data_as_of(report.as_of, report.timezone, report.today) + _history(report),
     ]
     if report.cycle.assumed and "cycle" in report.period.label:
         lines.append("Billing cycle not known yet (no spend snapshot): calendar month shown.")

@@ -20,7 +20,8 @@ from digests.blocks import (
     fields_section,
     section,
 )
-from digests.format import bar, compact, csv_text, dollars, escape, local_time, share
+from digests.format import bar, compact, csv_text, dollars, escape, share
+from digests.freshness_words import data_as_of
 from digests.history_words import gap_words, history_words
 from digests.words import provider_name
 from ledger.queries import Report, Row
@@ -99,7 +100,7 @@ def _notes(report: Report, more: int, folded: int) -> list[str]:
 
 
 def _freshness(report: Report) -> str:
-    freshness = f"As of {local_time(report.as_of, report.timezone)}"
+    freshness = data_as_of(report.as_of, report.timezone, report.today)
     history = history_words(report.history, report.history_start, report.timezone)
     if history:
         freshness += f" · {history}"

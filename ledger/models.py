@@ -119,6 +119,17 @@ class SyncTrigger(enum.StrEnum):
     SLACK = "slack"
     SCHEDULE = "schedule"
     DIGEST = "digest"
+    #: A question about today asked on data more than an hour old (``bot.usecases.refresh``).
+    QUESTION = "question"
+
+
+class SyncKind(enum.StrEnum):
+    """What a sync reads (``ledger.sync``): the last hours' events, or everything."""
+
+    #: Events from the newest synced instant less a short overlap; nothing else.
+    LIGHT = "light"
+    #: The full revision overlap of events, then members, spend and daily usage.
+    DEEP = "deep"
 
 
 class Workspace(SQLModel, table=True):
@@ -350,6 +361,15 @@ class SyncRun(SQLModel, table=True):
     events_new: int = 0
     events_revised: int = 0
     error: str | None = Field(default=None, sa_type=Text)
+    #: Light or deep (runs from before the two kinds were all deep).
+    kind: SyncKind = Field(
+        default=SyncKind.DEEP,
+        sa_type=EnumString(SyncKind, 8),
+        nullable=False,
+        sa_column_kwargs={"server_default": SyncKind.DEEP.value},
+    )
+    #: HTTP requests the run sent to the provider, retries included.
+    cursor_requests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class SyncState(SQLModel, table=True):

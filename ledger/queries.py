@@ -132,6 +132,8 @@ class Report:
     rows: list[Row]
     #: Where history starts and from which source (imported CSV, the API).
     history: History | None = None
+    #: The local day the report was asked on (freshness is said against it).
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -337,4 +339,5 @@ def build_report(
         totals=summary,
         rows=rows,
         history=connection_history(session, scope.connection_id, history_start),
+        today=today,
     )

@@ -32,6 +32,7 @@ from ledger.metrics import record_events_stored, record_sync_run
 from ledger.models import (
     Connection,
     ConnectionStatus,
+    SyncKind,
     SyncState,
     SyncTrigger,
     Workspace,
@@ -47,6 +48,7 @@ from ledger.sync_runs import (
     write_run,
 )
 from ledger.sync_types import (
+    CountsRequests,
     PageCallback,
     Source,
     SourceFactory,
@@ -92,8 +94,11 @@ class ConnectionSync:
         stop: threading.Event | None = None,
         on_started: Callable[[], None] | None = None,
         unless_synced_since: datetime | None = None,
+        kind: SyncKind = SyncKind.DEEP,
     ) -> None:
         self.engine = engine
+        self.kind = kind
+        self._source: Source | None = None
         self.connection_id = connection_id
         self.source_for_key = source_for_key
         self.box = box
@@ -128,28 +133,25 @@ class ConnectionSync:
                 )
 
     def _run(self) -> SyncOutcome:
-        outcome = self.runs.start(self.trigger)
+        outcome = self.runs.start(self.trigger, self._kind())
         if self.on_started is not None:
             try:
                 self.on_started()
             except Exception as exc:  # the caller's bookkeeping must not fail the sync
                 logger.warning("on_started of a sync failed: %s", type(exc).__name__)
         try:
-            source = self._open()
-            self._check_running()
-            self._sync_members(source)
-            self._sync_events(source, outcome)
-            self._check_running()
-            self._sync_spend(source)
-            self._check_running()
-            self._sync_activity(source)
+            self._steps(outcome)
         except SyncStopped:
+            self._tally(outcome)
             self.runs.stopped(outcome, "the process was stopping; the next sync resumes from here")
         except LeaseLost:
+            self._tally(outcome)
             self.runs.stopped(outcome, LEASE_LOST)
         except AuthError as exc:
+            self._tally(outcome)
             self.runs.finish(outcome, error=str(exc), status=ConnectionStatus.REVOKED)
         except (ConnectorError, SecretKeyError) as exc:
+            self._tally(outcome)
             self.runs.finish(outcome, error=str(exc), status=ConnectionStatus.FAILING)
         except Exception as exc:
             # A database error's message quotes row values (PostgreSQL's DETAIL names the
@@ -160,14 +162,44 @@ class ConnectionSync:
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
+            self._tally(outcome)
             self.runs.finish(
                 outcome,
                 error=f"internal error ({type(exc).__name__}); the bot's logs have the details",
                 status=ConnectionStatus.FAILING,
             )
         else:
+            self._tally(outcome)
             self.runs.finish(outcome, error=None, status=ConnectionStatus.ACTIVE)
         return outcome
+
+    def _steps(self, outcome: SyncOutcome) -> None:
+        """A deep sync reads members, events, spend and daily activity; a light one events."""
+        source = self._open()
+        self._source = source
+        self._check_running()
+        deep = outcome.kind is SyncKind.DEEP
+        if deep:
+            self._sync_members(source)
+        self._sync_events(source, outcome)
+        if deep:
+            self._check_running()
+            self._sync_spend(source)
+            self._check_running()
+            self._sync_activity(source)
+
+    def _kind(self) -> SyncKind:
+        """The kind asked for, except that a connection never synced starts deep."""
+        if self.kind is SyncKind.DEEP:
+            return SyncKind.DEEP
+        with session_scope(self.engine) as session:
+            state = session.get(SyncState, self.connection_id)
+            synced = state is not None and state.events_synced_to is not None
+        return SyncKind.LIGHT if synced else SyncKind.DEEP
+
+    def _tally(self, outcome: SyncOutcome) -> None:
+        if isinstance(self._source, CountsRequests):
+            outcome.requests = self._source.requests_sent
 
     # Steps ---------------------------------------------------------------------
 
@@ -176,8 +208,9 @@ class ConnectionSync:
         since (read under the lease, so two replicas never both find the connection due)."""
         if self.unless_synced_since is None:
             return
+        kind = SyncKind.DEEP if self.kind is SyncKind.DEEP else None  # a deep one counts too
         with session_scope(self.engine) as session:
-            last = last_counted_start(session, self.connection_id)
+            last = last_counted_start(session, self.connection_id, kind=kind)
         if last is not None and last >= self.unless_synced_since:
             raise SyncNotDue(self.connection_id, last)
 
@@ -213,7 +246,12 @@ class ConnectionSync:
                 return from_ms(resume[0]), resume
             if state.events_synced_to is not None:
                 outcome.history_start = connection.history_start
-                return state.events_synced_to - self.options.overlap, None
+                overlap = (
+                    self.options.light_overlap
+                    if outcome.kind is SyncKind.LIGHT
+                    else self.options.overlap
+                )
+                return state.events_synced_to - overlap, None
             history_start = connection.history_start
         if history_start is None:
             history_start = source.oldest_event_at(
@@ -265,6 +303,7 @@ class ConnectionSync:
                 advance_cursor(sync_state(session, self.connection_id), page)
                 outcome.pages += 1
                 outcome.events.add(result)
+                self._tally(outcome)
                 write_run(session, outcome)
         except BaseException:
             outcome.pages, outcome.events = before  # nothing of the page was committed
@@ -322,12 +361,16 @@ def sync_connection(
     stop: threading.Event | None = None,
     on_started: Callable[[], None] | None = None,
     unless_synced_since: datetime | None = None,
+    kind: SyncKind = SyncKind.DEEP,
 ) -> SyncOutcome:
     """Sync one connection; raises ``SyncAlreadyRunning`` while another sync holds it.
 
     ``on_started`` is called once the lease is held and the run recorded. With
     ``unless_synced_since``, raises ``SyncNotDue`` instead of syncing when a finished sync
-    started at or after that instant (a scheduled sync that another replica did)."""
+    started at or after that instant (a scheduled sync that another replica did); for a
+    deep ``kind`` only a deep sync counts. A light ``kind`` reads only the events from
+    the newest synced instant less ``SyncOptions.light_overlap`` (a connection never
+    synced is synced deep)."""
     return ConnectionSync(
         engine,
         connection_id=connection_id,
@@ -340,4 +383,5 @@ def sync_connection(
         stop=stop,
         on_started=on_started,
         unless_synced_since=unless_synced_since,
+        kind=kind,
     ).run()

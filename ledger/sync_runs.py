@@ -19,7 +19,15 @@ from connectors.cursor.windows import from_ms
 from ledger.db import session_scope
 from ledger.errors import LeaseLost
 from ledger.lease import LEASE_LOST, SyncLeaseHandle
-from ledger.models import Connection, ConnectionStatus, SyncRun, SyncState, SyncStatus, SyncTrigger
+from ledger.models import (
+    Connection,
+    ConnectionStatus,
+    SyncKind,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+    SyncTrigger,
+)
 from ledger.sync_types import SyncOutcome
 
 logger = logging.getLogger("ledger.sync")  # a sync logs under one name, whichever part speaks
@@ -59,14 +67,18 @@ def advance_cursor(state: SyncState, page: EventPage) -> None:
 COUNTED = (SyncStatus.OK, SyncStatus.FAILED)
 
 
-def last_counted_start(session: Session, connection_id: int) -> datetime | None:
-    """When the connection's latest finished sync (``COUNTED``) started; None if none did."""
-    started = session.execute(
-        select(func.max(SyncRun.started_at)).where(
-            col(SyncRun.connection_id) == connection_id,
-            col(SyncRun.status).in_(COUNTED),
-        )
-    ).scalar()
+def last_counted_start(
+    session: Session, connection_id: int, *, kind: SyncKind | None = None
+) -> datetime | None:
+    """When the connection's latest finished sync (``COUNTED``) started, of ``kind`` if
+    given (a deep sync also reads what a light one would); None if none did."""
+    query = select(func.max(SyncRun.started_at)).where(
+        col(SyncRun.connection_id) == connection_id,
+        col(SyncRun.status).in_(COUNTED),
+    )
+    if kind is not None:
+        query = query.where(col(SyncRun.kind) == kind)
+    started = session.execute(query).scalar()
     return started if isinstance(started, datetime) else None
 
 
@@ -78,6 +90,8 @@ def write_run(session: Session, outcome: SyncOutcome) -> None:
     run.events_seen = outcome.events.seen
     run.events_new = outcome.events.new
     run.events_revised = outcome.events.revised
+    run.kind = outcome.kind
+    run.cursor_requests = outcome.requests
 
 
 class SyncRunLog:
@@ -101,13 +115,15 @@ class SyncRunLog:
             self.lease.fence(session)
             yield session
 
-    def start(self, trigger: SyncTrigger) -> SyncOutcome:
+    def start(self, trigger: SyncTrigger, kind: SyncKind = SyncKind.DEEP) -> SyncOutcome:
         with self.writing() as session:
-            run = SyncRun(connection_id=self.connection_id, trigger=trigger, started_at=self.now)
+            run = SyncRun(
+                connection_id=self.connection_id, trigger=trigger, started_at=self.now, kind=kind
+            )
             session.add(run)
             session.flush()
             assert run.id is not None
-            return SyncOutcome(run_id=run.id, status=SyncStatus.RUNNING)
+            return SyncOutcome(run_id=run.id, status=SyncStatus.RUNNING, kind=kind)
 
     def update(self, outcome: SyncOutcome) -> None:
         with self.writing() as session:

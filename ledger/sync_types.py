@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from connectors.cursor.source import EventPage, SpendSnapshot
 from connectors.records import DailyActivity, MemberSnapshot
 from ledger.ingest import IngestResult
 from ledger.lease import DEFAULT_TTL
-from ledger.models import SyncStatus
+from ledger.models import SyncKind, SyncStatus
 
 
 class Source(Protocol):
@@ -35,10 +35,20 @@ class Source(Protocol):
 SourceFactory = Callable[[str], Source]
 
 
+@runtime_checkable
+class CountsRequests(Protocol):
+    """A source that knows how many HTTP requests it has sent (``CursorSource`` does)."""
+
+    @property
+    def requests_sent(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     #: Re-read this much before the newest synced instant: Cursor revises recent hours.
     overlap: timedelta = timedelta(hours=48)
+    #: A light sync re-reads only this much before the newest synced instant.
+    light_overlap: timedelta = timedelta(hours=2)
     #: How far back the first run looks for history.
     max_history_days: int = 400
     #: Days of daily activity re-read on each run.
@@ -63,6 +73,9 @@ class SyncOutcome:
     events: IngestResult = field(default_factory=IngestResult)
     history_start: datetime | None = None
     error: str | None = None
+    kind: SyncKind = SyncKind.DEEP
+    #: HTTP requests sent to the provider so far (retries included).
+    requests: int = 0
 
     @property
     def ok(self) -> bool:
@@ -75,7 +88,9 @@ class SyncOutcome:
             return f"sync failed: {self.error}"
         return (
             f"synced {self.pages} pages: {self.events.seen} events seen, "
-            f"{self.events.new} new, {self.events.revised} revised"
+            f"{self.events.new} new, {self.events.revised} revised "
+            f"({self.kind} sync, {self.requests} Cursor "
+            f"request{'' if self.requests == 1 else 's'})"
         )
 
 

@@ -29,7 +29,7 @@ from connectors.cursor.source import EventPage
 from ledger import migrate
 from ledger.errors import SyncAlreadyRunning
 from ledger.ingest import IngestResult
-from ledger.models import SyncTrigger
+from ledger.models import SyncKind, SyncTrigger
 from ledger.secrets import SecretBox
 from ledger.sync import PageCallback, SyncOutcome
 
@@ -142,6 +142,12 @@ def sync(
         str | None, typer.Option("--workspace", "-w", help="Only this workspace.")
     ] = None,
     now: NowOption = None,
+    light: Annotated[
+        bool,
+        typer.Option(
+            "--light", help="Only the last hours' events (a light sync); deep by default."
+        ),
+    ] = False,
 ) -> None:
     """Sync usage from each connected provider into the ledger.
 
@@ -156,7 +162,10 @@ def sync(
         engine = ledger_engine(settings)
         box = settings.secret_box()
         targets = connections_to_sync(engine, workspace)
-        failures, busy = _sync_targets(engine, settings, box, targets, now=moment, stop=stop)
+        kind = SyncKind.LIGHT if light else SyncKind.DEEP
+        failures, busy = _sync_targets(
+            engine, settings, box, targets, now=moment, stop=stop, kind=kind
+        )
     if not targets:
         typer.echo("nothing to sync: no workspace has a connection yet")
     _exit_for(stopped=stop.is_set(), failures=failures, busy=busy)
@@ -170,6 +179,7 @@ def _sync_targets(
     *,
     now: datetime,
     stop: threading.Event,
+    kind: SyncKind = SyncKind.DEEP,
 ) -> tuple[int, int]:
     """Sync each (team id, connection id) in turn, one line each; (failures, busy skips).
 
@@ -178,7 +188,7 @@ def _sync_targets(
     failures = busy = 0
     for team_id, connection_id in targets:
         try:
-            outcome = _sync_target(engine, settings, box, team_id, connection_id, now, stop)
+            outcome = _sync_target(engine, settings, box, team_id, connection_id, now, stop, kind)
         except SyncAlreadyRunning as exc:
             typer.echo(
                 f"{team_id}: skipped: a sync has been running since "
@@ -203,6 +213,7 @@ def _sync_target(
     connection_id: int,
     now: datetime,
     stop: threading.Event,
+    kind: SyncKind = SyncKind.DEEP,
 ) -> SyncOutcome:
     """One connection's sync, with a progress bar of pages on a terminal."""
     with ProgressBar(team_id, enabled=sys.stderr.isatty()) as on_page:
@@ -216,6 +227,7 @@ def _sync_target(
             options=sync_options(settings),
             on_page=on_page,
             stop=stop,
+            kind=kind,
         )
 
 

@@ -11,10 +11,12 @@ few minutes).
 Every replica runs this same clock, and the database shares the work out, unit by unit:
 
 - a connection's sync: the sync lease (``ledger.lease``) lets one replica sync it at a
-  time, and a scheduled sync checks under the lease that no sync finished since it fell
-  due (``SyncNotDue``), so the replicas whose jobs fire a moment later do nothing. The
-  sweep (``syncs:sweep``, every ``sync_sweep``) syncs any connection whose last sync is
-  an interval old, or whose running sync lost its process (its lease expired): another
+  time, and a scheduled sync checks under the lease that no sync of its kind finished
+  since it fell due (``SyncNotDue``), so the replicas whose jobs fire a moment later do
+  nothing. Each run is light or deep as ``bot.jobs.sync_plan`` decides (light hourly on
+  the hour, deep once a day at a quiet local hour). The sweep (``syncs:sweep``, every
+  ``sync_sweep``) syncs any connection that is due either kind (a missed deep sync is
+  caught up so), or whose running sync lost its process (its lease expired): another
   replica then takes the lease over and resumes the sync where it stopped;
 - a digest: its delivery row (``ledger.deliveries``), claimed before it is posted;
 - a personal line: its delivery row too; one due-check a minute (``personal:due``) finds
@@ -36,17 +38,30 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.due import cron_fields
+from bot.jobs.sync_plan import (
+    DUE_TOLERANCE,
+    LastSyncs,
+    NextSyncs,
+    SyncCadence,
+    TickTrigger,
+    cadence_notes,
+    deep_moment,
+    due_kind,
+    first_tick,
+    next_syncs,
+)
 from bot.log_context import job_scope
 from bot.services import AlertRunner, CoreServices
 from bot.usecases.digest_delivery import DigestSender
 from bot.usecases.digest_preview import enabled_digests
 from bot.usecases.personal_delivery import PersonalSender
-from bot.usecases.syncs import sync_for_bot, syncable_connections, workspace_of
+from bot.usecases.sync_schedule import last_syncs
+from bot.usecases.syncs import sync_for_bot, workspace_of
 from digests.chart import warm_up
 from ledger.errors import SyncAlreadyRunning, SyncNotDue
 from ledger.lease import orphaned_syncs, wall_clock
 from ledger.metrics import record_claim
-from ledger.models import DigestSchedule, SyncTrigger
+from ledger.models import DigestSchedule, SyncKind, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +71,6 @@ RECONCILE_EVERY = timedelta(minutes=5)
 ALERTS_EVERY = timedelta(hours=1)
 SYNC_SWEEP_EVERY = timedelta(minutes=1)
 MIN_SYNC_INTERVAL = timedelta(hours=1)
-#: A sync that started this much less than an interval ago still counts for the interval
-#: (replicas' jobs for one connection fire at about the same moment, never exactly).
-DUE_TOLERANCE = timedelta(minutes=5)
 #: An evaluation after a sync that found another one going is asked for again this
 #: much later, this many times: together longer than an evaluation's claim can last.
 ALERT_RETRY_AFTER = timedelta(seconds=30)
@@ -68,11 +80,6 @@ FIXED_JOBS = ("digests:catch-up", "alerts:evaluate", "jobs:reconcile", "syncs:sw
 #: Personal lines: one due-check a minute sends whoever is due (``bot.usecases.personal_delivery``).
 PERSONAL_JOB = "personal:due"
 PERSONAL_EVERY = timedelta(minutes=1)
-
-
-def sync_due(last_start: datetime | None, now: datetime, interval: timedelta) -> bool:
-    """Whether a connection whose last sync (finished or running) started then is due."""
-    return last_start is None or now - last_start >= interval
 
 
 def digest_trigger(schedule: DigestSchedule, timezone: str) -> CronTrigger:
@@ -91,7 +98,8 @@ class Scheduler:
         sender: DigestSender,
         *,
         alerts: AlertRunner,
-        sync_interval: timedelta = timedelta(hours=24),
+        sync_interval: timedelta = timedelta(hours=1),
+        deep_hour: int = 3,
         sync_sweep: timedelta = SYNC_SWEEP_EVERY,
         reconcile_every: timedelta = RECONCILE_EVERY,
         scheduler: BackgroundScheduler | None = None,
@@ -102,6 +110,7 @@ class Scheduler:
         self.sender = sender
         self.alerts = alerts
         self.sync_interval = max(sync_interval, MIN_SYNC_INTERVAL)
+        self.cadence = SyncCadence(light_every=self.sync_interval, deep_hour=deep_hour)
         self.sync_sweep = sync_sweep
         self.reconcile_every = reconcile_every
         self.apscheduler = scheduler or BackgroundScheduler(
@@ -123,6 +132,8 @@ class Scheduler:
 
     def start(self) -> None:
         warm_up()  # load fonts once, not during the first digest
+        for note in cadence_notes(self.cadence):
+            logger.info("%s", note)
         self.apscheduler.start()
         self.reconcile()
         now = self.services.clock()
@@ -158,11 +169,12 @@ class Scheduler:
         """Make the jobs match the database: one per enabled schedule and syncable connection.
 
         Jobs whose definition is unchanged keep their next run time; new sync jobs run
-        one interval after the connection's latest sync started (at once if it never did).
+        on the first tick an interval after the connection's latest sync started (at once if
+        it never did or is overdue).
         """
         with self._lock:
             enabled = enabled_digests(self.services.engine)
-            connections = syncable_connections(self.services.engine)
+            connections = {cid: last.any for cid, last in last_syncs(self.services.engine).items()}
             wanted = {*FIXED_JOBS, PERSONAL_JOB}
             for schedule, timezone in enabled:
                 wanted.add(self._ensure_digest_job(schedule, timezone))
@@ -182,6 +194,14 @@ class Scheduler:
         if moment is None:  # a job added before the scheduler started has only its trigger
             moment = job.trigger.get_next_fire_time(None, self.services.clock())
         return moment if isinstance(moment, datetime) else None
+
+    def next_syncs(self, connection_id: int) -> NextSyncs | None:
+        """The next light and deep syncs of the connection, as its job will run them."""
+        moment = self.next_sync_at(connection_id)
+        last = last_syncs(self.services.engine, connection_id).get(connection_id)
+        if moment is None or last is None:
+            return None
+        return next_syncs(moment, last, self.services.clock(), self.cadence)
 
     def _ensure_digest_job(self, schedule: DigestSchedule, timezone: str) -> str:
         job_id = f"digest:{schedule.id}"
@@ -203,14 +223,10 @@ class Scheduler:
     ) -> str:
         job_id = f"sync:{connection_id}"
         if self.apscheduler.get_job(job_id) is None:
-            first = now if latest_run is None else max(now, latest_run + self.sync_interval)
+            first = first_tick(latest_run, now, self.cadence)
             self.apscheduler.add_job(
                 self.sync_connection,
-                IntervalTrigger(
-                    seconds=int(self.sync_interval.total_seconds()),
-                    start_date=first,
-                    timezone=ZoneInfo("UTC"),
-                ),
+                TickTrigger(self.sync_interval),
                 args=[connection_id],
                 id=job_id,
                 name=f"sync connection {connection_id}",
@@ -219,15 +235,15 @@ class Scheduler:
         return job_id
 
     def sweep_syncs(self) -> None:
-        """Sync, one after another, the connections whose last finished sync is an interval
-        old: those whose replica died mid-sync (once its lease expired) or missed its turn.
+        """Sync, one after another, the connections due a light or deep sync, or whose
+        replica died mid-sync (once its lease expired): a turn missed is caught up here.
         Replicas go through them in different orders, so that several share a backlog."""
         now = self.services.clock()
         orphaned = orphaned_syncs(self.services.engine, wall_clock())  # leases: wall clock
         due = [
             connection_id
-            for connection_id, last in syncable_connections(self.services.engine).items()
-            if connection_id in orphaned or sync_due(last, now, self.sync_interval)
+            for connection_id, last in last_syncs(self.services.engine).items()
+            if connection_id in orphaned or due_kind(last, now, self.cadence) is not None
         ]
         random.shuffle(due)
         for connection_id in due:
@@ -247,13 +263,16 @@ class Scheduler:
         if workspace_id is None:
             return
         now = self.services.clock()
+        last = last_syncs(self.services.engine, connection_id).get(connection_id)
+        kind, since = self._plan(last or LastSyncs(None, None), now)
         try:
             outcome = sync_for_bot(
                 self.services,
                 connection_id,
                 trigger=SyncTrigger.SCHEDULE,
                 now=now,
-                unless_synced_since=now - self.sync_interval + DUE_TOLERANCE,
+                unless_synced_since=since,
+                kind=kind,
             )
         except SyncAlreadyRunning as exc:
             record_claim("sync", "busy")
@@ -276,6 +295,15 @@ class Scheduler:
         logger.info("scheduled sync of connection %s: %s", connection_id, outcome.summary())
         if outcome.ok:
             self.evaluate_alerts(workspace_id)
+
+    def _plan(self, last: LastSyncs, now: datetime) -> tuple[SyncKind, datetime]:
+        """The kind of sync to run now, and since when a finished one of that kind means
+        another replica already did it (checked again under the lease). A job that finds
+        nothing due still runs a light sync unless one ran within the interval: the
+        lease-side check is the one that counts."""
+        if due_kind(last, now, self.cadence) is SyncKind.DEEP:
+            return SyncKind.DEEP, deep_moment(now, self.cadence, last.timezone) - DUE_TOLERANCE
+        return SyncKind.LIGHT, now - self.sync_interval + DUE_TOLERANCE
 
     def evaluate_alerts(self, workspace_id: int, attempts_left: int = ALERT_RETRIES) -> None:
         """Evaluate a workspace's budgets on its new data. When an evaluation started

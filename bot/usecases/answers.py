@@ -20,6 +20,7 @@ from bot.usecases.comparison_replies import comparison_reply
 from bot.usecases.personal_lines import status_lines
 from bot.usecases.reports import report_for
 from bot.usecases.seats import seat_price_line
+from bot.usecases.sync_status import freshness_lines
 from digests.blocks import Button, Message, actions, section
 from digests.format import escape, local_time
 from digests.history_words import local_day
@@ -129,6 +130,8 @@ def handle_status(services: BotServices, caller: Caller, client: WebClient) -> R
     synced_to = state.events_synced_to if state else None
     lines = _connection_lines(services, connection, synced_to, workspace.timezone)
     lines.append(_history_line(history, workspace.timezone))
+    with session_scope(services.engine) as session:
+        lines += freshness_lines(services, session, connection, synced_to, workspace.timezone)
     with session_scope(services.engine) as session:
         lines += _budget_lines(
             budget_lines(session, workspace, now, viewer), alert_lines(session, workspace, viewer)

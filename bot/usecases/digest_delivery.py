@@ -30,6 +30,7 @@ from ledger.models import (
     DeliveryKind,
     DigestSchedule,
     ScheduleStatus,
+    SyncKind,
     SyncTrigger,
     Workspace,
 )
@@ -267,7 +268,13 @@ class DigestSender:
             return
         if connection.last_success_at is None or now - connection.last_success_at > FRESHNESS:
             try:
-                sync_for_bot(self.services, connection.id, trigger=SyncTrigger.DIGEST, now=now)
+                sync_for_bot(
+                    self.services,
+                    connection.id,
+                    trigger=SyncTrigger.DIGEST,
+                    now=now,
+                    kind=SyncKind.LIGHT,  # the last hours are what is missing
+                )
             except SyncAlreadyRunning as busy:
                 logger.info(
                     "digest for %s sent without its pre-sync: a %s sync has run since %s",

@@ -18,6 +18,7 @@ from ledger.installs import installed
 from ledger.models import (
     Connection,
     ConnectionStatus,
+    SyncKind,
     SyncRun,
     SyncStatus,
     SyncTrigger,
@@ -70,6 +71,7 @@ def sync_one(
     stop: threading.Event | None = None,
     on_started: Callable[[], None] | None = None,
     unless_synced_since: datetime | None = None,
+    kind: SyncKind = SyncKind.DEEP,
 ) -> SyncOutcome:
     """One sync; raises ``ledger.lease.SyncAlreadyRunning`` while another holds the lease."""
     try:
@@ -85,6 +87,7 @@ def sync_one(
             stop=stop,
             on_started=on_started,
             unless_synced_since=unless_synced_since,
+            kind=kind,
         )
     finally:
         access.close()
@@ -98,6 +101,7 @@ def sync_for_bot(
     now: datetime | None = None,
     on_started: Callable[[], None] | None = None,
     unless_synced_since: datetime | None = None,
+    kind: SyncKind = SyncKind.DEEP,
 ) -> SyncOutcome:
     """Sync with the bot's Cursor access, options and stop signal (at ``now``, by default
     the services' clock).
@@ -116,6 +120,7 @@ def sync_for_bot(
         stop=services.stopping,
         on_started=on_started,
         unless_synced_since=unless_synced_since,
+        kind=kind,
     )
 
 

@@ -25,6 +25,7 @@ import json
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -213,6 +214,11 @@ class CursorSimulator:
             self._keys[key] = kind
 
     # --- WSGI -------------------------------------------------------------------------
+
+    def requests_per_route(self) -> Counter[str]:
+        """How many API requests each route has served (any status), e.g. for a budget."""
+        with self._lock:
+            return Counter(path for _method, path, _status in self.calls)
 
     def transport(self) -> httpx.WSGITransport:
         return httpx.WSGITransport(app=self)

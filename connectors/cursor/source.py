@@ -122,6 +122,11 @@ class CursorSource:
         if self.max_pages < 1:
             raise ValueError("max_pages must be at least 1")
 
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests this source's client has sent, retries included."""
+        return self.client.stats.requests
+
     def members(self) -> list[MemberSnapshot]:
         return [transform.to_member(m) for m in self.client.get_members().teamMembers]
 

@@ -87,7 +87,7 @@ def test_report_text_is_readable(synced: dict[str, str]) -> None:
     code, out, _ = run(synced, "report", "cursor", "-w", "Acme", "--period", "cycle")
     assert code == 0
     assert out.startswith("Cursor spend: this billing cycle")
-    assert "By user:" in out and "As of" in out and "$" in out
+    assert "By user:" in out and "Data as of" in out and "$" in out
 
 
 @pytest.mark.parametrize(

@@ -175,11 +175,21 @@ def test_three_replicas_share_a_day_of_work_and_do_nothing_twice(fleet: Harness)
         if now.minute == 30:
             together(fleet_of_three, lambda s: s.sender.catch_up())
 
-    # Cursor: each connection synced once per interval, no window or page asked twice.
+    # Cursor: each connection synced once per interval (light), once a day at 03:00 local
+    # (deep) and before a digest whose data is more than an hour old (light), no window or
+    # page asked twice. T1 (UTC): 00 (first, deep), 03 deep, 09, 15, 21. T2 (New York):
+    # 00 (first, deep), 06, 08 (03:00 in New York, deep), 14, 20, 22:30 (its digest).
     with session_scope(bot.engine) as session:
         runs = list(session.execute(select(SyncRun)).scalars())
-    per_connection = Counter(run.connection_id for run in runs)
-    assert set(per_connection.values()) == {5}, per_connection  # 00, 06, 12, 18, 24 h
+    planned = {
+        1: ["00:00 deep", "03:00 deep", "09:00 light", "15:00 light", "21:00 light"],
+        2: ["00:00 deep", "06:00 light", "08:00 deep", "14:00 light", "20:00 light", "22:30 light"],
+    }
+    done = {
+        cid: sorted(f"{r.started_at:%H:%M} {r.kind}" for r in runs if r.connection_id == cid)
+        for cid in planned
+    }
+    assert done == planned
     assert {run.status for run in runs} == {SyncStatus.OK}
     asked = Counter(
         (r.key, r.start, r.end, r.page) for r in bot.sim.requests if r.path == USAGE_EVENTS

@@ -53,7 +53,7 @@ def test_spend_cursor_answers_privately_with_totals_and_rows(synced_bot: Harness
     text = reply.all_text()
     assert "Cursor spend: last 30 days" in text
     assert dollars(ledger_total(synced_bot.engine)) in text
-    assert "As of" in text and "history since" in text
+    assert "Data as of" in text and "history since" in text
     assert len(reply.blocks) <= 50
 
 

@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from bot.jobs.scheduler import Scheduler
+from bot.jobs.sync_plan import DUE_TOLERANCE, tick_at_or_after
 from bot.slack import ids
 from bot.slack.errors import SORRY
 from bot.testing.signed_requests import block_actions_body, bolt_request
@@ -79,7 +80,12 @@ def test_connecting_through_the_modal_schedules_the_sync_without_a_restart(
     next_sync = scheduler.next_sync_at(connection)
     with session_scope(bot.engine) as session:
         first_run = session.execute(select(SyncRun)).scalars().one()
-    assert next_sync == first_run.started_at + scheduler.sync_interval  # not a second sync now
+    # Not a second sync now: the first hour on the hour at least an interval (less the
+    # tolerance) after the first one started, as Cursor asks clients to poll at most hourly.
+    assert next_sync == tick_at_or_after(
+        first_run.started_at + scheduler.sync_interval - DUE_TOLERANCE, scheduler.sync_interval
+    )
+    assert next_sync is not None and next_sync.minute == 0
 
     _, key = bot.command("cursor status")
     assert f"*Next scheduled sync:* {local_time(next_sync, 'UTC')}" in bot.reply_text(key)

@@ -16,6 +16,7 @@ from bot.slack import grammar, import_words
 from bot.slack.errors import SORRY
 from bot.slack.listeners.connect import open_connect_modal
 from bot.slack.listeners.delivery import deliver
+from bot.slack.listeners.fresh_replies import answer_query
 from bot.slack.listeners.syncing import run_sync_and_report
 from bot.usecases import (
     answers,
@@ -93,6 +94,9 @@ def on_spend(
         return
 
     def work() -> None:
+        if isinstance(command, grammar.SpendQuery):  # fresh first when it asks about today
+            answer_query(services, client, caller, command, respond)
+            return
         reply = answer(services, client, caller, command, respond)
         if reply is not None:
             deliver(client, respond, caller, reply)

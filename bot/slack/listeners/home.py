@@ -15,6 +15,7 @@ from bot.usecases.home import CycleSpend, home_facts
 from digests.blocks import context, divider, header, section
 from digests.errors import error_text
 from digests.format import dollars, escape, local_time
+from digests.freshness_words import data_as_of
 from digests.seat_words import seat_card
 from digests.slack_reports import quick_actions
 from ledger.errors import LedgerError
@@ -35,7 +36,11 @@ def home_view(services: BotServices, client: WebClient, caller: Caller) -> dict[
     if facts.seats is not None:
         blocks.append(section(seat_card(facts.seats)))
     blocks += [
-        context(connection_text(facts.connection, facts.workspace)),
+        context(
+            data_as_of(facts.spend.team.as_of, facts.workspace.timezone, facts.spend.team.today)
+            + " · "
+            + connection_text(facts.connection, facts.workspace)
+        ),
         divider(),
         quick_actions(),
         context(HOME_EXAMPLES),
