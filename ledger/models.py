@@ -604,3 +604,6 @@ class AlertMessage(SQLModel, table=True):
     #: The Slack user (a DM) or channel it was sent to.
     recipient: str = Field(max_length=32)
     sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+import ledger.group_models  # noqa: E402, F401  (billing-group tables on the same metadata)

@@ -33,6 +33,7 @@ from ledger import report_plan
 from ledger.accounts import find_connection
 from ledger.coarse_rollups import COARSE
 from ledger.errors import Input, InvalidValue
+from ledger.group_facts import GroupFacts
 from ledger.import_join import History, connection_history
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
@@ -47,6 +48,8 @@ class Breakdown(enum.StrEnum):
     MODEL = "model"
     DAY = "day"
     KIND = "kind"
+    #: Billing groups: answered by ``ledger.group_reports``, never by the rollup reads here.
+    GROUP = "group"
 
     @classmethod
     def parse(cls, text: str) -> Breakdown:
@@ -132,6 +135,8 @@ class Report:
     rows: list[Row]
     #: Where history starts and from which source (imported CSV, the API).
     history: History | None = None
+    #: Set on reports by billing group (``ledger.group_reports``).
+    groups: GroupFacts | None = None
 
 
 @dataclass(frozen=True)

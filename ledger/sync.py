@@ -24,6 +24,7 @@ from connectors.cursor.windows import from_ms, settled_end
 from connectors.errors import AuthError, ConnectorError
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SecretKeyError, SyncNotDue
+from ledger.group_sync import sync_groups
 from ledger.import_join import replace_imported
 from ledger.ingest import IngestResult, ingest_events
 from ledger.lease import LEASE_LOST, SyncLeaseHandle
@@ -140,6 +141,8 @@ class ConnectionSync:
             self._sync_events(source, outcome)
             self._check_running()
             self._sync_spend(source)
+            self._check_running()
+            self._sync_groups(source)
             self._check_running()
             self._sync_activity(source)
         except SyncStopped:
@@ -285,6 +288,12 @@ class ConnectionSync:
         with self.runs.writing() as session:
             upsert_spend(session, self.connection_id, snapshot, self.now)
             self._state(session).spend_synced_at = self.now
+
+    def _sync_groups(self, source: Source) -> None:
+        with session_scope(self.engine) as session:
+            connection = session.get(Connection, self.connection_id)
+            history_start = connection.history_start if connection is not None else None
+        sync_groups(source, self.runs.writing, self.connection_id, self.now, history_start)
 
     def _sync_activity(self, source: Source) -> None:
         end = settled_end(self.now)

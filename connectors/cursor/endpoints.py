@@ -13,6 +13,8 @@ MEMBERS: Final = "/teams/members"
 DAILY_USAGE: Final = "/teams/daily-usage-data"
 SPEND: Final = "/teams/spend"
 USAGE_EVENTS: Final = "/teams/filtered-usage-events"
+#: Billing groups (Enterprise only): the list, and ``/teams/groups/:id`` under it.
+GROUPS: Final = "/teams/groups"
 
 #: Requests allowed per minute, per team and route (reference section 2, newest docs).
 DEFAULT_RATE_LIMITS: Final[dict[str, int]] = {
@@ -20,6 +22,7 @@ DEFAULT_RATE_LIMITS: Final[dict[str, int]] = {
     DAILY_USAGE: 20,
     SPEND: 20,
     USAGE_EVENTS: 60,
+    GROUPS: 20,
 }
 
 #: The longest date range one request may cover.

@@ -73,6 +73,11 @@ class SimulatorConfig:
     #: Models served under other names ({simulated name: name on the wire}), e.g. hostile
     #: ones for escaping tests. Applied after generation: prices and draws are unchanged.
     model_names: dict[str, str] = field(default_factory=dict)
+    #: Billing groups drawn at the start of history (0: none), and the share of members in one.
+    groups: int = 0
+    group_share: float = 0.8
+    #: Whether the group list carries each group's members (else only its detail does).
+    group_list_members: bool = True
 
 
 @dataclass(frozen=True, slots=True)
