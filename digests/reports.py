@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from digests.format import bar, compact, dollars, json_cents, local_time, printable, share
+from digests.group_words import group_title, groups_json, reconciliation_lines
 from digests.history_words import history_words
 from digests.words import provider_name
 from ledger.queries import Report
@@ -44,6 +45,7 @@ def report_json(report: Report) -> dict[str, Any]:
             }
             for row in report.rows
         ],
+        **groups_json(report.groups),
     }
 
 
@@ -54,7 +56,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
     """
     totals = report.totals
     provider = provider_name(report.provider)
-    who = f" for {printable(report.user)}" if report.user else ""
+    who = f" for {printable(report.user)}" if report.user else printable(group_title(report))
     lines = [
         f"{provider} spend{who}: {report.period.label} "
         f"({report.period.start} to {report.period.end}, {report.timezone})",
@@ -83,6 +85,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
     ]
     if report.cycle.assumed and "cycle" in report.period.label:
         lines.append("Billing cycle not known yet (no spend snapshot): calendar month shown.")
+    lines += [printable(line) for line in reconciliation_lines(report)]
     return "\n".join(lines)
 
 

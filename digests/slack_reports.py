@@ -21,6 +21,7 @@ from digests.blocks import (
     section,
 )
 from digests.format import bar, compact, csv_text, dollars, escape, local_time, share
+from digests.group_words import group_title, reconciliation_lines
 from digests.history_words import history_words
 from digests.words import provider_name
 from ledger.queries import Report, Row
@@ -45,7 +46,7 @@ def visible_rows(report: Report, viewer: Viewer | None) -> tuple[list[Row], int]
 
 def _title(report: Report) -> str:
     provider = provider_name(report.provider)
-    who = f" for {report.user}" if report.user else ""
+    who = f" for {report.user}" if report.user else group_title(report)
     return f"{provider} spend{who}: {report.period.label}"
 
 
@@ -92,6 +93,11 @@ def _notes(report: Report, more: int, folded: int) -> list[str]:
         )
     if report.cycle.assumed and "cycle" in report.period.label:
         notes.append("Billing cycle not known yet: calendar month shown.")
+    differing = reconciliation_lines(report)
+    if differing:  # one note: a context block holds at most ten elements
+        extra = len(differing) - 9
+        shown = differing[:9] + ([f"… and {extra} more groups"] if extra > 0 else [])
+        notes.append(escape("\n".join(shown)))
     return notes
 
 

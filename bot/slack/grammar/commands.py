@@ -25,6 +25,8 @@ class SpendQuery:
     me: bool = False
     public: bool = False
     csv: bool = False
+    #: A billing group's name (``group "Platform"``): that group's spend only.
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

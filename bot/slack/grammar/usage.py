@@ -26,6 +26,8 @@ USAGE: dict[str, str] = {
     "[public] [csv]`\n• `/spend cursor` (this billing cycle, by person)\n"
     "• `/spend cursor 7d by model`\n• `/spend cursor last-cycle top 10`\n"
     "• `/spend cursor @alice 30d`\n• `/spend cursor 2025-01-01..2025-01-31 csv`\n"
+    '• `/spend cursor by group` • `/spend cursor group "Platform" [by user|model]` '
+    "(Cursor Enterprise billing groups)\n"
     "`public` posts the answer to the channel; `csv` attaches the rows.\n"
     "Admins: `/spend cursor connect` (opens a form for the key), `/spend cursor status`, "
     "`/spend cursor sync`, `/spend cursor disconnect`, `/spend cursor import` (history from "
