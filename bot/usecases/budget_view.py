@@ -25,7 +25,11 @@ def budget_lines(
 ) -> tuple[str, ...]:
     return tuple(
         budget_line(
-            subject=status.budget.subject_email or "Team",
+            subject=(
+                f'Group "{status.group_name}"'
+                if status.group_name
+                else status.budget.subject_email or "Team"
+            ),
             period=status.budget.period,
             spent_cents=status.spent_cents,
             amount_cents=Decimal(status.budget.amount_cents),

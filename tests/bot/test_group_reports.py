@@ -191,3 +191,20 @@ def test_cli_groups_lists_cursors_groups_with_the_ledgers_totals(
     code, _, err = run(group_env, "groups", "-w", "T1", "--cycle", "soon")
     assert code == 1 and "YYYY-MM-DD" in err
     assert DEMO_API_KEY not in out + err
+
+
+def test_cli_group_budget_is_set_listed_and_refused_with_an_email(
+    group_env: dict[str, str],
+) -> None:
+    name = json.loads(group_env["_SIM_GROUPS"])[0]
+    code, out, err = run(
+        group_env, "budget", "set", "-w", "T1", "--amount", "2000", "--group", name.lower()
+    )
+    assert code == 0, err
+    assert f'group "{name.lower()}" $2,000.00 a cycle' in out
+    code, out, err = run(group_env, "budget", "list", "-w", "T1", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["group"] == name
+    code, _, err = run(
+        group_env, "budget", "set", "-w", "T1", "--amount", "5", "--group", name, "--email", "a@b.c"
+    )
+    assert code == 1 and "not both" in err

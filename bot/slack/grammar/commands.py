@@ -121,6 +121,8 @@ class BudgetSet:
     thresholds: tuple[int, ...] = (50, 80, 100)
     notify_user_ids: tuple[str, ...] = ()
     notify_channel_id: str | None = None
+    #: A billing group's budget (``group "Platform"``).
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

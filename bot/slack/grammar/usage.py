@@ -44,6 +44,7 @@ USAGE: dict[str, str] = {
     "• `/spend digest remove 3`",
     "budget": "• `/spend budget set cursor $5000 [cycle|month|week|day] [at 50,80,100] "
     "[notify @a @b #channel]`\n• `/spend budget set @alice $200 month`\n"
+    '• `/spend budget set group "Platform" $2000 cycle notify #platform @lead`\n'
     "• `/spend budget list` • `/spend budget remove 3`",
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
     "periods": f"{PERIOD_USAGE} Example: {_EXAMPLES['periods']}",
