@@ -90,6 +90,8 @@ class DigestAdd:
     channel_id: str
     local_time: time
     cadence: str = "daily"
+    #: A billing group's own digest (``group "Platform"``).
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,11 +40,12 @@ USAGE: dict[str, str] = {
     "or `all` (members see everyone's)\n"
     "• `/spend settings link @alice alice@company.com` when a Slack email differs from Cursor's",
     "digest": "• `/spend digest add #channel 09:00 [daily|weekdays|mon..sun]`\n"
+    '• `/spend digest add #channel 09:00 group "Platform"` (that billing group\'s own)\n'
     "• `/spend digest list` • `/spend digest preview` • `/spend digest send 3` "
     "• `/spend digest remove 3`",
     "budget": "• `/spend budget set cursor $5000 [cycle|month|week|day] [at 50,80,100] "
     "[notify @a @b #channel]`\n• `/spend budget set @alice $200 month`\n"
-    '• `/spend budget set group "Platform" $2000 cycle notify #platform @lead`\n'
+    '• `/spend budget set group "Platform" $2000 cycle notify #channel @alice`\n'
     "• `/spend budget list` • `/spend budget remove 3`",
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
     "periods": f"{PERIOD_USAGE} Example: {_EXAMPLES['periods']}",
