@@ -26,6 +26,7 @@ BENCHMARKS: list[str] = [
     "report_bench",
     "ingest_bench",
     "import_bench",
+    "group_bench",
 ]
 
 

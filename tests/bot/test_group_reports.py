@@ -208,3 +208,28 @@ def test_cli_group_budget_is_set_listed_and_refused_with_an_email(
         group_env, "budget", "set", "-w", "T1", "--amount", "5", "--group", name, "--email", "a@b.c"
     )
     assert code == 1 and "not both" in err
+
+
+def test_cli_off_enterprise_refuses_group_verbs_and_reports_the_rest(tmp_path: Path) -> None:
+    simulator = CursorSimulator(SimulatorConfig(users=6, days=12, rate_limiting=False, groups=2))
+    simulator.add_key(DEMO_API_KEY, "non-enterprise")
+    with running_server(simulator) as base_url:
+        env = {
+            "STACKSPEND_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "STACKSPEND_SECRET_KEY": generate_secret_key(),
+            "STACKSPEND_CURSOR_BASE_URL": base_url,
+            "STACKSPEND_CURSOR_API_KEY": DEMO_API_KEY,
+        }
+        assert run(env, "db", "upgrade")[0] == 0
+        assert run(env, "connect", "cursor", "--workspace", "T1")[0] == 0
+        code, out, err = run(env, "sync")
+        assert code == 0, err
+        for args in (
+            ("report", "cursor", "-w", "T1", "--by", "group"),
+            ("groups", "-w", "T1"),
+            ("budget", "set", "-w", "T1", "--amount", "100", "--group", "Platform"),
+        ):
+            code, _, err = run(env, *args)
+            assert code == 1 and "Enterprise" in err, args
+        code, out, err = run(env, "report", "cursor", "-w", "T1", "--by", "model")
+        assert code == 0 and "By model" in out, err
