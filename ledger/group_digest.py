@@ -22,7 +22,7 @@ from connectors.group_records import UNASSIGNED_ID
 from ledger.digest_data import DigestInputs, _assemble, _Reads, _window
 from ledger.digest_reads import Cell, _as_date
 from ledger.group_days import DayRange, group_of
-from ledger.group_report import member_ranges
+from ledger.group_ranges import member_ranges
 from ledger.import_join import connection_history
 from ledger.periods import Period
 from ledger.queries import MEASURE_SUMS, ROLLUPS, Row, Scope, freshness

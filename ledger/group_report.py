@@ -13,27 +13,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, case, func, select, type_coerce
 from sqlmodel import Session
 
 from connectors.group_records import UNASSIGNED_ID, UNASSIGNED_NAME
 from connectors.records import KindClass
-from ledger.group_days import DayRange, StayRow, group_of, member_days, whole_group
+from ledger.group_days import DayRange, group_of, whole_group
 from ledger.group_errors import GroupsUnavailable, Unavailable, UnknownGroup
-from ledger.group_facts import Reconciled
-from ledger.group_models import BillingGroupCycle, BillingGroupStay, GroupSyncState
+from ledger.group_models import GroupSyncState
+from ledger.group_ranges import CYCLES, member_ranges
 from ledger.group_sync import UNAVAILABLE_PLAN
 from ledger.periods import Period
 from ledger.queries import ROLLUPS, Breakdown, Row, Scope, Totals, totals_and_breakdown
 from ledger.types import Money
 
-CYCLES: Any = BillingGroupCycle.__table__  # type: ignore[attr-defined]
-STAYS: Any = BillingGroupStay.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
+_ONE_DAY = timedelta(days=1)
 _MONEY = Money()
 _SUMS = (
     func.sum(ROLLUPS.c.charged_cents),
@@ -87,10 +86,12 @@ def require_groups(session: Session, connection_id: int) -> GroupSyncState:
 
 
 def directory(session: Session, connection_id: int) -> Directory:
+    newest = func.max(CYCLES.c.cycle_start)
     query = (
         select(CYCLES.c.group_id, CYCLES.c.name)
         .where(CYCLES.c.connection_id == connection_id)
-        .order_by(CYCLES.c.cycle_start)
+        .group_by(CYCLES.c.group_id, CYCLES.c.name)
+        .order_by(newest)
     )
     names: dict[str, str] = {}
     aliases: dict[str, str] = {}
@@ -101,43 +102,6 @@ def directory(session: Session, connection_id: int) -> Directory:
         aliases[" ".join(name.split()).lower()] = group_id
     names.setdefault(UNASSIGNED_ID, UNASSIGNED_NAME)
     return Directory(names, aliases)
-
-
-def _bounds(scope: Scope, period: Period) -> tuple[datetime, datetime]:
-    tz = scope.tz
-    start = datetime.combine(period.start, time(), tz)
-    end = datetime.combine(period.end + timedelta(days=1), time(), tz)
-    return start, end
-
-
-def member_ranges(session: Session, scope: Scope, period: Period) -> dict[str, list[DayRange]]:
-    """Per member, the days of ``period`` in each group (Unassigned days left out)."""
-    start, end = _bounds(scope, period)
-    query = (
-        select(
-            CYCLES.c.cycle_start,
-            CYCLES.c.cycle_end,
-            STAYS.c.group_id,
-            STAYS.c.email,
-            STAYS.c.joined_at,
-            STAYS.c.left_at,
-        )
-        .join(
-            STAYS,
-            and_(
-                STAYS.c.connection_id == CYCLES.c.connection_id,
-                STAYS.c.cycle_start == CYCLES.c.cycle_start,
-                STAYS.c.group_id == CYCLES.c.group_id,
-            ),
-        )
-        .where(
-            CYCLES.c.connection_id == scope.connection_id,
-            CYCLES.c.cycle_start < end,
-            CYCLES.c.cycle_end > start,
-        )
-    )
-    stays = [StayRow(*row) for row in session.connection().execute(query)]
-    return member_days(stays, scope.tz, period.start, period.end)
 
 
 def _day_rows(
@@ -197,11 +161,58 @@ def by_group(
             moved.append(row.key)
         else:
             _add(sums[group_id], (row.cents, row.events, row.input_tokens, row.output_tokens))
-    for email, day, _, values in _day_rows(session, scope, moved, period, None):
-        group_id = group_of(ranges[email], day) or UNASSIGNED_ID
-        _add(sums[group_id], values[:4])
+    _split_moved(session, scope, period, (users, ranges, moved), sums)
     rows = _rows({names.label(g): v for g, v in sums.items()})
     return summary, rows, {g: Decimal(v[0]) for g, v in sums.items()}
+
+
+def _with_gaps(ranges: list[DayRange], first: date, last: date) -> list[DayRange]:
+    """``ranges`` with the days between them (and around them) as Unassigned ranges."""
+    out: list[DayRange] = []
+    cursor = first
+    for item in ranges:
+        if item.first > cursor:
+            out.append(DayRange(UNASSIGNED_ID, cursor, item.first - _ONE_DAY))
+        out.append(item)
+        cursor = item.last + _ONE_DAY
+    if cursor <= last:
+        out.append(DayRange(UNASSIGNED_ID, cursor, last))
+    return out
+
+
+def _split_moved(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    found: tuple[list[Row], dict[str, list[DayRange]], list[str]],
+    sums: dict[str, Measures],
+) -> None:
+    """Add to ``sums`` the members who were in several groups during the period: the days
+    of every stretch but their longest are read day by day, and the longest gets the rest
+    of their total (so a year in one group and a move last week reads one week)."""
+    users, ranges, moved = found
+    if not moved:
+        return
+    totals = {row.key: row for row in users}
+    longest: dict[str, str] = {}
+    shorter: dict[str, list[DayRange]] = {}
+    for email in moved:
+        stretches = _with_gaps(ranges[email], period.start, period.end)
+        widest = max(stretches, key=lambda r: (r.last - r.first, r.first))
+        longest[email] = widest.group_id
+        shorter[email] = [r for r in stretches if r is not widest]
+    days = [r for stretches in shorter.values() for r in stretches]
+    span = Period(min(r.first for r in days), max(r.last for r in days), "moves")
+    taken: dict[str, Measures] = defaultdict(_new)
+    for email, day, _, values in _day_rows(session, scope, moved, span, None):
+        group_id = next((r.group_id for r in shorter[email] if r.covers(day)), None)
+        if group_id is not None:
+            _add(sums[group_id], values[:4])
+            _add(taken[email], values[:4])
+    for email in moved:
+        row, part = totals[email], taken[email]
+        rest = (row.cents - part[0], row.events - part[1])
+        _add(sums[longest[email]], (*rest, row.input_tokens - part[2], row.output_tokens - part[3]))
 
 
 def one_group(
@@ -274,28 +285,3 @@ def _rows(sums: dict[str, Measures]) -> list[Row]:
         Row(key, Decimal(values[0]), int(values[1]), int(values[2]), int(values[3]))
         for key, values in kept
     ]
-
-
-def reconcile(
-    session: Session,
-    scope: Scope,
-    period: Period,
-    ledger_cents: dict[str, Decimal],
-    names: Directory,
-    *,
-    only: str | None = None,
-) -> list[Reconciled]:
-    """Groups whose total differs from Cursor's by a cent or more, when the period starts
-    on a billing cycle Cursor's groups were read for; empty otherwise."""
-    tz = scope.tz
-    query = select(CYCLES.c.cycle_start, CYCLES.c.group_id, CYCLES.c.spend_cents, CYCLES.c.read_at)
-    query = query.where(CYCLES.c.connection_id == scope.connection_id)
-    differing: list[Reconciled] = []
-    for cycle_start, group_id, cursor_cents, read_at in session.connection().execute(query):
-        if cycle_start.astimezone(tz).date() != period.start or only not in (None, group_id):
-            continue
-        ours = ledger_cents.get(group_id, Decimal(0))
-        if abs(ours - Decimal(cursor_cents)) >= 1:
-            differing.append(Reconciled(names.label(group_id), ours, cursor_cents, read_at))
-    differing.sort(key=lambda item: -abs(item.difference_cents))
-    return differing

@@ -8,12 +8,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from sqlalchemy import select
 from sqlmodel import Session
 
-from ledger.group_facts import GroupFacts
-from ledger.group_report import by_group, directory, one_group, reconcile, require_groups
+from ledger.group_facts import GroupFacts, Reconciled
+from ledger.group_ranges import CYCLES
+from ledger.group_report import (
+    Directory,
+    by_group,
+    directory,
+    one_group,
+    require_groups,
+)
 from ledger.import_join import connection_history
 from ledger.periods import Cycle, Period
 from ledger.queries import Breakdown, Report, Scope, freshness
@@ -68,3 +77,33 @@ def build_group_report(
         history=connection_history(session, scope.connection_id, history_start),
         groups=facts,
     )
+
+
+def reconcile(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    ledger_cents: dict[str, Decimal],
+    names: Directory,
+    *,
+    only: str | None = None,
+) -> list[Reconciled]:
+    """Groups whose total differs from Cursor's by a cent or more, when the period starts
+    on a billing cycle Cursor's groups were read for; empty otherwise."""
+    tz = scope.tz
+    query = select(CYCLES.c.cycle_start, CYCLES.c.group_id, CYCLES.c.spend_cents, CYCLES.c.read_at)
+    midnight = datetime.combine(period.start, time(), tz)  # a cycle starting that local day
+    query = query.where(
+        CYCLES.c.connection_id == scope.connection_id,
+        CYCLES.c.cycle_start >= midnight,
+        CYCLES.c.cycle_start < midnight + timedelta(days=1),
+    )
+    differing: list[Reconciled] = []
+    for cycle_start, group_id, cursor_cents, read_at in session.connection().execute(query):
+        if cycle_start.astimezone(tz).date() != period.start or only not in (None, group_id):
+            continue
+        ours = ledger_cents.get(group_id, Decimal(0))
+        if abs(ours - Decimal(cursor_cents)) >= 1:
+            differing.append(Reconciled(names.label(group_id), ours, cursor_cents, read_at))
+    differing.sort(key=lambda item: -abs(item.difference_cents))
+    return differing

@@ -15,7 +15,7 @@ from connectors.group_records import UNASSIGNED_ID
 from ledger.budget_rules import Projection, project
 from ledger.group_budgets import GROUP_KEY
 from ledger.group_days import group_of
-from ledger.group_report import member_ranges
+from ledger.group_ranges import member_ranges
 from ledger.import_join import connection_history
 from ledger.models import Workspace
 from ledger.periods import Cycle, Period, calendar_cycle

@@ -222,3 +222,31 @@ def test_reconciliation_lists_groups_that_differ_from_cursor(engine: Engine) -> 
     for item in differing:
         assert abs(item.difference_cents) >= 1
         assert item.difference_cents == item.ledger_cents - item.cursor_cents
+
+
+def test_a_report_after_the_next_sync_sees_a_move_made_since(engine: Engine) -> None:
+    team = make_team(engine, groups=3, days=40, removed_fraction=0.0)
+    assert team.sync().ok
+    sim = team.sim
+    today = datetime(2026, 11, 25, tzinfo=UTC)
+    spent_today = sim.charged_cents(today, settled_end(team.clock.now), by="user")
+    mover = next(
+        m
+        for m in sim.team.members
+        if sim.groups.current_of(m.index) is not None and spent_today.get(m.email)
+    )
+    stay = sim.groups.current_of(mover.index)
+    assert stay is not None
+    old = sim.groups.get(stay.group_id).name
+    new = next(g.name for g in sim.groups.live() if g.name != old)
+    before = cents_by_key(report(team, group=old))[mover.email]  # cached for this period
+
+    sim.move_to_group(mover.email, new)  # at the same instant as the last sync
+    assert team.sync().ok
+
+    after = cents_by_key(report(team, group=old))[mover.email]
+    assert abs(before - after - spent_today[mover.email]) <= CENT_TOLERANCE  # today: the new
+    assert abs(cents_by_key(report(team, group=new))[mover.email] - spent_today[mover.email]) <= (
+        CENT_TOLERANCE
+    )
+    assert_close(cents_by_key(report(team)), group_truth(team, CYCLE.start, CYCLE.end))
