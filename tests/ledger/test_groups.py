@@ -250,3 +250,27 @@ def test_a_report_after_the_next_sync_sees_a_move_made_since(engine: Engine) -> 
         CENT_TOLERANCE
     )
     assert_close(cents_by_key(report(team)), group_truth(team, CYCLE.start, CYCLE.end))
+
+
+def test_groups_failing_to_read_never_fail_the_sync_and_the_last_ones_are_kept(
+    engine: Engine,
+) -> None:
+    team = make_team(engine, groups=2, days=20)
+    team.sim.faults.fail_next(503, count=2, path=GROUPS)  # the team support retries once
+    outcome = team.sync()
+    assert outcome.ok, outcome.error
+    with session_scope(engine) as session:
+        state = session.get(GroupSyncState, team.connection_id)
+    assert state is not None and "next sync tries again" in (state.reason or "")
+    try:
+        report(team)
+    except GroupsUnavailable as error:
+        assert error.why is Unavailable.NOT_READ and "503" in error.detail
+    else:
+        raise AssertionError("groups were reported before any were read")
+
+    assert team.sync().ok
+    known = cents_by_key(report(team))
+    team.sim.faults.fail_next(503, count=2, path=GROUPS)
+    assert team.sync().ok
+    assert cents_by_key(report(team)) == known  # what was read before still answers
