@@ -226,21 +226,24 @@ def bench_sync_requests() -> None:
                     )  # fmt: skip
                     wall = time.perf_counter() - started
                     assert outcome.ok, outcome.error
-                    calls = sim.calls[before:]
-                    groups = [c for c in calls if c[1].startswith(GROUPS)]
-                    limited = sum(1 for c in calls if c[2] == 429)
                     shape = "list with members" if list_members else "list without members"
-                    lb.line(
-                        f"sync {run}",
-                        f"{len(groups)} group requests",
-                        f"429s {limited}, target 0",
-                        f"{shape}; {len(calls)} Cursor requests in all, {wall:.1f} s with a "
-                        f"{minute:g} s minute; {GROUP_COUNT} groups",
-                    )
+                    _sync_line(run, sim.calls[before:], f"{shape}; {wall:.1f} s", minute)
                     clock.now += timedelta(hours=1)
             finally:
                 access.close()
                 engine.dispose()
+
+
+def _sync_line(run: str, calls: list[tuple[str, str, int]], details: str, minute: float) -> None:
+    groups = [c for c in calls if c[1].startswith(GROUPS)]
+    limited = sum(1 for c in calls if c[2] == 429)
+    lb.line(
+        f"sync {run}",
+        f"{len(groups)} group requests",
+        f"429s {limited}, target 0",
+        f"{details} with a {minute:g} s minute; {len(calls)} Cursor requests in all; "
+        f"{GROUP_COUNT} groups",
+    )
 
 
 def main() -> None:

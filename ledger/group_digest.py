@@ -97,6 +97,28 @@ def _top_users(
     return rows_out, len(sums)
 
 
+def _group_reads(
+    session: Session, scope: Scope, window: Any, rows: list[tuple[Any, ...]], top: int | None
+) -> _Reads:
+    """The digest's reads from the group's rows (``top`` None: people are hidden)."""
+    top_users: tuple[Row, ...] = ()
+    user_count = 0
+    if top is not None:
+        top_users, user_count = _top_users(rows, window.cycle.start, window.yesterday, top)
+    last_point = sum(
+        (
+            Decimal(r[4] or 0)
+            for r in rows
+            if window.cycle.previous_start <= r[0] <= window.last_cycle_end
+        ),
+        Decimal(0),
+    )
+    as_of, history_start = freshness(session, scope)
+    history = connection_history(session, scope.connection_id, history_start)
+    cells = _cells(rows, window.first)
+    return _Reads(cells, top_users, user_count, last_point, as_of, history_start, history)
+
+
 def group_digest_inputs(
     session: Session,
     scope: Scope,
@@ -123,27 +145,7 @@ def group_digest_inputs(
     )
     rows = _mine(_member_rows(session, scope, emails, first, window.yesterday), ranges, group_id)
     people_hidden = viewer is not None and not sees_everyone(viewer)
-    top_users, user_count = (
-        ((), 0) if people_hidden else _top_users(rows, window.cycle.start, window.yesterday, top)
-    )
-    last_point = sum(
-        (
-            Decimal(r[4] or 0)
-            for r in rows
-            if window.cycle.previous_start <= r[0] <= window.last_cycle_end
-        ),
-        Decimal(0),
-    )
-    as_of, history_start = freshness(session, scope)
-    reads = _Reads(
-        _cells(rows, window.first),
-        top_users,
-        user_count,
-        last_point,
-        as_of,
-        history_start,
-        connection_history(session, scope.connection_id, history_start),
-    )
+    reads = _group_reads(session, scope, window, rows, None if people_hidden else top)
     inputs = _assemble(scope, window, reads, top=top, now=now, people_hidden=people_hidden)
     name = scope.workspace.name
     label = f'group "{group_name}"'
