@@ -31,6 +31,7 @@ BENCHMARKS: list[str] = [
     "seat_bench",
     "personal_bench",
     "freshness_bench",
+    "group_bench",
 ]
 
 

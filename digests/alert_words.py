@@ -61,17 +61,21 @@ class AlertFacts(Protocol):
 
 
 def _who(alert: AlertFacts) -> str:
+    if alert.subject.startswith("group:"):  # a billing group's budget
+        return f'the "{alert.subject[len("group:") :]}" group'
     return TEAM if alert.subject in ("", "team") else alert.subject
 
 
 def _capital(who: str) -> str:
     """Who, at the start of a sentence: "The team"; an email stays as it is."""
+    if who.startswith('the "'):
+        return "The" + who[3:]
     return "The team" if who == TEAM else who
 
 
 def _budget_name(alert: AlertFacts) -> str:
     """ "its Cursor budget for the week", "their Cursor budget for the billing cycle"."""
-    whose = "its" if _who(alert) == TEAM else "their"
+    whose = "its" if _who(alert) == TEAM or alert.subject.startswith("group:") else "their"
     name = f"{whose} {provider_name(alert.provider)} budget"
     return f"{name} for the {period_label(alert.period)}" if alert.period else name
 

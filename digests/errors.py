@@ -12,6 +12,7 @@ from decimal import Decimal
 from difflib import get_close_matches
 
 from digests.format import dollars
+from digests.group_words import group_error_text
 from ledger.errors import (
     Duplicate,
     Input,
@@ -28,6 +29,7 @@ from ledger.errors import (
     Thing,
     UnlinkedPerson,
 )
+from ledger.group_errors import GroupsUnavailable, UnknownGroup
 
 PERIOD_USAGE = (
     "Periods: today, yesterday, 7d, 30d (any Nd up to 366d), this week|month|cycle|quarter|year, "
@@ -220,6 +222,8 @@ def error_text(error: LedgerError, hints: Hints = SLACK) -> str:
             f"Connection {error.connection_id} was synced at {error.last_started:%Y-%m-%d %H:%M} "
             "UTC, after this sync fell due; nothing else needs to be done."
         )
+    if isinstance(error, GroupsUnavailable | UnknownGroup):
+        return group_error_text(error, hints.sync)
     if isinstance(error, LeaseLost):
         return (
             f"The sync of connection {error.connection_id} lost its lease (it stalled for "

@@ -7,6 +7,7 @@ from typing import Any
 
 from digests.format import bar, compact, dollars, json_cents, printable, share
 from digests.freshness_words import as_of_clock, data_as_of
+from digests.group_words import group_title, groups_json, reconciliation_lines
 from digests.history_words import first_local_day, gap_words, history_words
 from digests.words import provider_name
 from ledger.period_spans import days_before
@@ -50,6 +51,7 @@ def report_json(report: Report) -> dict[str, Any]:
             }
             for row in report.rows
         ],
+        **groups_json(report.groups),
     }
 
 
@@ -60,7 +62,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
     """
     totals = report.totals
     provider = provider_name(report.provider)
-    who = f" for {printable(report.user)}" if report.user else ""
+    who = f" for {printable(report.user)}" if report.user else printable(group_title(report))
     lines = [
         f"{provider} spend{who}: {report.period.label} "
         f"({report.period.start} to {report.period.end}, {report.timezone})",
@@ -91,6 +93,7 @@ def report_text(report: Report, *, limit: int = 25) -> str:
         lines.append("Billing cycle not known yet (no spend snapshot): calendar month shown.")
     if gap := _gap(report):
         lines.append(f"Note: {gap}.")
+    lines += [printable(line) for line in reconciliation_lines(report)]
     return "\n".join(lines)
 
 

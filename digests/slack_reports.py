@@ -22,6 +22,7 @@ from digests.blocks import (
 )
 from digests.format import bar, compact, csv_text, dollars, escape, share
 from digests.freshness_words import data_as_of
+from digests.group_words import group_title, reconciliation_lines
 from digests.history_words import gap_words, history_words
 from digests.words import provider_name
 from ledger.queries import Report, Row
@@ -46,7 +47,7 @@ def visible_rows(report: Report, viewer: Viewer | None) -> tuple[list[Row], int]
 
 def _title(report: Report) -> str:
     provider = provider_name(report.provider)
-    who = f" for {report.user}" if report.user else ""
+    who = f" for {report.user}" if report.user else group_title(report)
     return f"{provider} spend{who}: {report.period.label}"
 
 
@@ -96,6 +97,11 @@ def _notes(report: Report, more: int, folded: int) -> list[str]:
         )
     if report.cycle.assumed and "cycle" in report.period.label:
         notes.append("Billing cycle not known yet: calendar month shown.")
+    differing = reconciliation_lines(report)
+    if differing:  # one note: a context block holds at most ten elements
+        extra = len(differing) - 9
+        shown = differing[:9] + ([f"… and {extra} more groups"] if extra > 0 else [])
+        notes.append(escape("\n".join(shown)))
     return notes
 
 

@@ -15,6 +15,8 @@ from sqlmodel import select as orm_select
 
 from ledger.alerts.spend import Spend, cycle_of, history_day, local_today
 from ledger.budget_rules import Projection, percent_of, period_bounds
+from ledger.group_budgets import groups_of, spend_key
+from ledger.group_models import GroupBudget
 from ledger.models import Budget, Connection, Workspace
 from ledger.periods import Cycle
 from ledger.queries import Scope
@@ -36,13 +38,18 @@ class BudgetStatus:
     projected_day: date | None
     #: The spend projected for the whole period (None: too early to say).
     projected_cents: Decimal | None = None
+    #: A billing group's budget: the group's name (``ledger.group_budgets``).
+    group_name: str | None = None
 
 
-def _status(budget: Budget, spend: Spend | None, cycle: Cycle, today: date) -> BudgetStatus:
+def _status(
+    budget: Budget, spend: Spend | None, cycle: Cycle, today: date, group: GroupBudget | None
+) -> BudgetStatus:
     start, end = period_bounds(budget.period, today, cycle)
-    spent = spend.spent(budget.subject_email, start) if spend is not None else _ZERO
+    subject = spend_key(group.group_id) if group is not None else budget.subject_email
+    spent = spend.spent(subject, start) if spend is not None else _ZERO
     projection: Projection | None = (
-        spend.projection(budget.subject_email, start, end) if spend is not None else None
+        spend.projection(subject, start, end) if spend is not None else None
     )
     return BudgetStatus(
         budget=budget,
@@ -52,6 +59,7 @@ def _status(budget: Budget, spend: Spend | None, cycle: Cycle, today: date) -> B
         percent=percent_of(budget.amount_cents, spent),
         projected_day=projection.crossing(budget.amount_cents) if projection else None,
         projected_cents=projection.end_cents if projection else None,
+        group_name=group.group_name if group is not None else None,
     )
 
 
@@ -80,4 +88,5 @@ def budget_status(session: Session, workspace: Workspace, *, now: datetime) -> l
             known_from = history_day(session, scope, tz)
             spend = Spend(session, scope, today=today, first=first, known_from=known_from)
         views[provider] = (spend, cycle)
-    return [_status(b, *views[b.provider], today) for b in budgets]
+    groups = groups_of(session, (b.id for b in budgets))
+    return [_status(b, *views[b.provider], today, groups.get(b.id or 0)) for b in budgets]

@@ -15,6 +15,8 @@ from sqlalchemy import String, Table, cast, update
 from sqlmodel import Session, col, func, select
 
 from ledger.errors import Input, InvalidValue, LimitReached, NotFound, Thing, UnlinkedPerson
+from ledger.group_budgets import link_group
+from ledger.group_models import GroupBudget
 from ledger.models import (
     DEFAULT_THRESHOLDS,
     Alert,
@@ -96,12 +98,17 @@ def _find(
     provider: str,
     email: str | None,
     period: BudgetPeriod,
+    group_id: str | None = None,
 ) -> Budget | None:
+    grouped = select(GroupBudget.budget_id).where(GroupBudget.budget_id == Budget.id)
     query = select(Budget).where(
         Budget.workspace_id == workspace.id,
         Budget.provider == provider,
         Budget.period == period,
         col(Budget.subject_email).is_(None) if email is None else Budget.subject_email == email,
+        ~grouped.exists()  # a group's budget is not the team's
+        if group_id is None
+        else grouped.where(GroupBudget.group_id == group_id).exists(),
     )
     return session.exec(query.order_by(col(Budget.id))).first()
 
@@ -177,11 +184,13 @@ def add_budget(
     dm_subject: bool | None = None,
     created_by: str,
     now: datetime,
+    group: tuple[str, str] | None = None,
 ) -> Budget:
     """Set a budget; replaces the one for the same subject and period (same ID) if any.
 
     ``dm_subject`` (tell the person concerned too) defaults to on for a personal
-    budget and is always off for the team's.
+    budget and is always off for the team's. ``group`` (id, name): a billing group's
+    budget (``ledger.group_budgets``), one per group and period.
     """
     assert workspace.id is not None
     provider = _check_provider(provider)
@@ -189,10 +198,11 @@ def add_budget(
     period = _check_period(period)
     pcts = _check_thresholds(thresholds)
     notify = _check_notify(notify_user_ids)
-    email = _check_subject(subject_email, subject_user_id)
+    email = None if group is not None else _check_subject(subject_email, subject_user_id)
     personal = email is not None
     dm = personal if dm_subject is None else dm_subject and personal
-    budget = _find(session, workspace, provider, email, period)
+    group_id = group[0] if group is not None else None
+    budget = _find(session, workspace, provider, email, period, group_id)
     if budget is None:
         budget = _new_budget(
             session,
@@ -215,6 +225,10 @@ def add_budget(
     budget.dm_subject = dm
     budget.enabled = True
     session.flush()
+    if group is not None:
+        assert budget.id is not None
+        link_group(session, budget.id, *group)
+        session.flush()
     return budget
 
 

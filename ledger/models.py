@@ -631,6 +631,7 @@ class AlertMessage(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+import ledger.group_models  # noqa: E402  (billing-group tables on the same metadata)
 import ledger.seat_models  # noqa: E402, F401  (seat tables on SQLModel.metadata)
 from ledger import limit_models as limit_models  # noqa: E402  (registers its table)
 from ledger import personal_models  # noqa: E402, F401  (registers the personal-line table)

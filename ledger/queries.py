@@ -33,6 +33,7 @@ from ledger import report_plan
 from ledger.accounts import find_connection
 from ledger.coarse_rollups import COARSE
 from ledger.errors import Input, InvalidValue
+from ledger.group_facts import GroupFacts
 from ledger.import_join import History, connection_history
 from ledger.models import Connection, SpendSnapshot, SyncState, UsageRollup, Workspace
 from ledger.periods import Cycle, Period, month_before
@@ -47,6 +48,8 @@ class Breakdown(enum.StrEnum):
     MODEL = "model"
     DAY = "day"
     KIND = "kind"
+    #: Billing groups: answered by ``ledger.group_reports``, never by the rollup reads here.
+    GROUP = "group"
 
     @classmethod
     def parse(cls, text: str) -> Breakdown:
@@ -134,6 +137,8 @@ class Report:
     history: History | None = None
     #: The local day the report was asked on (freshness is said against it).
     today: date | None = None
+    #: Set on reports by billing group (``ledger.group_reports``).
+    groups: GroupFacts | None = None
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time
 
 from sqlmodel import Session, col, select
 
 from ledger.errors import Duplicate, Input, InvalidValue, LimitReached, NotFound, Thing
+from ledger.group_models import GroupDigest
 from ledger.installs import installed
 from ledger.models import Cadence, DigestSchedule, ScheduleStatus, Workspace
 
@@ -24,7 +26,9 @@ def add_schedule(
     now: datetime,
     top_n: int = 5,
     chart: bool = True,
+    group: tuple[str, str] | None = None,
 ) -> DigestSchedule:
+    """``group`` (id, name): a billing group's own digest (``ledger.group_digest``)."""
     try:
         cadence = Cadence(cadence.lower())
     except ValueError:
@@ -32,8 +36,16 @@ def add_schedule(
     existing = list_schedules(session, workspace)
     if len(existing) >= MAX_SCHEDULES_PER_WORKSPACE:
         raise LimitReached(Thing.DIGEST, len(existing), MAX_SCHEDULES_PER_WORKSPACE)
+    groups = digest_groups(session, (other.id for other in existing))
+    group_id = group[0] if group is not None else None
     for other in existing:
-        if (other.channel_id, other.local_time, other.cadence) == (channel_id, local_time, cadence):
+        same = (other.channel_id, other.local_time, other.cadence) == (
+            channel_id,
+            local_time,
+            cadence,
+        )
+        other_group = groups[other.id].group_id if other.id in groups else None
+        if same and other_group == group_id:
             raise Duplicate(Thing.DIGEST, other.id)
     assert workspace.id is not None
     schedule = DigestSchedule(
@@ -48,7 +60,20 @@ def add_schedule(
     )
     session.add(schedule)
     session.flush()
+    if group is not None:
+        assert schedule.id is not None
+        session.add(GroupDigest(schedule_id=schedule.id, group_id=group[0], group_name=group[1]))
+        session.flush()
     return schedule
+
+
+def digest_groups(session: Session, schedule_ids: Iterable[int | None]) -> dict[int, GroupDigest]:
+    """The billing group of each group digest among ``schedule_ids``."""
+    ids = [i for i in schedule_ids if i is not None]
+    if not ids:
+        return {}
+    rows = session.exec(select(GroupDigest).where(col(GroupDigest.schedule_id).in_(ids)))
+    return {row.schedule_id: row for row in rows}
 
 
 def list_schedules(session: Session, workspace: Workspace) -> list[DigestSchedule]:

@@ -25,6 +25,7 @@ from connectors.errors import AuthError, ConnectorError
 from ledger.activity_window import activity_start
 from ledger.db import session_scope
 from ledger.errors import LeaseLost, SecretKeyError, SyncNotDue
+from ledger.group_sync import sync_groups
 from ledger.import_join import replace_imported
 from ledger.ingest import IngestResult, ingest_events
 from ledger.lease import LEASE_LOST, SyncLeaseHandle
@@ -174,7 +175,8 @@ class ConnectionSync:
         return outcome
 
     def _steps(self, outcome: SyncOutcome) -> None:
-        """A deep sync reads members, events, spend and daily activity; a light one events."""
+        """A deep sync reads members, events, spend, billing groups and daily activity; a light
+        one events only."""
         source = self._open()
         self._source = source
         self._check_running()
@@ -185,6 +187,8 @@ class ConnectionSync:
         if deep:
             self._check_running()
             self._sync_spend(source)
+            self._check_running()
+            self._sync_groups(source)
             self._check_running()
             self._sync_activity(source)
 
@@ -325,6 +329,12 @@ class ConnectionSync:
         with self.runs.writing() as session:
             upsert_spend(session, self.connection_id, snapshot, self.now)
             self._state(session).spend_synced_at = self.now
+
+    def _sync_groups(self, source: Source) -> None:
+        with session_scope(self.engine) as session:
+            connection = session.get(Connection, self.connection_id)
+            history_start = connection.history_start if connection is not None else None
+        sync_groups(source, self.runs.writing, self.connection_id, self.now, history_start)
 
     def _sync_activity(self, source: Source) -> None:
         end = settled_end(self.now)

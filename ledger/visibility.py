@@ -28,6 +28,8 @@ from ledger.models import AlertKind, Visibility
 TEAM_ALERT_KINDS = frozenset({AlertKind.ANOMALY_TEAM, AlertKind.HEALTH})
 #: The subject of an alert about the whole team.
 TEAM_SUBJECT = "team"
+#: Alert subjects of billing-group budgets (``ledger.group_budgets.GROUP_SUBJECT``).
+GROUP_SUBJECT = "group:"
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ def alert_person(alert: _Alert) -> str | None:
     if alert.kind in TEAM_ALERT_KINDS:
         return None
     subject = (alert.subject or "").strip()
+    if subject.startswith(GROUP_SUBJECT):  # a billing group's budget: team-level figures
+        return None
     return None if subject in ("", TEAM_SUBJECT) else subject
 
 

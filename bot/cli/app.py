@@ -36,6 +36,7 @@ VERBS: dict[str, Verb] = {
     "budget": Verb("bot.cli.budgets", "budget_app", "Budgets that raise alerts."),
     "alerts": Verb("bot.cli.budgets", "alerts", "Open and snoozed alerts."),
     "limit": Verb("bot.cli.limits", "limit_app", "Cursor spend limits (Enterprise teams)."),
+    "groups": Verb("bot.cli.groups_command", "groups", "Cursor billing groups of a cycle."),
     "simulate": Verb("bot.cli.simulate", "simulate_app", "Offline simulators of provider APIs."),
     "demo": Verb("bot.cli.demo", "demo", "The quick-start demo, on a simulated Cursor team."),
     "serve": Verb("bot.cli.serve_command", "serve", "Run the Slack app and its scheduler."),

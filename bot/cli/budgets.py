@@ -44,9 +44,12 @@ def set_budget(
     ] = None,
     notify: Annotated[str, typer.Option(help="Slack user ids to DM, comma-separated.")] = "",
     channel: Annotated[str | None, typer.Option(help="A Slack channel id to post to.")] = None,
+    group: Annotated[str | None, typer.Option(help="A Cursor billing group's budget.")] = None,
     now: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """Create or change a budget (one per person or team and period)."""
+    """Create or change a budget (one per person, group or team and period)."""
+    if group is not None and email is not None:
+        fail("A budget is for one person (--email) or one billing group (--group), not both.")
     settings = settings_or_exit()
     try:
         thresholds = tuple(int(part) for part in _ids(at))
@@ -61,10 +64,12 @@ def set_budget(
             subject_email=email,
             notify_user_ids=_ids(notify),
             notify_channel_id=channel,
+            group=group,
         )
         budget = budget_admin.set_budget(engine, workspace, draft, parse_now(now))
         amount_text = dollars(Decimal(budget.amount_cents))
-        typer.echo(f"budget {budget.id}: {email or 'team'} {amount_text} a {budget.period}")
+        who = f'group "{group}"' if group else email or "team"
+        typer.echo(f"budget {budget.id}: {who} {amount_text} a {budget.period}")
 
 
 @budget_app.command("list")
@@ -75,7 +80,9 @@ def list_command(
     """The workspace's budgets."""
     settings = settings_or_exit()
     with clean_errors():
-        budgets = budget_admin.workspace_budgets(ledger_engine(settings), workspace)
+        engine = ledger_engine(settings)
+        budgets = budget_admin.workspace_budgets(engine, workspace)
+        groups = budget_admin.budget_groups(engine, budgets)
     rows = [
         {
             "id": b.id,
@@ -85,6 +92,8 @@ def list_command(
             "thresholds": b.thresholds,
             "notify": b.notify_user_ids,
             "channel": b.notify_channel_id,
+            # A billing group's budget only: the group's name.
+            **({"group": groups[b.id or 0]} if (b.id or 0) in groups else {}),
         }
         for b in budgets
     ]
@@ -94,11 +103,16 @@ def list_command(
     for b in budgets:
         thresholds = ",".join(str(t) for t in b.thresholds)
         typer.echo(
-            f"{b.id:>4}  {b.subject_email or 'team':<30} {dollars(Decimal(b.amount_cents)):>12}"
+            f"{b.id:>4}  {_who(b.subject_email, groups.get(b.id or 0)):<30} "
+            f"{dollars(Decimal(b.amount_cents)):>12}"
             f" a {b.period:<6} at {thresholds}%"
         )
     if not budgets:
         typer.echo("no budgets yet")
+
+
+def _who(email: str | None, group: str | None) -> str:
+    return f'group "{group}"' if group else email or "team"
 
 
 @budget_app.command("remove")

@@ -57,14 +57,25 @@ def report_cursor(
             "`/spend help periods` lists them all.",
         ),
     ] = "cycle",
-    by: Annotated[str, typer.Option("--by", "-b", help="user, model, day or kind.")] = "user",
+    by: Annotated[
+        str, typer.Option("--by", "-b", help="user, model, day, kind or group.")
+    ] = "user",
     user: Annotated[str | None, typer.Option(help="Only this person (email).")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Only this billing group (by user or model).")
+    ] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
     against: VsOption = None,
     chart: ChartOption = None,
     now: NowOption = None,
 ) -> None:
-    """Cursor spend for a period, broken down by user, model, day or kind."""
+    """Cursor spend for a period, broken down by user, model, day, kind or billing group."""
+    if group is not None and (user is not None or by.strip().lower() not in ("user", "model")):
+        fail("--group shows one billing group by user or model: drop --user, use --by user|model.")
+    if by.strip().lower() == "group" and user is not None:
+        fail("--by group covers the whole team: drop --user.")
+    if group is not None and (against is not None or chart is not None):
+        fail("--group does not combine with --vs or --chart yet: drop --group, or use --by group.")
     settings = settings_or_exit()
     moment = parse_now(now)
     with clean_errors():
@@ -76,7 +87,8 @@ def report_cursor(
                 against=" ".join(against.lower().split()), by=by, user=user, now=moment,
             )  # fmt: skip
         report = comparison.current if comparison is not None else report_for(
-            engine, workspace_ref=workspace, period_text=period, by=by, user=user, now=moment
+            engine, workspace_ref=workspace, period_text=period, by=by, user=user, now=moment,
+            group=group,
         )  # fmt: skip
         written = write_chart(engine, chart, workspace, period, by, user, moment)
     _print(output, report, comparison, written)

@@ -68,6 +68,7 @@ def handle_query(
         now=services.clock(),
         provider=query.provider,
         cache=services.reports,
+        group=query.group,
     )
     message = report_message(report, viewer=viewer, top=query.top)
     csv_file = None

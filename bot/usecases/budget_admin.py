@@ -13,10 +13,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from ledger.accounts import find_workspace
+from ledger.accounts import find_connection, find_workspace
 from ledger.alerts.lifecycle import open_alerts
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
+from ledger.group_budgets import groups_of, resolve_group
 from ledger.models import Alert, Budget
 
 
@@ -30,6 +31,8 @@ class BudgetDraft:
     subject_email: str | None = None
     notify_user_ids: tuple[str, ...] = ()
     notify_channel_id: str | None = None
+    #: A billing group's name: that group's budget.
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,16 @@ class OpenAlerts:
 def set_budget(engine: Engine, workspace_ref: str, draft: BudgetDraft, now: datetime) -> Budget:
     """Create or change a budget (one per person or team and period)."""
     with session_scope(engine) as session:
+        workspace = find_workspace(session, workspace_ref)
+        group = None
+        if draft.group is not None:
+            connection = find_connection(session, workspace)
+            assert connection is not None and connection.id is not None
+            group = resolve_group(session, connection.id, draft.group)
         return add_budget(
             session,
-            find_workspace(session, workspace_ref),
+            workspace,
+            group=group,
             subject_email=draft.subject_email,
             amount_cents=draft.amount_cents,
             period=draft.period,
@@ -60,6 +70,12 @@ def set_budget(engine: Engine, workspace_ref: str, draft: BudgetDraft, now: date
 def workspace_budgets(engine: Engine, workspace_ref: str) -> list[Budget]:
     with session_scope(engine) as session:
         return list_budgets(session, find_workspace(session, workspace_ref))
+
+
+def budget_groups(engine: Engine, budgets: list[Budget]) -> dict[int, str]:
+    """The billing group's name of each group budget among ``budgets``."""
+    with session_scope(engine) as session:
+        return {i: row.group_name for i, row in groups_of(session, (b.id for b in budgets)).items()}
 
 
 def remove(engine: Engine, workspace_ref: str, budget_id: int) -> Budget:

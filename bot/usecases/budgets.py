@@ -14,17 +14,20 @@ from bot.usecases.callers import Caller, Reply, email_of, text_reply, viewer_for
 from digests.alerts import alerts_list
 from digests.format import dollars, escape
 from digests.words import period_label
+from ledger.accounts import find_connection
 from ledger.budgets import add_budget, list_budgets, remove_budget
 from ledger.db import session_scope
+from ledger.group_budgets import groups_of, resolve_group
 from ledger.models import Budget, Workspace
 from ledger.visibility import visible_budgets
 
 
-def describe(budget: Budget) -> str:
+def describe(budget: Budget, group: str | None = None) -> str:
+    """One budget in a line; ``group``: the billing group's name, for a group's budget."""
     who = (
         f"<@{budget.subject_user_id}>"
         if budget.subject_user_id
-        else escape(budget.subject_email or "the team")
+        else escape(f'group "{group}"' if group else budget.subject_email or "the team")
     )
     notify = ", ".join(f"<@{u}>" for u in budget.notify_user_ids) or f"<@{budget.created_by}>"
     if budget.notify_channel_id:
@@ -49,6 +52,11 @@ def set_budget(
     with session_scope(services.engine) as session:
         stored = session.get(Workspace, workspace.id)
         assert stored is not None
+        group = None
+        if command.group is not None:
+            connection = find_connection(session, stored)
+            assert connection is not None and connection.id is not None
+            group = resolve_group(session, connection.id, command.group)
         budget = add_budget(
             session,
             stored,
@@ -62,8 +70,9 @@ def set_budget(
             notify_channel_id=command.notify_channel_id,
             created_by=caller.user_id,
             now=services.clock(),
+            group=group,
         )
-        text = f"Budget set: {describe(budget)}."
+        text = f"Budget set: {describe(budget, group[1] if group else None)}."
     services.evaluate_alerts(workspace.id or 0)
     return text_reply(text)
 
@@ -74,7 +83,8 @@ def list_all(services: BotServices, client: WebClient, caller: Caller) -> Reply:
     viewer = viewer_for(services, client, caller, workspace)
     with session_scope(services.engine) as session:
         budgets = visible_budgets(viewer, list_budgets(session, workspace))
-        lines = [describe(b) for b in budgets]
+        groups = groups_of(session, (b.id for b in budgets))
+        lines = [describe(b, groups[b.id].group_name if b.id in groups else None) for b in budgets]
     if not lines:
         return text_reply("No budgets yet: `/spend budget set cursor $5000 at 50,80,100`.")
     return text_reply("*Budgets*\n" + "\n".join(lines))

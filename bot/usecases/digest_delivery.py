@@ -229,6 +229,7 @@ class DigestSender:
                 today=occurrence.local_date,
                 top=schedule.top_n,
                 chart=schedule.chart,
+                group=self._group_of(schedule),
             )
             ts = self._post(client, schedule.channel_id, key, rendered)
         except SlackApiError as exc:
@@ -254,6 +255,12 @@ class DigestSender:
             now=now,
             key=f"digest-now:{schedule.id}:{uuid.uuid4().hex}",
         )
+
+    def _group_of(self, schedule: DigestSchedule) -> tuple[str, str] | None:
+        """(id, name) of the billing group a group digest is for (None: the team's)."""
+        with session_scope(self.services.engine) as session:
+            found = schedules.digest_groups(session, [schedule.id]).get(schedule.id or 0)
+        return (found.group_id, found.group_name) if found is not None else None
 
     def _refresh_if_stale(self, workspace: Workspace, now: datetime) -> None:
         """Sync first when the data is old; if a sync already runs, send on what is there

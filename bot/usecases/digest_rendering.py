@@ -14,6 +14,8 @@ from digests.daily import compose
 from digests.daily_render import render_blocks
 from ledger.db import session_scope
 from ledger.digest_data import digest_inputs
+from ledger.group_digest import group_digest_inputs
+from ledger.group_report import require_groups
 from ledger.models import Workspace
 from ledger.queries import scope_for
 from ledger.visibility import Viewer
@@ -28,18 +30,40 @@ class Rendered:
 
 
 def render_digest(
-    services: CoreServices, workspace: Workspace, *, today: date, top: int = 5, chart: bool = True
+    services: CoreServices,
+    workspace: Workspace,
+    *,
+    today: date,
+    top: int = 5,
+    chart: bool = True,
+    group: tuple[str, str] | None = None,
 ) -> Rendered:
+    """The workspace's digest, or with ``group`` (id, name) that billing group's own: its
+    people and models, its budgets, alerts and forecast."""
     now = services.clock()
     # A digest goes to a channel: team figures, and people's only where the policy says all.
     viewer = Viewer.channel(workspace.visibility)
     with session_scope(services.engine) as session:
         scope = scope_for(session, workspace)
-        inputs = digest_inputs(session, scope, today=today, top=top, now=now, viewer=viewer)
+        if group is None:
+            inputs = digest_inputs(session, scope, today=today, top=top, now=now, viewer=viewer)
+        else:
+            require_groups(session, scope.connection_id)
+            inputs = group_digest_inputs(
+                session,
+                scope,
+                group_id=group[0],
+                group_name=group[1],
+                today=today,
+                top=top,
+                now=now,
+                viewer=viewer,
+            )
+        group_id = group[0] if group else None
         inputs = replace(
             inputs,
-            budget_lines=budget_lines(session, workspace, now, viewer),
-            alert_lines=alert_lines(session, workspace, viewer),
+            budget_lines=budget_lines(session, workspace, now, viewer, group_id=group_id),
+            alert_lines=alert_lines(session, workspace, viewer, group=group[1] if group else None),
         )
         inputs = with_seats(session, scope, inputs)
     message = render_blocks(compose(inputs))

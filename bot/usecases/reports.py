@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from bot.usecases.report_cache import ReportCache
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
+from ledger.group_reports import build_group_report
 from ledger.periods import parse_period
 from ledger.queries import Breakdown, Report, build_report, current_cycle, freshness, scope_for
 
@@ -23,8 +24,10 @@ def report_for(
     user: str | None = None,
     provider: str = "cursor",
     cache: ReportCache | None = None,
+    group: str | None = None,
 ) -> Report:
-    """Parse the request, then answer it from the rollups of the workspace's connection."""
+    """Parse the request, then answer it from the rollups of the workspace's connection
+    (by billing group, or for one group: ``ledger.group_reports``)."""
     breakdown = Breakdown.parse(by)
     with session_scope(engine) as session:
         workspace = find_workspace(session, workspace_ref)
@@ -34,6 +37,16 @@ def report_for(
         period = parse_period(period_text, today=today, cycle=cycle)
 
         def build() -> Report:
+            if group is not None or breakdown is Breakdown.GROUP:
+                return build_group_report(
+                    session,
+                    scope=scope,
+                    period=period,
+                    cycle=cycle,
+                    by=breakdown,
+                    group=group,
+                    today=today,
+                )
             return build_report(
                 session,
                 scope=scope,
@@ -54,6 +67,7 @@ def report_for(
             breakdown,
             (user or "").lower(),
             cycle,
+            group,
             as_of,
             scope.connection.last_success_at,
         )

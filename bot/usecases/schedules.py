@@ -15,7 +15,9 @@ from bot.usecases.digest_rendering import render_digest
 from digests.blocks import section
 from digests.format import escape
 from ledger import schedules
+from ledger.accounts import find_connection
 from ledger.db import session_scope
+from ledger.group_budgets import resolve_group
 from ledger.models import ScheduleStatus, Workspace
 
 
@@ -47,6 +49,11 @@ def add(
     with session_scope(services.engine) as session:
         stored = session.get(Workspace, workspace.id)
         assert stored is not None
+        group = None
+        if command.group is not None:
+            connection = find_connection(session, stored)
+            assert connection is not None and connection.id is not None
+            group = resolve_group(session, connection.id, command.group)
         schedule = schedules.add_schedule(
             session,
             stored,
@@ -55,10 +62,12 @@ def add(
             cadence=command.cadence,
             created_by=caller.user_id,
             now=services.clock(),
+            group=group,
         )
     services.jobs.reconcile()
+    whose = escape(f' of group "{group[1]}"') if group else ""
     return text_reply(
-        f"Digest {schedule.id}: <#{command.channel_id}> at {command.local_time:%H:%M} "
+        f"Digest {schedule.id}{whose}: <#{command.channel_id}> at {command.local_time:%H:%M} "
         f"{workspace.timezone}, {command.cadence}. Preview it with `/spend digest preview`."
     )
 
@@ -67,10 +76,15 @@ def list_all(services: BotServices, caller: Caller) -> Reply:
     workspace = workspace_for(services, caller)
     with session_scope(services.engine) as session:
         rows = schedules.list_schedules(session, workspace)
+        groups = {
+            i: g.group_name
+            for i, g in schedules.digest_groups(session, (s.id for s in rows)).items()
+        }
     if not rows:
         return text_reply("No digests yet: `/spend digest add #channel 09:00 weekdays`.")
     lines = [
         f"*{s.id}* · <#{s.channel_id}> at {s.local_time:%H:%M} {workspace.timezone}, {s.cadence}"
+        + (escape(f' · group "{groups[s.id or 0]}"') if (s.id or 0) in groups else "")
         + (
             f" · :warning: failing ({escape(s.last_error)})"
             if s.status is ScheduleStatus.FAILING

@@ -26,11 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from connectors.cursor import endpoints, wire
+from connectors.cursor import endpoints, group_wire, wire
 from connectors.cursor.deadline import DeadlineTransport
 from connectors.cursor.metrics import record_rate_limit_wait, record_request
 from connectors.cursor.pacing import RoutePacer
@@ -194,6 +195,17 @@ class CursorAdminClient:
         except BadRequestError as exc:
             return wire.SpendLimitAnswer(outcome="error", message=exc.provider_message)
 
+    def get_groups(self, *, billing_cycle: str) -> group_wire.GroupsResponse:
+        """``GET /teams/groups?billingCycle=YYYY-MM-DD`` (paced as one route with the detail)."""
+        path = f"{endpoints.GROUPS}?billingCycle={billing_cycle}"
+        parse = group_wire.GroupsResponse.model_validate_json
+        return self._call("GET", endpoints.GROUPS, None, parse, path=path)
+
+    def get_group(self, group_id: str, *, billing_cycle: str) -> group_wire.GroupResponse:
+        path = f"{endpoints.GROUPS}/{quote(group_id, safe='')}?billingCycle={billing_cycle}"
+        parse = group_wire.GroupResponse.model_validate_json
+        return self._call("GET", endpoints.GROUPS, None, parse, path=path)
+
     # Machinery ---------------------------------------------------------------
 
     def _call(
@@ -204,8 +216,12 @@ class CursorAdminClient:
         parse: Callable[[bytes | bytearray], ParsedT],
         *,
         write: bool = False,
+        path: str | None = None,
     ) -> ParsedT:
-        """One call with its retries; a ``write`` is retried only when it cannot have landed."""
+        """One call with its retries; a ``write`` is retried only when it cannot have landed.
+
+        ``route`` names the call (pacing, metrics, errors); ``path`` is what is asked for
+        when it differs (a query string, an id)."""
         options = self.options
         budget = CallBudget(options.budget_seconds)
 
@@ -225,7 +241,7 @@ class CursorAdminClient:
             reraise=True,
         )
         try:
-            answer = retrying(self._attempt, method, route, body, budget)
+            answer = retrying(self._attempt, method, route, body, budget, path or route)
         except Retryable as exc:
             if write and exc.may_have_landed:
                 raise uncertain(route, exc) from None
@@ -240,7 +256,12 @@ class CursorAdminClient:
         return parse_answer(route, answer, parse)
 
     def _attempt(
-        self, method: str, route: str, body: dict[str, Any] | None, budget: CallBudget
+        self,
+        method: str,
+        route: str,
+        body: dict[str, Any] | None,
+        budget: CallBudget,
+        path: str,
     ) -> Answer:
         started = time.monotonic()
         budget.attempts += 1
@@ -250,7 +271,7 @@ class CursorAdminClient:
                 answer = exchange(
                     self._http,
                     method,
-                    route,
+                    path,
                     body,
                     limit=max(0.0, min(self.options.deadline_seconds, budget.left)),
                     timeout_seconds=self.options.timeout_seconds,

@@ -14,6 +14,8 @@ DAILY_USAGE: Final = "/teams/daily-usage-data"
 SPEND: Final = "/teams/spend"
 USAGE_EVENTS: Final = "/teams/filtered-usage-events"
 USER_SPEND_LIMIT: Final = "/teams/user-spend-limit"
+#: Billing groups (Enterprise only): the list, and ``/teams/groups/:id`` under it.
+GROUPS: Final = "/teams/groups"
 
 #: Requests allowed per minute, per team and route (reference section 2, newest docs).
 DEFAULT_RATE_LIMITS: Final[dict[str, int]] = {
@@ -22,6 +24,7 @@ DEFAULT_RATE_LIMITS: Final[dict[str, int]] = {
     SPEND: 20,
     USAGE_EVENTS: 60,
     USER_SPEND_LIMIT: 250,
+    GROUPS: 20,
 }
 
 #: The longest date range one request may cover.

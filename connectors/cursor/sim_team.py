@@ -79,6 +79,11 @@ class SimulatorConfig:
     model_names: dict[str, str] = field(default_factory=dict)
     #: HTTP status of ``user-spend-limit``'s ``outcome: error`` answers (undocumented).
     limit_error_status: int = 200
+    #: Billing groups drawn at the start of history (0: none), and the share of members in one.
+    groups: int = 0
+    group_share: float = 0.8
+    #: Whether the group list carries each group's members (else only its detail does).
+    group_list_members: bool = True
 
 
 @dataclass(frozen=True, slots=True)

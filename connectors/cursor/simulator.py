@@ -33,13 +33,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from socketserver import ThreadingMixIn
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import httpx
 
-from connectors.cursor import sim_routes
-from connectors.cursor.endpoints import DAILY_USAGE, MEMBERS, SPEND, USAGE_EVENTS, USER_SPEND_LIMIT
+from connectors.cursor import sim_group_routes, sim_routes
+from connectors.cursor.endpoints import (
+    DAILY_USAGE,
+    GROUPS,
+    MEMBERS,
+    SPEND,
+    USAGE_EVENTS,
+    USER_SPEND_LIMIT,
+)
 from connectors.cursor.sim_daily import daily_payload
 from connectors.cursor.sim_faults import (
     Faults,
@@ -52,6 +60,8 @@ from connectors.cursor.sim_faults import (
     padded,
     reason,
 )
+from connectors.cursor.sim_group_routes import is_groups_path
+from connectors.cursor.sim_groups import GroupBook, GroupNotFound, build_groups
 from connectors.cursor.sim_limits import LimitRefused, user_spend_limit_payload
 from connectors.cursor.sim_routes import BadRequest, Payload, Window, positive_int, render_event
 from connectors.cursor.sim_team import (
@@ -75,7 +85,10 @@ __all__ = [
     "serve_forever",
 ]
 
-KEY_KINDS = frozenset({"admin", "no-enterprise", "analytics"})
+#: "no-enterprise": no Admin API access at all (403 everywhere); "non-enterprise": the Admin
+#: API works but the Enterprise-only routes (billing groups, user spend limits) answer 403.
+KEY_KINDS = frozenset({"admin", "no-enterprise", "non-enterprise", "analytics"})
+ENTERPRISE_ONLY = (GROUPS, USER_SPEND_LIMIT)
 CONTROL_PREFIX = "/_simulator/"
 
 Handler = Callable[[Team, Payload, Window], Payload]
@@ -117,6 +130,13 @@ class CursorSimulator:
         self._keys = dict(self.config.api_keys)
         self._limiter = RateLimiter()
         self.team = build_team(self.config, self.now())
+        self.groups: GroupBook = build_groups(
+            self.config.seed,
+            self.config.groups,
+            self.config.group_share,
+            len(self.team.members),
+            self.team.anchor_ms - (self.config.days + 1) * DAY_MS,
+        )
 
     # --- clock ------------------------------------------------------------------------
 
@@ -207,6 +227,29 @@ class CursorSimulator:
             kept = [e for e in self.team.store.events if e.member != member.index or e.ts < now_ms]
             self.team.store = EventStore(kept, len(self.team.members))
 
+    def move_to_group(self, email: str, group_name: str | None) -> None:
+        """Move a member (now) into the live group named ``group_name`` (None: Unassigned)."""
+        with self._lock:
+            member = self._member(email)
+            target = None if group_name is None else self.groups.by_name(group_name).id
+            self.groups.move(member, target, utc_ms(self.now()))
+
+    def delete_group(self, group_name: str) -> None:
+        """Delete a live group: Cursor moves its usage to Unassigned retroactively."""
+        with self._lock:
+            self.groups.delete(self.groups.by_name(group_name).id, utc_ms(self.now()))
+
+    def rename_group(self, group_name: str, new_name: str) -> None:
+        with self._lock:
+            group = self.groups.by_name(group_name)
+            self.groups.rename(group.id, new_name, utc_ms(self.now()))
+
+    def _member(self, email: str) -> int:
+        for member in self.team.members:
+            if member.email.lower() == email.lower():
+                return member.index
+        raise KeyError(f"no member with email {email!r}")
+
     def add_key(self, key: str, kind: str = "admin") -> None:
         if kind not in KEY_KINDS:
             raise ValueError(f"key kind must be one of {sorted(KEY_KINDS)}")
@@ -246,19 +289,24 @@ class CursorSimulator:
 
     def _serve(self, method: str, path: str, environ: WSGIEnvironment) -> Response:
         route = _ROUTES.get(path)
-        if route is None or route[0] != method:
+        bucket = GROUPS if is_groups_path(path) else path
+        if bucket != GROUPS and (route is None or route[0] != method):
             return _json(404, error_body(404))
-        forced = self.faults.take_failure(path)
+        forced = self.faults.take_failure(bucket)
         if forced is not None:
             return self._forced(forced)
         key, kind = self._authenticate(environ)
-        if key is None or kind not in ("admin", "no-enterprise") or self.faults.revoked:
+        if key is None or kind not in ("admin", "no-enterprise", "non-enterprise"):
             return _json(401, error_body(401))
-        if kind == "no-enterprise":
+        if self.faults.revoked:
+            return _json(401, error_body(401))
+        if kind == "no-enterprise" or (kind == "non-enterprise" and bucket in ENTERPRISE_ONLY):
             return _json(403, error_body(403))
-        limited = self._rate_limit(key, path)
+        limited = self._rate_limit(key, bucket)
         if limited is not None:
             return limited
+        if route is None:
+            return self._serve_groups(key, method, path, environ)
         try:
             body = _read_json(environ) if method == "POST" else {}
             with self._lock:
@@ -283,6 +331,25 @@ class CursorSimulator:
             data = data[: len(data) // 2]
         self.faults.record_success()
         return 200, [], data
+
+    def _serve_groups(self, key: str, method: str, path: str, environ: WSGIEnvironment) -> Response:
+        query = dict(parse_qsl(str(environ.get("QUERY_STRING") or "")))
+        try:
+            body = _read_json(environ) if method in ("POST", "PATCH", "DELETE") else {}
+            with self._lock:
+                asked = f"{path}?{environ.get('QUERY_STRING')}" if query else path
+                self.requests.append(SimRequest(key, asked, None, None, None))
+                status, payload = sim_group_routes.route(
+                    self.team, self.groups, method, path, query, body, self._window()
+                )
+        except BadRequest as exc:
+            return _json(400, error_body(400, str(exc)))
+        except GroupNotFound:
+            return _json(404, error_body(404))
+        if status == 404:
+            return _json(404, error_body(404))
+        self.faults.record_success()
+        return (status, [], b"") if payload is None else _json(status, payload)
 
     def _forced(self, pending: PendingFault) -> Response:
         headers = []

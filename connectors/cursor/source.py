@@ -16,12 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from connectors.cursor import endpoints, transform, wire
 from connectors.cursor.client import CursorAdminClient
+from connectors.cursor.group_source import read_cycle_groups
 from connectors.cursor.windows import DAY_MS, from_ms, split_window, to_ms
 from connectors.errors import MalformedResponseError, PagingError
+from connectors.group_records import CycleGroups
 from connectors.records import DailyActivity, MemberSnapshot, MemberSpend, UsageEvent
 
 
@@ -203,6 +205,10 @@ class CursorSource:
                 break
             page += 1
         return SpendSnapshot(cycle_start=from_ms(cycle_start_ms), members=rows)
+
+    def cycle_groups(self, day: date) -> CycleGroups:
+        """Billing groups of the cycle containing ``day`` (``PlanError`` off Enterprise)."""
+        return read_cycle_groups(self.client, day)
 
     def daily_activity(self, start: datetime, end: datetime) -> list[DailyActivity]:
         rows: list[DailyActivity] = []

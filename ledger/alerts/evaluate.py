@@ -19,6 +19,8 @@ from ledger.alerts.lifecycle import LIVE
 from ledger.alerts.spend import Spend, cycle_of, history_day, local_today
 from ledger.alerts.store import ALERTS, Row, alert_row, alerts_by_id, chunks, insert_rows
 from ledger.budget_rules import crossed, is_anomaly, period_bounds
+from ledger.group_budgets import alert_subject, spend_key
+from ledger.group_models import GroupBudget
 from ledger.installs import installed
 from ledger.models import (
     Alert,
@@ -33,6 +35,7 @@ from ledger.periods import TRAILING_DAYS
 from ledger.queries import Scope
 
 BUDGETS: Table = Budget.__table__  # type: ignore[attr-defined]
+GROUP_BUDGETS: Table = GroupBudget.__table__  # type: ignore[attr-defined]
 _ZERO = Decimal(0)
 _Builder = Callable[[], Row]
 
@@ -58,6 +61,19 @@ class _BudgetRow:
     amount_cents: int
     period: str
     thresholds: list[int]
+    #: A billing group's budget: the group's id and name (``ledger.group_budgets``).
+    group_id: str | None = None
+    group_name: str | None = None
+
+    @property
+    def spend_subject(self) -> str | None:
+        return spend_key(self.group_id) if self.group_id else self.subject_email
+
+    @property
+    def alert_subject(self) -> str:
+        if self.group_id:
+            return alert_subject(self.group_name or self.group_id)
+        return self.subject_email or "team"
 
 
 class _Evaluation:
@@ -122,11 +138,11 @@ class _Evaluation:
         self.existing.update(self.session.execute(query).scalars())
 
     def _budget(self, budget: _BudgetRow, spend: Spend, start: date, end: date) -> None:
-        subject = budget.subject_email
+        subject = budget.spend_subject
         spent = spend.spent(subject, start)
         facts = {
             "budget_id": budget.id,
-            "subject": subject or "team",
+            "subject": budget.alert_subject,
             "provider": budget.provider,
             "period": budget.period,
             "period_start": start,
@@ -231,7 +247,10 @@ def _budget_rows(session: Session, workspace_ids: Sequence[int]) -> dict[int, li
             BUDGETS.c.amount_cents,
             BUDGETS.c.period,
             BUDGETS.c.thresholds,
+            GROUP_BUDGETS.c.group_id,
+            GROUP_BUDGETS.c.group_name,
         )
+        .outerjoin(GROUP_BUDGETS, GROUP_BUDGETS.c.budget_id == BUDGETS.c.id)
         .where(BUDGETS.c.enabled.is_(True), BUDGETS.c.workspace_id.in_(workspace_ids))
         .order_by(BUDGETS.c.id)
     )

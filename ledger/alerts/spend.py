@@ -11,10 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from connectors.group_records import UNASSIGNED_ID
 from ledger.budget_rules import Projection, project
+from ledger.group_budgets import GROUP_KEY
+from ledger.group_days import group_of
+from ledger.group_ranges import member_ranges
 from ledger.import_join import connection_history
 from ledger.models import Workspace
-from ledger.periods import Cycle, calendar_cycle
+from ledger.periods import Cycle, Period, calendar_cycle
 from ledger.queries import ROLLUPS, Scope, current_cycle
 
 _ZERO = Decimal(0)
@@ -45,7 +49,9 @@ def history_day(session: Session, scope: Scope, tz: ZoneInfo) -> date | None:
 
 
 class Spend:
-    """One connection's spend per local day, per person and for the team, up to ``today``.
+    """One connection's spend per local day, per person and for the team, up to ``today``;
+    per billing group too (a subject ``ledger.group_budgets.spend_key(id)``), from the same
+    rows and the members' days in each group (read when a group is first asked for).
 
     ``known_from``: the first day of history (forecasts leave earlier days out).
     """
@@ -61,6 +67,8 @@ class Spend:
     ) -> None:
         self.today = today
         self.known_from = known_from
+        self._session, self._scope, self._first = session, scope, first
+        self._groups: dict[str, dict[date, Decimal]] | None = None
         self.by_user: dict[str, dict[date, Decimal]] = defaultdict(dict)
         self.team: dict[date, Decimal] = defaultdict(Decimal)
         query = (
@@ -82,7 +90,22 @@ class Spend:
     def daily(self, subject: str | None) -> Mapping[date, Decimal]:
         if subject is None:
             return self.team
+        if subject.startswith(GROUP_KEY):
+            return self._group_days().get(subject[len(GROUP_KEY) :], {})
         return self.by_user.get(subject, {})
+
+    def _group_days(self) -> dict[str, dict[date, Decimal]]:
+        """Spend per group (Unassigned included) and local day."""
+        if self._groups is None:
+            period = Period(self._first, self.today, "budgets")
+            ranges = member_ranges(self._session, self._scope, period)
+            groups: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+            for email, days in self.by_user.items():
+                mine = ranges.get(email, [])
+                for day, cents in days.items():
+                    groups[group_of(mine, day) or UNASSIGNED_ID][day] += cents
+            self._groups = {key: dict(days) for key, days in groups.items()}
+        return self._groups
 
     def spent(self, subject: str | None, start: date) -> Decimal:
         """Spend from ``start`` to today, inclusive."""

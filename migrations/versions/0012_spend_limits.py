@@ -5,8 +5,7 @@
 override beside the enforced limit it already kept (``limit_dollars``).
 
 Revision ID: 0012
-Revises: 0010
-(Other branches add 0011: once merged, this revises the latest of them instead.)
+Revises: 0011
 Create Date: 2026-11-28 19:30:00.000000
 """
 
@@ -19,7 +18,7 @@ import ledger.types
 
 # revision identifiers, used by Alembic.
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -158,7 +158,7 @@ def assert_reports_unchanged(engine: Engine, scope: Scope, today: date) -> None:
     with session_scope(engine) as session:
         for start, end in PERIODS:
             period = Period(start, end, "p")
-            for by in Breakdown:
+            for by in [b for b in Breakdown if b is not Breakdown.GROUP]:  # not from rollups
                 new = totals_and_breakdown(session, scope, period, by, today=today)
                 old = fine_totals_and_breakdown(session, scope, period, by)
                 assert new == old, (start, end, by, today)

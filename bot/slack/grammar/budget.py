@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bot.slack.grammar import words
 from bot.slack.grammar.commands import BudgetList, BudgetRemove, BudgetSet, Command
+from bot.slack.grammar.groups import group_name
 from bot.slack.grammar.refusals import Reject, Seen, id_of, no_more, unknown_word
 
 _AMOUNT = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?(k)?")
@@ -37,12 +38,17 @@ class _Budget:
     thresholds: tuple[int, ...] = (50, 80, 100)
     notify_user_ids: list[str] = field(default_factory=list)
     notify_channel_id: str | None = None
+    group: str | None = None
 
     def command(self) -> BudgetSet:
         slots = self.seen.slots
-        if "cursor" not in slots and self.user_id is None:
-            message = "Say what the budget is for: `/spend budget set cursor $5000` (the team) "
-            message += "or `/spend budget set @alice $200` (one person)."
+        if "cursor" not in slots and self.user_id is None and self.group is None:
+            message = "Say what the budget is for: `/spend budget set cursor $5000` (the team), "
+            message += "`/spend budget set @alice $200` (one person) or "
+            message += '`/spend budget set group "Platform" $2000` (a billing group).'
+            raise Reject(message, "budget")
+        if self.group is not None and self.user_id is not None:
+            message = "A budget is for one person or one group: drop one of them."
             raise Reject(message, "budget")
         if self.amount_cents is None:
             message = "Say how much, e.g. `/spend budget set cursor $5000`."
@@ -53,7 +59,7 @@ class _Budget:
         return BudgetSet(
             amount_cents=self.amount_cents, user_id=self.user_id, period=self.period,
             thresholds=self.thresholds, notify_user_ids=tuple(self.notify_user_ids),
-            notify_channel_id=self.notify_channel_id,
+            notify_channel_id=self.notify_channel_id, group=self.group,
         )  # fmt: skip
 
 
@@ -71,6 +77,10 @@ def _budget_word(spec: _Budget, args: list[str], index: int) -> int:
     word = token.lower()
     if _mention(spec, token):
         return index + 1
+    if word == "group":
+        spec.group, after = group_name(args, index, "budget")
+        seen.claim("group", f"group {spec.group}")
+        return after
     if word == "at":
         end = index + 1
         while end < len(args) and _PERCENTS.fullmatch(args[end]):
@@ -87,7 +97,7 @@ def _budget_word(spec: _Budget, args: list[str], index: int) -> int:
     elif word in ("cursor", "notify"):
         seen.claim(word, word)
     else:
-        vocabulary = ("cursor", "at", "notify", *words.BUDGET_PERIODS)
+        vocabulary = ("cursor", "at", "notify", "group", *words.BUDGET_PERIODS)
         raise unknown_word(args, index, "budget set", "budget", vocabulary)
     return index + 1
 

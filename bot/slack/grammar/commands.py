@@ -29,6 +29,8 @@ class SpendQuery:
     #: `vs …`: "previous" (as many days just before) or a period phrase; None: no comparison.
     compare: str | None = None
     chart: bool = False
+    #: A billing group's name (``group "Platform"``): that group's spend only.
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,8 @@ class DigestAdd:
     channel_id: str
     local_time: time
     cadence: str = "daily"
+    #: A billing group's own digest (``group "Platform"``).
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,8 @@ class BudgetSet:
     thresholds: tuple[int, ...] = (50, 80, 100)
     notify_user_ids: tuple[str, ...] = ()
     notify_channel_id: str | None = None
+    #: A billing group's budget (``group "Platform"``).
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

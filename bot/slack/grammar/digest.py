@@ -14,6 +14,7 @@ from bot.slack.grammar.commands import (
     DigestRemove,
     DigestSend,
 )
+from bot.slack.grammar.groups import group_name
 from bot.slack.grammar.refusals import Reject, Seen, id_of, no_more, unknown_word
 
 _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -39,9 +40,15 @@ def digest(rest: list[str]) -> Command:
 
 def _digest_add(args: list[str]) -> DigestAdd:
     seen = Seen("digest", "digest add")
-    channel_id, local_time, cadence = None, None, "daily"
-    for index, token in enumerate(args):
+    channel_id, local_time, cadence, group = None, None, "daily", None
+    index = 0
+    while index < len(args):
+        token = args[index]
         word = token.lower()
+        if word == "group":
+            group, index = group_name(args, index, "digest")
+            seen.claim("group", f"group {group}")
+            continue
         if channel := words.channel_id(token):
             channel_id = channel
             seen.claim("channel", token)
@@ -52,18 +59,21 @@ def _digest_add(args: list[str]) -> DigestAdd:
             local_time = _time(word)
             seen.claim("time", token)
         else:
-            raise unknown_word(args, index, "digest add", "digest", words.CADENCES)
-    return _complete(channel_id, local_time, cadence)
+            raise unknown_word(args, index, "digest add", "digest", [*words.CADENCES, "group"])
+        index += 1
+    return _complete(channel_id, local_time, cadence, group)
 
 
-def _complete(channel_id: str | None, local_time: time | None, cadence: str) -> DigestAdd:
+def _complete(
+    channel_id: str | None, local_time: time | None, cadence: str, group: str | None = None
+) -> DigestAdd:
     if channel_id is None:
         message = "Say which channel, picked from Slack's autocomplete: "
         raise Reject(message + "`/spend digest add #channel 09:00`.", "digest")
     if local_time is None:
         message = "Say when, as 24-hour HH:MM: `/spend digest add #channel 09:00`."
         raise Reject(message, "digest")
-    return DigestAdd(channel_id, local_time, cadence)
+    return DigestAdd(channel_id, local_time, cadence, group)
 
 
 def _time(word: str) -> time:

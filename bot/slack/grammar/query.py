@@ -8,6 +8,7 @@ from datetime import date
 
 from bot.slack.grammar import periods, words
 from bot.slack.grammar.commands import SpendQuery
+from bot.slack.grammar.groups import check_group_query, group_name
 from bot.slack.grammar.refusals import Reject, Seen, unknown_word
 from digests.errors import period_text
 from ledger.errors import PeriodError
@@ -27,14 +28,17 @@ class _Query:
     email: str | None = None
     compare: str | None = None
     flags: set[str] = field(default_factory=set)
+    group: str | None = None
 
     def command(self) -> SpendQuery:
         single = "me" in self.flags or self.user_id is not None or self.email is not None
         by = self.by or ("day" if single else "user")
         me, public, csv = ("me" in self.flags, "public" in self.flags, "csv" in self.flags)
+        check_group_query(self.group, by, single, self.seen.topic)
         return SpendQuery(
             period=self.period, by=by, top=self.top, user_id=self.user_id, email=self.email,
             me=me, public=public, csv=csv, compare=self.compare, chart="chart" in self.flags,
+            group=self.group,
         )  # fmt: skip
 
 
@@ -73,6 +77,10 @@ def _two_words(spend: _Query, tokens: list[str], index: int) -> int | None:
         spend.top = _top(number, seen.topic)
         seen.claim("top", f"top {number}")
         return index + 2 if word == "top" else index + 1
+    if word == "group":
+        spend.group, after = group_name(tokens, index, seen.topic)
+        seen.claim("group", f"group {spend.group}")
+        return after
     if word == "last" and following == "cycle":
         spend.period = _period("last-cycle", seen.topic)
         seen.claim("period", "last cycle")
@@ -134,7 +142,7 @@ def _grouping(tokens: list[str], index: int, topic: str) -> str:
     said = (
         f"`{tokens[index]} {words.shown(value)}` isn't a grouping" if value else "`by` needs a word"
     )
-    message = f"{said}: use user, model, day or kind, e.g. `/spend cursor 7d by model`."
+    message = f"{said}: use user, model, day, kind or group, e.g. `/spend cursor 7d by model`."
     match = words.closest(value, words.GROUPINGS) if value else None
     fixed = words.corrected("cursor", tokens, index + 1, words.GROUPINGS[match]) if match else None
     raise Reject(message, topic, fixed)

@@ -29,6 +29,8 @@ USAGE: dict[str, str] = {
     "• `/spend cursor last month by model`\n• `/spend cursor 7d vs previous` (what changed)\n"
     "• `/spend cursor 30d chart by model` (a chart, sent to you)\n"
     "• `/spend cursor @alice 30d`\n• `/spend cursor 2025-01-01..2025-01-31 csv`\n"
+    '• `/spend cursor by group` • `/spend cursor group "Platform" [by user|model]` '
+    "(Cursor Enterprise billing groups)\n"
     "`public` posts the answer to the channel; `csv` attaches the rows.\n"
     "Admins: `/spend cursor connect` (opens a form for the key), `/spend cursor status`, "
     "`/spend cursor sync`, `/spend cursor disconnect`, `/spend cursor import` (history from "
@@ -43,10 +45,12 @@ USAGE: dict[str, str] = {
     "• `/spend settings link @alice alice@company.com` when a Slack email differs from Cursor's\n"
     + SEAT_PRICE_LINE,
     "digest": "• `/spend digest add #channel 09:00 [daily|weekdays|mon..sun]`\n"
+    '• `/spend digest add #channel 09:00 group "Platform"` (that billing group\'s own)\n'
     "• `/spend digest list` • `/spend digest preview` • `/spend digest send 3` "
     "• `/spend digest remove 3`",
     "budget": "• `/spend budget set cursor $5000 [cycle|month|week|day] [at 50,80,100] "
     "[notify @a @b #channel]`\n• `/spend budget set @alice $200 month`\n"
+    '• `/spend budget set group "Platform" $2000 cycle notify #channel @alice`\n'
     "• `/spend budget list` • `/spend budget remove 3`",
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
     "limit": "Admins, a person's Cursor spend limit (Enterprise teams; whole dollars, "

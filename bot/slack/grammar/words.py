@@ -23,6 +23,7 @@ GROUPINGS = {
     **dict.fromkeys(("model", "models"), "model"),
     **dict.fromkeys(("day", "days", "daily"), "day"),
     **dict.fromkeys(("kind", "kinds", "type", "types"), "kind"),
+    **dict.fromkeys(("group", "groups"), "group"),
 }
 ACTIONS: dict[str, Callable[[], Command]] = {
     "disconnect": Disconnect,
@@ -30,7 +31,7 @@ ACTIONS: dict[str, Callable[[], Command]] = {
     "sync": SyncNow,
     "import": CursorImport,
 }
-QUERY_WORDS = (*PERIOD_WORDS, "by", "per", "top", "me", "public", "csv")
+QUERY_WORDS = (*PERIOD_WORDS, "by", "per", "top", "me", "public", "csv", "group")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CADENCES = {
     **dict.fromkeys(("daily", "everyday"), "daily"),
@@ -51,6 +52,7 @@ SLOT_NAMES = {
     "top": "two limits",
     "compare": "two comparisons",
     "chart": "two charts",
+    "group": "two groups",
 }
 
 
