@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from connectors.cursor.endpoints import DAILY_USAGE, MEMBERS, SPEND, USAGE_EVENTS
+from connectors.cursor.endpoints import DAILY_USAGE, GROUPS, MEMBERS, SPEND, USAGE_EVENTS
 from ledger.db import session_scope
 from ledger.errors import SyncNotDue
 from ledger.models import SyncKind, SyncRun, SyncState, SyncTrigger
@@ -80,7 +80,7 @@ def test_hourly_light_syncs_keep_the_totals_equal_to_cursor_s_at_every_hour(
         assert (stored.kind, stored.cursor_requests) == (SyncKind.LIGHT, len(sent))
 
 
-def test_a_deep_sync_reads_members_spend_and_daily_usage_and_counts_its_requests(
+def test_a_deep_sync_reads_members_spend_groups_and_daily_usage_and_counts_its_requests(
     engine: Engine,
 ) -> None:
     team = make_team(engine, users=4, days=5)
@@ -89,7 +89,9 @@ def test_a_deep_sync_reads_members_spend_and_daily_usage_and_counts_its_requests
     before = len(team.sim.calls)
     outcome = run(team, SyncKind.DEEP)
     sent = team.sim.calls[before:]
-    assert {path for _, path, _ in sent} == {MEMBERS, USAGE_EVENTS, SPEND, DAILY_USAGE}
+    assert {path.partition("?")[0] for _, path, _ in sent} == {
+        MEMBERS, USAGE_EVENTS, SPEND, GROUPS, DAILY_USAGE
+    }  # fmt: skip
     assert outcome.window_start is not None and outcome.window_end is not None
     assert outcome.window_end - outcome.window_start > timedelta(hours=48)
     assert stored_run(team, outcome.run_id).cursor_requests == len(sent) == outcome.requests
