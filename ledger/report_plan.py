@@ -115,6 +115,8 @@ def user_pieces(start: date, end: date, today: date) -> list[Piece]:
     while month <= end:
         last = block_last(USER_MONTH, month)
         pieces += _plan(USER_MONTH, month, max(start, month), min(end, last), 1, today)[1]
+        if last == date.max:  # the calendar ends there
+            break
         month = last + _ONE_DAY
     return _merged(pieces)
 

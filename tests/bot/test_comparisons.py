@@ -185,3 +185,10 @@ def test_a_period_with_nothing_before_it_says_so_when_compared(bot: Harness, per
     text = bot.reply_text(key)
     assert "nothing before" in text and "compare" in text
     assert "Sorry" not in text
+
+
+def test_a_comparison_with_the_calendar_s_last_day_answers(bot: Harness) -> None:
+    _, key = bot.command("cursor 7d vs 9999-12-31")
+    text = bot.reply_text(key)
+    assert "went wrong" not in text
+    assert "vs 9999-12-31" in text

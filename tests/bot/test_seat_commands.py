@@ -164,3 +164,11 @@ def test_seats_for_the_calendar_s_first_days_answer_rather_than_fail(bot: Harnes
     text = bot.reply_text(key)
     assert "Cursor seats 0001-01-01 to 0001-01-05" in text
     assert "went wrong" not in text
+
+
+def test_adoption_on_the_calendar_s_last_day_answers_rather_than_fails(bot: Harness) -> None:
+    _synced(bot)
+    _, key = bot.command("cursor adoption 9999-12-31", user=ADMIN)
+    text = bot.reply_text(key)
+    assert "went wrong" not in text
+    assert "9999-12-31" in text
