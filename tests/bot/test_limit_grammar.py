@@ -106,3 +106,14 @@ def test_an_amount_of_any_length_is_refused_not_raised(amount: str) -> None:
         assert "more than $1,000,000" in command.message
     with pytest.raises(Reject, match="more than"):  # the dialog's field reads it alone
         whole_dollars(amount)
+
+
+def test_an_email_longer_than_any_address_is_refused_before_the_dialog() -> None:
+    """The dialog's submit refuses metadata with an email over 320 characters: the command
+    says so at once rather than opening a dialog whose confirm can only fail."""
+    command = parse(f"limit {'a' * 320}@acme.test $5")
+    assert isinstance(command, Invalid)
+    assert "too long to be an email" in command.message
+    assert parse(f"limit {'a' * 64}@acme.test $5") == LimitSet(
+        email=f"{'a' * 64}@acme.test", dollars=5
+    )

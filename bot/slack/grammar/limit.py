@@ -17,6 +17,8 @@ from bot.slack.grammar.refusals import Reject, Seen, no_more, unknown_word
 _AMOUNT = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?(k)?")
 _OFF = frozenset({"off", "none", "remove", "clear", "unset", "no-limit"})
 MAX_DOLLARS = 1_000_000
+#: The longest email the dialog carries (as its submit checks).
+MAX_EMAIL = 320
 _MAX_DIGITS = len(str(MAX_DOLLARS))
 TOPIC = "limit"
 
@@ -58,6 +60,8 @@ def _limit_set(args: list[str]) -> LimitSet:
             user_id = person
             seen.claim("person", token)
         elif address := words.email(token):
+            if len(address) > MAX_EMAIL:
+                raise Reject(f"`{words.shown(token)}` is too long to be an email address.", TOPIC)
             email = address
             seen.claim("person", token)
         elif word in _OFF:
