@@ -166,6 +166,13 @@ def period_text(error: PeriodError) -> str:
         )
     if error.problem is PeriodProblem.FUTURE:
         return f"{error.text} starts on {error.first}, after today: pick a period that has begun."
+    if error.problem is PeriodProblem.NO_EARLIER:
+        return f"There is nothing before {error.text} to compare with: pick a later period."
+    if error.problem is PeriodProblem.CHART_TOO_LONG:
+        return (
+            f"A chart covers at most {error.max_days} days, and {error.text} is longer: "
+            "ask for a shorter period, e.g. `last 12 months` (the text answer has no limit)."
+        )
     if error.problem is PeriodProblem.REVERSED:
         swapped = f"{error.last}..{error.first}"
         return f"The range {error.text} ends before it starts: write it as {swapped}."

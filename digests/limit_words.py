@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from digests.format import dollars, escape, local_time
+from digests.format import dollars, escape, local_time, printable
 from ledger.limit_models import SpendLimitChange
 from ledger.spend_limits import LimitsNow, PersonLimit
 
@@ -87,7 +87,7 @@ def person_lines(email: str, person: PersonLimit | None, timezone: str) -> list[
 
 def limits_lines(now: LimitsNow, timezone: str, *, plain: bool = False) -> list[str]:
     """Everyone with a limit of their own, then the rest."""
-    esc = (lambda text: text) if plain else escape
+    esc = printable if plain else escape
     if now.taken_at is None:
         return ["No spend snapshot yet: limits show after the first sync."]
     lines = [f"Cursor spend limits (spend snapshot of {local_time(now.taken_at, timezone)}):"]
@@ -110,7 +110,7 @@ def limits_lines(now: LimitsNow, timezone: str, *, plain: bool = False) -> list[
 
 def change_line(change: SpendLimitChange, timezone: str, *, plain: bool = False) -> str:
     """``2026-11-28 19:30 UTC · <@U1> · alice@x · $150 → $200 · success: “…”``."""
-    esc = (lambda text: text) if plain else escape
+    esc = printable if plain else escape
     who = (
         change.requested_by
         if plain or change.requested_by == "cli"

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, case, func, select
 from sqlmodel import Session
 
+from ledger import calendar_math as cal
 from ledger.models import DailyActivityRow
 
 ACTIVITY: Table = DailyActivityRow.__table__  # type: ignore[attr-defined]
@@ -65,7 +66,7 @@ def seat_activity(
 ) -> dict[str, SeatActivity]:
     """Per email with an active day in the period or the ``window`` days up to ``reference``:
     active days in ``[first, last]``, last active day on or before ``reference``."""
-    lo = min(first, reference - timedelta(days=window - 1))
+    lo = min(first, cal.days_back(reference, window - 1))
     hi = max(last, reference)
     in_period = case((ACTIVITY.c.day.between(first, last), 1), else_=0)
     up_to_reference = case((ACTIVITY.c.day <= reference, ACTIVITY.c.day), else_=None)

@@ -63,3 +63,8 @@ def weekday_number(word: str) -> int | None:
         if word in (name, name[:3], f"{name}s"):
             return number
     return None
+
+
+def days_back(day: date, days: int) -> date:
+    """``days`` before ``day``, or the calendar's first day when that is further back."""
+    return day - timedelta(days=days) if (day - date.min).days >= days else date.min

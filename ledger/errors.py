@@ -119,6 +119,10 @@ class PeriodProblem(enum.StrEnum):
     UNKNOWN = "unknown"
     #: The period has not started yet (``text``: the phrase; ``first``: its first day).
     FUTURE = "future"
+    #: ``vs previous`` of a period with no calendar before it (``text``: the period).
+    NO_EARLIER = "no_earlier"
+    #: A chart longer than ``max_days`` (``text``: the period).
+    CHART_TOO_LONG = "chart_too_long"
 
 
 class PeriodError(LedgerError):

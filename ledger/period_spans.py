@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ledger import calendar_math as cal
+from ledger.errors import PeriodError, PeriodProblem
 from ledger.periods import Period
 
 
@@ -29,7 +30,15 @@ def previous_period(period: Period) -> Period:
     stays in it is compared with the same days of the one before (this month to date: the
     same days of last month; October: September; Q3: Q2; year to date: the same days last
     year), this week so far with the same days of last week; any other period with as many
-    days, ending the day before it starts."""
+    days, ending the day before it starts. ``PeriodError`` when the calendar has nothing
+    before it (a period in year 1)."""
+    try:
+        return _previous(period)
+    except (OverflowError, ValueError):  # before date.min
+        raise PeriodError(PeriodProblem.NO_EARLIER, period.label) from None
+
+
+def _previous(period: Period) -> Period:
     step = _calendar_step(period)
     if step is None:
         days = period.days

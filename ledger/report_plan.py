@@ -74,11 +74,22 @@ def _plan(grain: str, first: date, start: date, end: date, sign: int, today: dat
         return cost, pieces
 
     direct = over([(start, end)], sign)
-    outside = [(first, start - _ONE_DAY), (end + _ONE_DAY, last)]
+    outside = _outside(first, start, end, last)
     cost, taken = over([(low, high) for low, high in outside if low <= high], -sign)
     if whole[0] + cost < direct[0]:
         return whole[0] + cost, whole[1] + taken
     return direct
+
+
+def _outside(first: date, start: date, end: date, last: date) -> list[tuple[date, date]]:
+    """The block's days outside ``start..end`` (none before ``date.min``, none after
+    ``date.max``: the calendar has no days there)."""
+    ranges = []
+    if start > date.min:
+        ranges.append((first, start - _ONE_DAY))
+    if end < date.max:
+        ranges.append((end + _ONE_DAY, last))
+    return ranges
 
 
 def _merged(pieces: list[Piece]) -> list[Piece]:
@@ -104,6 +115,8 @@ def user_pieces(start: date, end: date, today: date) -> list[Piece]:
     while month <= end:
         last = block_last(USER_MONTH, month)
         pieces += _plan(USER_MONTH, month, max(start, month), min(end, last), 1, today)[1]
+        if last == date.max:  # the calendar ends there
+            break
         month = last + _ONE_DAY
     return _merged(pieces)
 

@@ -159,7 +159,7 @@ def seat_cost(
 
 def _is_idle(seat: _Seat, activity: SeatActivity | None, reference: date, days: int) -> bool:
     tenure = tenure_on(seat.held, reference)
-    if tenure is None:
+    if tenure is None or (reference - date.min).days <= days:  # idle since before year 1
         return False
     cutoff = reference - timedelta(days=days)
     settled = tenure.start is None or tenure.start <= cutoff + timedelta(days=1)

@@ -19,7 +19,7 @@ from bot.ledger_setup import cursor_access, ledger_engine
 from bot.usecases import limit_changes
 from bot.usecases.limit_changes import ChangeResult, Why
 from digests import limit_words
-from digests.format import json_cents
+from digests.format import json_cents, printable
 from ledger.spend_limits import LimitsNow
 
 limit_app = typer.Typer(help="Cursor spend limits (Enterprise teams).", no_args_is_help=True)
@@ -96,13 +96,13 @@ def _report(result: ChangeResult, output: OutputFormat) -> None:
     asked = limit_words.asked(result.email, result.dollars)
     if result.why is Why.SUCCESS:
         if output is OutputFormat.TEXT:
-            typer.echo(f"{asked}: Cursor accepted it: {result.message}")
+            typer.echo(f"{asked}: Cursor accepted it: {printable(result.message)}")
             typer.echo(
                 "The new limit shows in `stackspend limit list` after the next `stackspend sync`."
             )
         return
     if result.why is Why.ERROR:
-        fail(f"{asked}: Cursor refused it: {result.message}")
+        fail(f"{asked}: Cursor refused it: {printable(result.message)}")
     fail(f"{asked}: {SAID[result.why]}")
 
 

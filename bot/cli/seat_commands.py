@@ -30,7 +30,10 @@ def _price_cents(text: str | None) -> int | None:
         dollars = Decimal(-1)
     if not dollars.is_finite() or not 0 < dollars <= 100_000:
         raise typer.BadParameter("give the monthly price of one seat in dollars, e.g. 40")
-    return int((dollars * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    cents = (dollars * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if cents < 1:  # less than half a cent rounds to nothing
+        raise typer.BadParameter("give the monthly price of one seat in dollars, e.g. 40")
+    return int(cents)
 
 
 def report_seats(

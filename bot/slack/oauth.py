@@ -45,6 +45,7 @@ BOT_SCOPES: Final = (
     "groups:read",
     "channels:history",
     "groups:history",
+    "im:history",
 )
 
 

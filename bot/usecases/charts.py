@@ -19,8 +19,12 @@ from digests.period_chart import period_drawing
 from ledger.accounts import find_workspace
 from ledger.chart_data import daily_cents
 from ledger.db import session_scope
+from ledger.errors import PeriodError, PeriodProblem
 from ledger.queries import Report, scope_for
 from ledger.visibility import Viewer
+
+#: The longest period a chart draws, a bar a day (two years, one of them leap).
+MAX_CHART_DAYS = 731
 
 
 def chart_for(
@@ -39,6 +43,10 @@ def chart_for(
         engine, workspace_ref=workspace_ref, period_text=period_text, by=by, now=now,
         user=user, cache=cache,
     )  # fmt: skip
+    if report.period.days > MAX_CHART_DAYS:  # a bar a day: centuries would take minutes
+        raise PeriodError(
+            PeriodProblem.CHART_TOO_LONG, report.period.label, max_days=MAX_CHART_DAYS
+        )
     with session_scope(engine) as session:
         scope = scope_for(session, find_workspace(session, workspace_ref), report.provider)
         daily = daily_cents(session, scope, report.period, report.by.value, report.user)

@@ -144,30 +144,42 @@ def change_limit(
     held: claims.Claim | None = None,
 ) -> ChangeResult:
     """Send one change to Cursor and record it. ``held`` (from ``reserve``) is finished
-    once Cursor has been asked, so that the same request key sends nothing more; it is
-    given back only when the change could not even be recorded."""
+    once Cursor may have been asked, even when recording its answer then fails, so that
+    the same request key sends nothing more; it is given back only when the change could
+    not even be recorded (nothing was sent)."""
     try:
-        result = _send(engine, access, box, workspace_id, requested_by, email, dollars, clock)
+        api_key, change_id = _start(engine, box, workspace_id, requested_by, email, dollars, clock)
     except BaseException:
         if held is not None:
             claims.release(engine, held)
         raise
-    if held is not None:
-        claims.finish(engine, held, now=clock())
-    return result
+    try:
+        why, message = _ask_cursor(access, api_key, email, dollars)
+        outcome = {
+            Why.SUCCESS: LimitOutcome.SUCCESS,
+            Why.ERROR: LimitOutcome.ERROR,
+            Why.UNKNOWN: LimitOutcome.UNKNOWN,
+        }.get(why, LimitOutcome.REFUSED)
+        with session_scope(engine) as session:
+            finish_change(session, change_id, outcome=outcome, message=message, now=clock())
+    finally:
+        if held is not None:
+            claims.finish(engine, held, now=clock())
+    return ChangeResult(email.lower(), dollars, why, message, change_id)
 
 
-def _send(
+def _start(
     engine: Engine,
-    access: CursorAccess,
     box: SecretBox,
     workspace_id: int,
     requested_by: str,
     email: str,
     dollars: int | None,
     clock: Callable[[], datetime],
-) -> ChangeResult:
+) -> tuple[str, int]:
+    """The connection's key, and the change recorded as asked (before it is sent)."""
     connection_id, encrypted = _connection(engine, workspace_id)
+    api_key = box.decrypt(encrypted)
     with session_scope(engine) as session:
         before = person_limit(session, connection_id, email)
         change_id = record_start(
@@ -179,15 +191,7 @@ def _send(
             new_dollars=dollars,
             now=clock(),
         )
-    why, message = _ask_cursor(access, box.decrypt(encrypted), email, dollars)
-    outcome = {
-        Why.SUCCESS: LimitOutcome.SUCCESS,
-        Why.ERROR: LimitOutcome.ERROR,
-        Why.UNKNOWN: LimitOutcome.UNKNOWN,
-    }.get(why, LimitOutcome.REFUSED)
-    with session_scope(engine) as session:
-        finish_change(session, change_id, outcome=outcome, message=message, now=clock())
-    return ChangeResult(email.lower(), dollars, why, message, change_id)
+    return api_key, change_id
 
 
 def _ask_cursor(

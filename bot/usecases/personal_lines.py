@@ -22,7 +22,7 @@ from ledger import personal
 from ledger.accounts import find_connection
 from ledger.db import session_scope
 from ledger.models import Visibility, Workspace
-from ledger.personal_models import LineCadence
+from ledger.personal_models import LineCadence, PersonalSubscription
 from ledger.visibility import Viewer
 
 NO_EMAIL = (
@@ -102,6 +102,17 @@ def unsubscribe(services: BotServices, caller: Caller) -> Reply:
     )
 
 
+#: Subscribers named in `/spend status` (the rest are counted): Slack's section holds
+#: 3,000 characters, and the status has more to say after them.
+NAMED = 50
+
+
+def _named(subscriptions: list[PersonalSubscription]) -> str:
+    who = ", ".join(f"<@{s.slack_user_id}>" for s in subscriptions[:NAMED])
+    more = len(subscriptions) - NAMED
+    return who + (f" and {more:,} more" if more > 0 else "")
+
+
 def status_lines(
     services: BotServices, workspace: Workspace, viewer: Viewer, user_id: str
 ) -> list[str]:
@@ -117,10 +128,7 @@ def status_lines(
                 f"({counts.daily} daily, {counts.weekly} weekly)"
             )
             if workspace.visibility is Visibility.ALL and counts.total:
-                who = ", ".join(
-                    f"<@{s.slack_user_id}>" for s in personal.subscribers(session, workspace)
-                )
-                line += f": {who}"
+                line += f": {_named(personal.subscribers(session, workspace))}"
             lines.append(line)
     if own is not None:
         lines.append(

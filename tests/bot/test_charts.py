@@ -181,3 +181,15 @@ def test_a_breakdown_a_chart_cannot_stack_by_is_refused(bot: Harness) -> None:
         with pytest.raises(InvalidValue):
             daily_cents(session, scope, report.period, "colour")
         assert {key for _, key, _ in daily_cents(session, scope, report.period, "day")} == {"total"}
+
+
+@pytest.mark.parametrize("period", ["since 0001-01-01", "2020-01-01..2026-11-25"])
+def test_a_chart_of_more_than_two_years_is_refused_before_it_is_drawn(
+    bot: Harness, period: str
+) -> None:
+    _, key = bot.command(f"cursor {period} chart by model")
+    text = bot.reply_text(key)
+    assert "A chart covers at most 731 days" in text
+    assert not bot.slack.calls_to("files.getUploadURLExternal")
+    _, key = bot.command(f"cursor {period} by model")  # the text answer is not limited
+    assert "Cursor spend" in bot.reply_text(key)

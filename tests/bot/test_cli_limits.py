@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, update
 
 from connectors.cursor.endpoints import USER_SPEND_LIMIT
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
+from ledger.limit_models import SpendLimitChange
 from ledger.secrets import generate_secret_key
 from tests.bot.cli_support import run
 
@@ -126,3 +128,23 @@ def test_list_before_any_sync_says_so(tmp_path: Path) -> None:
     assert run(env, "db", "upgrade")[0] == 0
     code, _, err = run(env, "limit", "list", "-w", "T1")
     assert code == 1 and "T1" in err
+
+
+def test_cursors_words_cannot_drive_the_terminal(
+    cli: tuple[dict[str, str], CursorSimulator],
+) -> None:
+    """Cursor's message and the emails of its snapshot are its text, not ours: control
+    characters are shown, never sent to the terminal."""
+    env, sim = cli
+    email = person(sim)
+    assert run(env, "limit", "set", "-w", "T1", email, "$250")[0] == 0
+    engine = create_engine(env["STACKSPEND_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(
+            update(SpendLimitChange).values(message="ok\x1b[2J\x1b]0;pwned\x07\u202e")
+        )
+    engine.dispose()
+    code, out, _ = run(env, "limit", "history", "-w", "T1")
+    assert code == 0
+    assert "ok\ufffd[2J" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")

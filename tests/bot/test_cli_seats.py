@@ -64,6 +64,10 @@ def test_adoption_json_rows_add_up_to_the_team(synced: dict[str, str]) -> None:
     ("args", "message"),
     [
         (["seats", "--seat-price", "forty"], "monthly price of one seat"),
+        (["seats", "--seat-price", "0.004"], "monthly price of one seat"),
+        (["seats", "--seat-price", "$1e308"], "monthly price of one seat"),
+        (["seats", "--seat-price", "nan"], "monthly price of one seat"),
+        (["seats", "--seat-price", "-40"], "monthly price of one seat"),
         (["seats", "--idle-days", "0"], "--idle-days"),
         (["seats", "--period", "fortnight"], "Unknown period 'fortnight'"),
         (["adoption", "--by", "group"], "billing groups are not available"),

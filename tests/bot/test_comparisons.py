@@ -175,3 +175,20 @@ def test_csv_sends_every_compared_row(bot: Harness) -> None:
     assert [row[0] for row in rows[1:]] == [change.key for change in comparison.rows]
     total_change = sum(Decimal(row[3]) for row in rows[1:])
     assert abs(total_change - comparison.change_cents / 100) < Decimal("0.01") * len(rows)
+
+
+@pytest.mark.parametrize(
+    "period", ["since 0001-01-02", "0001-01-01..0001-01-05", "0001-01", "0001-q1", "jan 0001"]
+)
+def test_a_period_with_nothing_before_it_says_so_when_compared(bot: Harness, period: str) -> None:
+    _, key = bot.command(f"cursor {period} vs previous")
+    text = bot.reply_text(key)
+    assert "nothing before" in text and "compare" in text
+    assert "Sorry" not in text
+
+
+def test_a_comparison_with_the_calendar_s_last_day_answers(bot: Harness) -> None:
+    _, key = bot.command("cursor 7d vs 9999-12-31")
+    text = bot.reply_text(key)
+    assert "went wrong" not in text
+    assert "vs 9999-12-31" in text

@@ -94,3 +94,22 @@ def test_the_audit_holds_old_new_and_cursors_answer(team: Team) -> None:
         "User is not a member of this team",
     )
     assert ghost.old_dollars is None and ghost.old_effective_dollars is None
+
+
+def test_a_change_whose_answer_cannot_be_recorded_keeps_its_key(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cursor was asked, so the key stays taken: a second press must not send it again."""
+    email = member(team)
+    held = limit_changes.reserve(team.engine, "T1:V3:x", team.clock())
+    assert held is not None
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(limit_changes, "finish_change", broken)
+    with pytest.raises(RuntimeError):
+        change(team, email, 7, held)
+    for later in (timedelta(seconds=1), timedelta(minutes=11), timedelta(hours=12)):
+        assert limit_changes.reserve(team.engine, "T1:V3:x", team.clock() + later) is None
+    assert len([r for r in team.sim.requests if r.path == USER_SPEND_LIMIT]) == 1

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.grammar import Help, Invalid, LimitHistory, LimitList, LimitSet, parse
+from bot.slack.grammar import (
+    Help,
+    Invalid,
+    LimitHistory,
+    LimitList,
+    LimitSet,
+    SecretRefused,
+    parse,
+)
+from bot.slack.grammar.limit import whole_dollars
+from bot.slack.grammar.refusals import Reject
 
 
 @pytest.mark.parametrize(
@@ -66,3 +76,44 @@ def test_a_typo_of_off_is_corrected() -> None:
     command = parse("limit <@U1> of")
     assert isinstance(command, Invalid)
     assert command.suggestion == "limit <@U1> off"
+
+
+@pytest.mark.parametrize(
+    ("text", "dollars"),
+    [
+        ("limit <@U1> 1.5k", 1500),
+        ("limit <@U1> $2.25k", 2250),
+        ("limit <@U1> 1,000k", 1_000_000),
+    ],
+)
+def test_thousands_with_a_fraction_are_whole_dollars(text: str, dollars: int) -> None:
+    assert parse(text) == LimitSet(user_id="U1", dollars=dollars)
+
+
+def test_thousands_with_cents_left_over_are_refused_with_the_right_amounts() -> None:
+    command = parse("limit <@U1> 1.2345k")
+    assert isinstance(command, Invalid)
+    assert "write `$1234` or `$1235`" in command.message
+
+
+@pytest.mark.parametrize(
+    "amount", ["1" + ",000" * 2000, "$" + "1" + ",000" * 1500, "9" * 40 + ".5", "9" * 30 + "k"]
+)
+def test_an_amount_of_any_length_is_refused_not_raised(amount: str) -> None:
+    command = parse(f"limit <@U1> {amount}")
+    assert isinstance(command, Invalid | SecretRefused)
+    if isinstance(command, Invalid):
+        assert "more than $1,000,000" in command.message
+    with pytest.raises(Reject, match="more than"):  # the dialog's field reads it alone
+        whole_dollars(amount)
+
+
+def test_an_email_longer_than_any_address_is_refused_before_the_dialog() -> None:
+    """The dialog's submit refuses metadata with an email over 320 characters: the command
+    says so at once rather than opening a dialog whose confirm can only fail."""
+    command = parse(f"limit {'a' * 320}@acme.test $5")
+    assert isinstance(command, Invalid)
+    assert "too long to be an email" in command.message
+    assert parse(f"limit {'a' * 64}@acme.test $5") == LimitSet(
+        email=f"{'a' * 64}@acme.test", dollars=5
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from prometheus_client import REGISTRY
 from sqlalchemy import select
@@ -14,10 +14,11 @@ from sqlmodel import col
 from bot.testing.fake_slack import SlackUser
 from bot.usecases.personal_batch import LineOutcome
 from digests.format import dollars
+from ledger import personal
 from ledger.accounts import find_workspace
 from ledger.db import session_scope
 from ledger.models import Delivery, DeliveryStatus, Visibility
-from ledger.personal_models import PersonalSubscription
+from ledger.personal_models import LineCadence, PersonalSubscription
 from tests.bot.harness import ADMIN, MEMBER, STRANGER, Harness
 from tests.bot.personal_support import dms, ledger_cents, line_key_of, local, personal_sender
 
@@ -186,3 +187,29 @@ def test_subscribing_says_when_cursor_does_not_list_you(bot: Harness) -> None:
             if s.slack_user_id == MEMBER
         ]
         assert mine.cadence == "daily"  # the refused change left the subscription as it was
+
+
+def test_a_long_list_of_subscribers_is_cut_whole_and_keeps_the_admin_s_own_line(
+    bot: Harness,
+) -> None:
+    """Under `all`, a thousand subscribers' mentions would pass Slack's 3,000 characters a
+    section: the list names some, says how many more, and the caller's own line stays."""
+    bot.connect_and_sync()
+    said(bot, "me daily", ADMIN)
+    with session_scope(bot.engine) as session:
+        workspace = find_workspace(session, "T1")
+        workspace.visibility = Visibility.ALL
+        for n in range(1000):
+            personal.subscribe(
+                session, workspace, user_id=f"U{n:08d}", cadence=LineCadence.WEEKLY,
+                local_time=time(9), timezone="UTC", now=bot.clock.now,
+            )  # fmt: skip
+    _, key = bot.command("cursor status", user=ADMIN)
+    reply = bot.replies(key)[0]
+    text = reply.all_text()
+    assert "Personal lines: 1001 people subscribed (1 daily, 1000 weekly)" in text
+    assert "and 9" in text and "more" in text
+    assert "Your personal line: daily at 09:00 UTC" in text
+    for block in reply.params["blocks"]:
+        assert len(block.get("text", {}).get("text", "")) <= 3000
+    assert not re.search(r"<@[A-Z0-9]*(?![A-Z0-9>])", text)  # no mention cut in half

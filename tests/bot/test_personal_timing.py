@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from bot.assembly import assemble
 from bot.jobs.scheduler import PERSONAL_JOB
+from bot.slack.oauth import BOT_SCOPES
 from bot.testing.fake_slack import FakeSlack, SlackUser
 from bot.usecases.personal_batch import LineBatch, LineOutcome
 from ledger.accounts import find_workspace
@@ -360,3 +361,10 @@ def test_a_stopping_process_leaves_the_lines_to_the_next_one(bot: Harness) -> No
         bot.services.stopping.clear()
     bot.clock.advance(minutes=1)
     assert personal_sender(bot).run_due() == Counter({LineOutcome.SENT: 1})
+
+
+def test_reading_the_dm_after_a_crash_has_the_scope_slack_asks_for() -> None:
+    """conversations.history in a direct message needs `im:history` (Slack's method page:
+    one of channels/groups/im/mpim:history by the conversation's type), or every recovered
+    line fails with missing_scope."""
+    assert "im:history" in BOT_SCOPES

@@ -156,3 +156,19 @@ def test_app_home_shows_admins_a_seats_card_and_members_none(
         assert "Your spend this cycle" in member_view and "Seats this cycle" not in member_view
     finally:
         bot.close()
+
+
+def test_seats_for_the_calendar_s_first_days_answer_rather_than_fail(bot: Harness) -> None:
+    _synced(bot)
+    _, key = bot.command("cursor seats 0001-01-01..0001-01-05", user=ADMIN)
+    text = bot.reply_text(key)
+    assert "Cursor seats 0001-01-01 to 0001-01-05" in text
+    assert "went wrong" not in text
+
+
+def test_adoption_on_the_calendar_s_last_day_answers_rather_than_fails(bot: Harness) -> None:
+    _synced(bot)
+    _, key = bot.command("cursor adoption 9999-12-31", user=ADMIN)
+    text = bot.reply_text(key)
+    assert "went wrong" not in text
+    assert "9999-12-31" in text

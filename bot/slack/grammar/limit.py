@@ -8,6 +8,7 @@ that reason rather than rounded.
 from __future__ import annotations
 
 import re
+from decimal import ROUND_FLOOR, Decimal
 
 from bot.slack.grammar import words
 from bot.slack.grammar.commands import Command, LimitHistory, LimitList, LimitSet
@@ -16,6 +17,9 @@ from bot.slack.grammar.refusals import Reject, Seen, no_more, unknown_word
 _AMOUNT = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?(k)?")
 _OFF = frozenset({"off", "none", "remove", "clear", "unset", "no-limit"})
 MAX_DOLLARS = 1_000_000
+#: The longest email the dialog carries (as its submit checks).
+MAX_EMAIL = 320
+_MAX_DIGITS = len(str(MAX_DOLLARS))
 TOPIC = "limit"
 
 
@@ -56,6 +60,8 @@ def _limit_set(args: list[str]) -> LimitSet:
             user_id = person
             seen.claim("person", token)
         elif address := words.email(token):
+            if len(address) > MAX_EMAIL:
+                raise Reject(f"`{words.shown(token)}` is too long to be an email address.", TOPIC)
             email = address
             seen.claim("person", token)
         elif word in _OFF:
@@ -75,21 +81,27 @@ def _limit_set(args: list[str]) -> LimitSet:
 
 
 def whole_dollars(token: str) -> int:
-    """Whole dollars from `$200`, `200`, `$1,500` or `2k`; cents are refused with the reason."""
+    """Whole dollars from `$200`, `200`, `$1,500`, `2k` or `1.5k`; an amount with cents is
+    refused with the reason, and one of any length beyond the cap is refused unread."""
     match = _AMOUNT.fullmatch(token.strip().lower())
-    if match is None:
+    if match is None or len(match[2] or "") > _MAX_DIGITS:
         message = f"`{words.shown(token)}` isn't an amount: write whole dollars, e.g. `$200`."
         raise Reject(message, TOPIC)
-    cents = (match[2] or "").rstrip("0")
-    if cents:
-        whole = match[1].replace(",", "")
+    whole, fraction = match[1].replace(",", ""), (match[2] or "").rstrip("0")
+    if len(whole.lstrip("0")) > _MAX_DIGITS:  # never int() a huge string (Python caps it)
+        raise Reject(_too_much(token), TOPIC)
+    amount = Decimal(f"{whole}.{fraction or '0'}") * (1000 if match[3] else 1)
+    if amount > MAX_DOLLARS:
+        raise Reject(_too_much(token), TOPIC)
+    if amount != amount.to_integral_value():
+        down = int(amount.to_integral_value(rounding=ROUND_FLOOR))
         message = (
             f"`{words.shown(token)}` has cents, and Cursor's spend limits are whole dollars "
-            f"only: write `${whole}` or `${int(whole) + 1}`."
+            f"only: write `${down}` or `${down + 1}`."
         )
         raise Reject(message, TOPIC)
-    dollars = int(match[1].replace(",", "")) * (1000 if match[3] else 1)
-    if dollars > MAX_DOLLARS:
-        message = f"`{words.shown(token)}` is more than ${MAX_DOLLARS:,} a month: check the amount."
-        raise Reject(message, TOPIC)
-    return dollars
+    return int(amount)
+
+
+def _too_much(token: str) -> str:
+    return f"`{words.shown(token)}` is more than ${MAX_DOLLARS:,} a month: check the amount."

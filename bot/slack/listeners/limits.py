@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot import log_context
 from bot.services import BotServices
 from bot.slack import grammar, ids
-from bot.slack.grammar.limit import whole_dollars
+from bot.slack.grammar.limit import MAX_EMAIL, whole_dollars
 from bot.slack.grammar.refusals import Reject
 from bot.slack.grammar.words import email as email_in
 from bot.slack.limit_view import limit_view, notice_view, result_message, result_view, sending_view
@@ -113,7 +113,7 @@ def _read_metadata(view: dict[str, Any]) -> tuple[str, bool, str | None] | None:
     if not isinstance(meta, dict):
         return None
     email, off, channel = meta.get("email"), meta.get("off"), meta.get("channel_id")
-    if not isinstance(email, str) or email_in(email) != email.lower() or len(email) > 320:
+    if not isinstance(email, str) or email_in(email) != email.lower() or len(email) > MAX_EMAIL:
         return None
     if not isinstance(off, bool) or not (channel is None or isinstance(channel, str)):
         return None
