@@ -8,19 +8,24 @@ from datetime import date, timedelta
 from ledger import calendar_math as cal
 from ledger.periods import Period
 
+_STEPS = {"month": 1, "quarter": 3, "year": 12}
+
 
 def _calendar_step(period: Period) -> tuple[int, str] | None:
-    """(months, name) when ``period`` starts a year, quarter or month and stays in it."""
+    """(months, name) when ``period`` starts a month, quarter or year and stays in it: the
+    unit its phrase named, else the smallest that fits its days."""
     start, end = period.start, period.end
     if start.day != 1:
         return None
-    if start.month == 1 and end.year == start.year:
-        return 12, "year"
-    same_quarter = cal.quarter_of(end) == cal.quarter_of(start) and end.year == start.year
-    if start.month % 3 == 1 and same_quarter and end.month != start.month:
-        return 3, "quarter"
+    if period.unit in _STEPS:
+        return _STEPS[period.unit], period.unit
     if (end.year, end.month) == (start.year, start.month):
         return 1, "month"
+    same_quarter = cal.quarter_of(end) == cal.quarter_of(start) and end.year == start.year
+    if start.month % 3 == 1 and same_quarter:
+        return 3, "quarter"
+    if start.month == 1 and end.year == start.year:
+        return 12, "year"
     return None
 
 

@@ -251,6 +251,14 @@ SAME = "the same days of the {} before"
         ("ytd", "2024-02-29", "2023-01-01", "2023-02-28", SAME.format("year")),
         ("last year", "2026-11-28", "2024-01-01", "2024-12-31", "the year before"),
         ("last 30 days", "2026-11-28", "2026-09-30", "2026-10-29", "the 30 days before"),
+        # January and the first quarter are months and quarters too, not years.
+        ("january", "2027-02-10", "2026-12-01", "2026-12-31", "the month before"),
+        ("this month", "2027-01-15", "2026-12-01", "2026-12-15", SAME.format("month")),
+        ("q1", "2027-05-01", "2026-10-01", "2026-12-31", "the quarter before"),
+        ("this quarter", "2027-02-10", "2026-10-01", "2026-11-10", SAME.format("quarter")),
+        ("this quarter", "2027-01-15", "2026-10-01", "2026-10-15", SAME.format("quarter")),
+        ("ytd", "2027-01-15", "2026-01-01", "2026-01-15", SAME.format("year")),
+        ("2027-01-01..2027-01-31", "2027-02-10", "2026-12-01", "2026-12-31", "the month before"),
     ],
 )
 def test_the_previous_period(phrase: str, today: str, start: str, end: str, label: str) -> None:
