@@ -51,3 +51,17 @@ def gap_words(
         return f"{starts}; this period has no data (it ends before then)"
     days = "day" if missing == 1 else f"{missing} days"
     return f"{starts}; the first {days} of this period have no data"
+
+
+def period_gap(
+    period: Period, history: History | None, history_start: datetime | None, tz: str
+) -> tuple[int, str]:
+    """(days of ``period`` before the history, the same in words or "") for a report's JSON
+    (``days_before_history``, ``history_note``) and its notes."""
+    first = first_local_day(history, history_start, tz)
+    return days_before(period, first), gap_words(period, history, history_start, tz)
+
+
+def gap_note(words: str) -> str:
+    """``words`` (from ``gap_words``) as a Slack context note."""
+    return f":warning: {words[0].upper()}{words[1:]}." if words else ""
