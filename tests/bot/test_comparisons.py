@@ -69,6 +69,19 @@ def test_changes_are_the_difference_of_two_independent_reports(
             f"{date.fromordinal(start.toordinal() - 7)}..{date.fromordinal(start.toordinal() - 1)}"
         )
     before_total, before_rows = _report_cents(bot, earlier, by)
+    if by == "day":  # day by day in order: the earlier period's first day against this one's
+        shift = comparison.current.period.start - comparison.previous.period.start
+        current = comparison.current.period
+        before_rows = {
+            (str(moved) if current.start <= (moved := date.fromisoformat(k) + shift) <= current.end
+             else k): cents
+            for k, cents in before_rows.items()
+        }  # fmt: skip
+        for row in comparison.rows:
+            if row.previous_key != row.key:
+                assert date.fromisoformat(row.key) - shift == date.fromisoformat(row.previous_key)
+        if against != "last-cycle":  # (its first 14 days are before the history)
+            assert any(row.previous_cents and row.cents for row in comparison.rows)
     assert before_total > 0 and now_total > 0
     assert comparison.current.totals.cents == now_total
     assert comparison.previous.totals.cents == before_total
