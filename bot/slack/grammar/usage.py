@@ -21,8 +21,8 @@ _EXAMPLES = {
     "periods": "`/spend cursor 2025-01-01..2025-01-31`",
 }
 USAGE: dict[str, str] = {
-    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|limit|periods]`, e.g. "
-    "`/spend help budget`",
+    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|limit|seats|adoption|periods]`, "
+    "e.g. `/spend help budget`",
     "cursor": "`/spend cursor [period] [by user|model|day|kind] [top N] [@person|email] "
     "[vs previous|vs PERIOD] [chart] [public] [csv]`\n• `/spend cursor` (this billing cycle, "
     "by person)\n• `/spend cursor 7d by model`\n• `/spend cursor last-cycle top 10`\n"
