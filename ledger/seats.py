@@ -24,7 +24,7 @@ from fractions import Fraction
 from sqlmodel import Session, col, select
 
 from ledger.activity_reads import SeatActivity, last_active_days, seat_activity
-from ledger.digest_data import cycle_containing, month_after
+from ledger.digest_data import cycle_containing, next_cycle_start
 from ledger.import_join import History, connection_history
 from ledger.models import Member
 from ledger.periods import Cycle, Period
@@ -153,7 +153,7 @@ def seat_cost(
     cost = Fraction(0)
     current = cycle_containing(cycle, first)
     while current.start <= last:
-        following = month_after(current.start)
+        following = next_cycle_start(current)
         lo, hi = max(first, current.start), min(last, following - timedelta(days=1))
         held = sum(seat_days(tenures_of_one, lo, hi) for tenures_of_one in seats)
         cost += Fraction(price_cents * held, (following - current.start).days)
