@@ -9,12 +9,15 @@ from ledger import calendar_math as cal
 from ledger.periods import Period
 
 _STEPS = {"month": 1, "quarter": 3, "year": 12}
+ONE_DAY = timedelta(days=1)
 
 
 def _calendar_step(period: Period) -> tuple[int, str] | None:
     """(months, name) when ``period`` starts a month, quarter or year and stays in it: the
     unit its phrase named, else the smallest that fits its days."""
     start, end = period.start, period.end
+    if period.unit == "cycle":  # billing cycles start on any day of the month
+        return 1, "cycle"
     if start.day != 1:
         return None
     if period.unit in _STEPS:
@@ -33,8 +36,9 @@ def previous_period(period: Period) -> Period:
     """What ``vs previous`` compares with. A period that starts a month, quarter or year and
     stays in it is compared with the same days of the one before (this month to date: the
     same days of last month; October: September; Q3: Q2; year to date: the same days last
-    year), this week so far with the same days of last week; any other period with as many
-    days, ending the day before it starts."""
+    year), a billing cycle with the same days of the cycle before, this week so far with the
+    same days of last week; any other period with as many days, ending the day before it
+    starts."""
     step = _calendar_step(period)
     if step is None:
         days = period.days
@@ -47,9 +51,11 @@ def previous_period(period: Period) -> Period:
     months, name = step
     start = cal.add_months(period.start, -months)
     end = cal.add_months(period.end, -months)
-    if period.end == cal.month_end(period.end.year, period.end.month):
-        end = cal.month_end(end.year, end.month)  # to the end of February, leap year or not
     whole = period.end == cal.add_months(period.start, months) - timedelta(days=1)
+    if name == "cycle":  # it ends the day before this one starts, at the latest
+        end = period.start - ONE_DAY if whole else min(end, period.start - ONE_DAY)
+    elif period.end == cal.month_end(period.end.year, period.end.month):
+        end = cal.month_end(end.year, end.month)  # to the end of February, leap year or not
     label = f"the {name} before" if whole else f"the same days of the {name} before"
     return Period(start, end, label)
 

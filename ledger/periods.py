@@ -46,7 +46,7 @@ class Period:
     start: date
     end: date
     label: str
-    #: The calendar unit the phrase named (``month``, ``quarter``, ``year``), or None: what
+    #: The unit the phrase named (``cycle``, ``month``, ``quarter``, ``year``), or None: what
     #: ``vs previous`` steps back by when the days alone are ambiguous (January to date is
     #: this month, this quarter and this year at once).
     unit: str | None = field(default=None, compare=False)
@@ -104,12 +104,14 @@ def _phrases(*names: str) -> Callable[[_Rule], _Rule]:
 
 @_phrases("", "cycle", "this cycle", "current cycle", "billing cycle", "this billing cycle")
 def _this_cycle(today: date, cycle: Cycle) -> Period:
-    return Period(cycle.start, today, "this billing cycle")
+    return Period(cycle.start, today, "this billing cycle", "cycle")
 
 
 @_phrases("last cycle", "lastcycle", "previous cycle", "prev cycle", "last billing cycle")
 def _last_cycle(_today: date, cycle: Cycle) -> Period:
-    return Period(cycle.previous_start, cycle.start - timedelta(days=1), "last billing cycle")
+    return Period(
+        cycle.previous_start, cycle.start - timedelta(days=1), "last billing cycle", "cycle"
+    )
 
 
 @_phrases("today")

@@ -291,3 +291,22 @@ def test_fuzzed_text_and_days_never_raise_anything_but_a_period_error(
         assert period_text(error)
     else:
         assert period.start <= period.end
+
+
+@pytest.mark.parametrize(
+    ("phrase", "today", "start", "end", "label"),
+    [
+        ("this cycle", "2026-11-24", "2026-10-15", "2026-10-24", SAME.format("cycle")),
+        ("last cycle", "2026-11-24", "2026-09-15", "2026-10-14", "the cycle before"),
+        ("this cycle", "2026-11-15", "2026-10-15", "2026-10-15", SAME.format("cycle")),
+    ],
+)
+def test_a_billing_cycle_is_compared_with_the_cycle_before(
+    phrase: str, today: str, start: str, end: str, label: str
+) -> None:
+    """A cycle starting on the 15th: `this cycle vs previous` is the same days of the last
+    cycle (as the digest compares them), not the days just before it."""
+    cycle = Cycle(start=date(2026, 11, 15), previous_start=date(2026, 10, 15))
+    period = parse_period(phrase, today=date.fromisoformat(today), cycle=cycle)
+    before = previous_period(period)
+    assert (before.start.isoformat(), before.end.isoformat(), before.label) == (start, end, label)
