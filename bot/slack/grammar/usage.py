@@ -51,6 +51,7 @@ USAGE: dict[str, str] = {
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
     "limit": "Admins, a person's Cursor spend limit (Enterprise teams; whole dollars, "
     "confirmed in a dialog):\n• `/spend limit @alice $200` (or her email)\n"
+    "• `/spend limit @alice` opens the dialog with her current limit\n"
     "• `/spend limit @alice off` removes it\n• `/spend limits` everyone with a limit\n"
     "• `/spend limits history` the changes made, and Cursor's answers",
     "periods": f"{PERIOD_USAGE} Examples: {_EXAMPLES['periods']}, `/spend cursor last week`, "
