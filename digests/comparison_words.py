@@ -55,7 +55,9 @@ def history_notes(comparison: Comparison) -> list[str]:
     notes = []
     pairs = (("This period", comparison.current), ("The earlier period", comparison.previous))
     for which, report in pairs:
-        gap = gap_words(report.period, report.history, report.history_start, report.timezone)
+        gap = gap_words(
+            report.period, report.history, report.history_start, report.timezone, subject="it"
+        )
         if gap:
             notes.append(f"{which} ({span(report)}) is incomplete: {gap}.")
     return notes

@@ -36,10 +36,15 @@ def first_local_day(
 
 
 def gap_words(
-    period: Period, history: History | None, history_start: datetime | None, tz: str
+    period: Period,
+    history: History | None,
+    history_start: datetime | None,
+    tz: str,
+    subject: str = "this period",
 ) -> str:
     """``history starts Oct 29; the first 12 days of this period have no data``, or "" when
-    the period lies within the history (or the history's start is unknown)."""
+    the period lies within the history (or the history's start is unknown); ``subject`` names
+    the period (``it`` in a sentence that has named it already)."""
     first = first_local_day(history, history_start, tz)
     missing = days_before(period, first)
     if not missing or first is None:
@@ -48,9 +53,9 @@ def gap_words(
     if first.year != period.end.year:
         starts += f" {first.year}"
     if missing >= period.days:
-        return f"{starts}; this period has no data (it ends before then)"
+        return f"{starts}; {subject} has no data (it ends before then)"
     days = "day" if missing == 1 else f"{missing} days"
-    return f"{starts}; the first {days} of this period have no data"
+    return f"{starts}; the first {days} of {subject} have no data"
 
 
 def period_gap(

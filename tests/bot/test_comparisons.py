@@ -121,6 +121,8 @@ def test_an_earlier_period_before_the_history_says_so(bot: Harness) -> None:
     assert payload["days_before_history"] > 0
     assert payload["notes"] and "The earlier period" in payload["notes"][0]
     assert "history starts" in payload["notes"][0]
+    # the note is about the earlier period: it says "its days", never "this period"
+    assert "this period" not in payload["notes"][0] and "of it have no data" in payload["notes"][0]
     text = json.dumps(comparison_message(comparison).blocks)
     assert "is incomplete: history starts" in text
     assert "Note: The earlier period" in comparison_text(comparison)
