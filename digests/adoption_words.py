@@ -8,6 +8,7 @@ from typing import Any
 
 from digests.blocks import Message, code_lines, context, fields_section, section
 from digests.format import dollars, escape, json_cents, local_time, printable
+from digests.history_words import gap_note, period_gap
 from ledger.adoption import AdoptionReport, AdoptionRow
 from ledger.visibility import Viewer, may_see_person, visible_person_rows
 
@@ -91,6 +92,8 @@ def adoption_message(report: AdoptionReport, *, viewer: Viewer | None = None) ->
     if outliers := _outliers(report, viewer):
         blocks.append(section("\n".join(outliers)))
     notes = [f"Data as of {local_time(report.as_of, report.timezone)}"]
+    if gap := _gap(report)[1]:
+        notes.append(gap_note(gap))
     if more > 0:
         notes.append(f"{more:,} more people (`stackspend report adoption` lists everyone)")
     if folded:
@@ -116,7 +119,13 @@ def adoption_text(report: AdoptionReport) -> str:
     if report.heavy_use_low_cost:
         lines.append("Heavy use at low cost: " + ", ".join(
             printable(e) for e in report.heavy_use_low_cost))  # fmt: skip
+    if gap := _gap(report)[1]:
+        lines.append(f"Note: {gap}.")
     return "\n".join(lines)
+
+
+def _gap(report: AdoptionReport) -> tuple[int, str]:
+    return period_gap(report.period, report.history, report.history_start, report.timezone)
 
 
 def _named_team(team: AdoptionRow) -> AdoptionRow:
@@ -159,4 +168,6 @@ def adoption_json(report: AdoptionReport) -> dict[str, Any]:
         "rows": [_row_json(row) for row in report.rows],
         "high_spend_low_acceptance": list(report.high_spend_low_acceptance),
         "heavy_use_low_cost": list(report.heavy_use_low_cost),
+        "days_before_history": _gap(report)[0],
+        "history_note": _gap(report)[1] or None,
     }

@@ -55,20 +55,30 @@ def history_notes(comparison: Comparison) -> list[str]:
     notes = []
     pairs = (("This period", comparison.current), ("The earlier period", comparison.previous))
     for which, report in pairs:
-        gap = gap_words(report.period, report.history, report.history_start, report.timezone)
+        gap = gap_words(
+            report.period, report.history, report.history_start, report.timezone, subject="it"
+        )
         if gap:
             notes.append(f"{which} ({span(report)}) is incomplete: {gap}.")
     return notes
 
 
 def mover_lines(changes: list[RowChange], width_cap: int = 32) -> list[str]:
-    labels = [change.key[:width_cap] for change in changes]
+    labels = [_label(change)[:width_cap] for change in changes]
     width = max((len(label) for label in labels), default=0)
     return [
         f"{label:<{width}}  {dollars(c.previous_cents):>11} → {dollars(c.cents):>11}  "
         f"{signed_dollars(c.change_cents):>12}  {percent_words(c.percent, c.previous_cents):>7}"
         for label, c in zip(labels, changes, strict=True)
     ]
+
+
+def _label(change: RowChange) -> str:
+    """The row's key; by day, with the earlier day it is set against (``2026-11-22 vs 11-15``)."""
+    if change.previous_key == change.key:
+        return change.key
+    earlier = change.previous_key
+    return f"{change.key} vs {earlier[5:] if earlier[:5] == change.key[:5] else earlier}"
 
 
 def comparison_text(comparison: Comparison, *, limit: int = 25) -> str:
@@ -109,6 +119,7 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
         "rows": [
             {
                 "key": change.key,
+                "previous_key": change.previous_key,
                 "cents": json_cents(change.cents),
                 "previous_cents": json_cents(change.previous_cents),
                 "change_cents": json_cents(change.change_cents),

@@ -33,7 +33,7 @@ from ledger.group_errors import GroupsUnavailable, UnknownGroup
 
 PERIOD_USAGE = (
     "Periods: today, yesterday, 7d, 30d (any Nd up to 366d), this week|month|cycle|quarter|year, "
-    "last week|month|cycle|quarter, mtd, qtd, ytd, a month (october, oct 2026, 2026-10), "
+    "last week|month|cycle|quarter|year, mtd, qtd, ytd, a month (october, oct 2026, 2026-10), "
     "a quarter (q3, 2026-q3), since monday, since 2026-10-01, last N days|weeks|months, "
     "a date YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD (`/spend help periods` for dates)."
 )

@@ -36,10 +36,15 @@ def first_local_day(
 
 
 def gap_words(
-    period: Period, history: History | None, history_start: datetime | None, tz: str
+    period: Period,
+    history: History | None,
+    history_start: datetime | None,
+    tz: str,
+    subject: str = "this period",
 ) -> str:
     """``history starts Oct 29; the first 12 days of this period have no data``, or "" when
-    the period lies within the history (or the history's start is unknown)."""
+    the period lies within the history (or the history's start is unknown); ``subject`` names
+    the period (``it`` in a sentence that has named it already)."""
     first = first_local_day(history, history_start, tz)
     missing = days_before(period, first)
     if not missing or first is None:
@@ -48,6 +53,20 @@ def gap_words(
     if first.year != period.end.year:
         starts += f" {first.year}"
     if missing >= period.days:
-        return f"{starts}; this period has no data (it ends before then)"
+        return f"{starts}; {subject} has no data (it ends before then)"
     days = "day" if missing == 1 else f"{missing} days"
-    return f"{starts}; the first {days} of this period have no data"
+    return f"{starts}; the first {days} of {subject} have no data"
+
+
+def period_gap(
+    period: Period, history: History | None, history_start: datetime | None, tz: str
+) -> tuple[int, str]:
+    """(days of ``period`` before the history, the same in words or "") for a report's JSON
+    (``days_before_history``, ``history_note``) and its notes."""
+    first = first_local_day(history, history_start, tz)
+    return days_before(period, first), gap_words(period, history, history_start, tz)
+
+
+def gap_note(words: str) -> str:
+    """``words`` (from ``gap_words``) as a Slack context note."""
+    return f":warning: {words[0].upper()}{words[1:]}." if words else ""

@@ -8,6 +8,7 @@ from typing import Any
 
 from digests.blocks import MAX_SECTION_CHARS, Message, context, fields_section, section
 from digests.format import dollars, escape, json_cents, local_time, printable
+from digests.history_words import gap_note, period_gap
 from ledger.seats import IdleSeat, SeatReport
 
 #: Idle people listed in Slack before "and N more".
@@ -87,6 +88,8 @@ def seat_message(report: SeatReport) -> Message:
         total = len(report.joined) + len(report.left)
         blocks.append(section(_bounded("*Seats that joined or left*", changes, total)))
     notes = [f"Data as of {local_time(report.as_of, report.timezone)}"]
+    if gap := _gap(report)[1]:
+        notes.append(gap_note(gap))
     if report.seat_price_cents is None:
         notes.append(PRICE_HINT)
     else:
@@ -105,7 +108,7 @@ def seat_text(report: SeatReport) -> str:
         f"Cursor seats, {period.label} ({period.start} to {period.end}, "
         f"{printable(report.timezone)})",
         f"  seats paid            {report.seats_paid:>8,}",
-        f"  seats on {report.reference}  {report.seats_at_reference:>8,}",
+        f"  {f'seats on {report.reference}':<22}{report.seats_at_reference:>8,}",
         f"  active                {report.active_seats:>8,}",
         f"  idle ({report.idle_days}+ days)       {len(report.idle):>8,}",
         f"  joined / left         {len(report.joined):>3,} / {len(report.left):,}",
@@ -122,7 +125,13 @@ def seat_text(report: SeatReport) -> str:
     if report.seat_price_cents is None:
         lines.append("Seat price not set: `stackspend report seats --seat-price 40` or "
                      "`/spend settings seat-price $40` (see your Cursor invoice).")  # fmt: skip
+    if gap := _gap(report)[1]:
+        lines.append(f"Note: {gap}.")
     return "\n".join(lines)
+
+
+def _gap(report: SeatReport) -> tuple[int, str]:
+    return period_gap(report.period, report.history, report.history_start, report.timezone)
 
 
 def seat_json(report: SeatReport) -> dict[str, Any]:
@@ -160,6 +169,8 @@ def seat_json(report: SeatReport) -> dict[str, Any]:
         "cost_per_active_seat_cents": report.cost_per_active_seat_cents,
         "usage_per_active_seat_cents": report.usage_per_active_seat_cents,
         "idle_cost_per_month_cents": report.idle_cost_per_month_cents,
+        "days_before_history": _gap(report)[0],
+        "history_note": _gap(report)[1] or None,
     }
 
 

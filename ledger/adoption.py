@@ -27,6 +27,7 @@ from statistics import median
 from sqlmodel import Session
 
 from ledger.activity_reads import PersonUsage, usage_by_person
+from ledger.import_join import History, connection_history
 from ledger.periods import Period
 from ledger.queries import Breakdown, Scope, freshness, totals_and_breakdown
 
@@ -63,6 +64,9 @@ class AdoptionReport:
     high_spend_low_acceptance: tuple[str, ...]
     heavy_use_low_cost: tuple[str, ...]
     as_of: datetime | None
+    #: Where the ledger's history starts (days before it have no data).
+    history_start: datetime | None = None
+    history: History | None = None
 
 
 def _empty(email: str) -> PersonUsage:
@@ -120,7 +124,7 @@ def adoption_report(session: Session, scope: Scope, *, period: Period) -> Adopti
     ]
     rows.sort(key=lambda r: (-r.spend_cents, -r.usage.active_days, r.email))
     team = _sum(rows)
-    as_of, _ = freshness(session, scope)
+    as_of, history_start = freshness(session, scope)
     return AdoptionReport(
         workspace=scope.workspace.slack_team_id,
         timezone=scope.workspace.timezone,
@@ -130,4 +134,6 @@ def adoption_report(session: Session, scope: Scope, *, period: Period) -> Adopti
         high_spend_low_acceptance=tuple(r.email for r in _high_spend_low_acceptance(rows, team)),
         heavy_use_low_cost=tuple(r.email for r in _heavy_use_low_cost(rows, team)),
         as_of=as_of,
+        history_start=history_start,
+        history=connection_history(session, scope.connection_id, history_start),
     )

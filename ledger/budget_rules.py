@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ledger.digest_data import cycle_containing, month_after
+from ledger.digest_data import cycle_containing, next_cycle_start
 from ledger.periods import Cycle
 
 #: Complete days of a period before its run-rate is trusted for a forecast.
@@ -46,7 +46,7 @@ def period_bounds(period: str, today: date, cycle: Cycle) -> tuple[date, date]:
     """
     if period == "cycle":
         current = cycle_containing(cycle, today)
-        return current.start, month_after(current.start) - timedelta(days=1)
+        return current.start, next_cycle_start(current) - timedelta(days=1)
     if period == "month":
         first = today.replace(day=1)
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)

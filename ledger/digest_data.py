@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from ledger import calendar_math as cal
 from ledger.digest_reads import (
     Cell,
     daily_by_model,
@@ -31,7 +32,7 @@ from ledger.digest_reads import (
     totals_of,
 )
 from ledger.import_join import History, connection_history
-from ledger.periods import TRAILING_DAYS, Cycle, month_before
+from ledger.periods import TRAILING_DAYS, Cycle
 from ledger.queries import Row, Scope, Totals, current_cycle, freshness
 from ledger.visibility import Viewer, sees_everyone
 
@@ -115,22 +116,42 @@ def month_after(day: date) -> date:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _anchor_day(cycle: Cycle) -> int:
+    """The day of the month ``cycle``'s cycles start on: a start clamped to a short month's
+    end (Feb 28) keeps the later day of the start before it (Jan 31)."""
+    start, previous = cycle.start, cycle.previous_start
+    return max(start.day, previous.day) if start.day >= 28 else start.day
+
+
+def _nth_start(cycle: Cycle, months: int) -> date:
+    """The start of the cycle ``months`` after ``cycle`` (before it if negative)."""
+    first = cal.add_months(cycle.start.replace(day=1), months)
+    return first.replace(day=min(_anchor_day(cycle), cal.month_end(first.year, first.month).day))
+
+
+def next_cycle_start(cycle: Cycle) -> date:
+    """The day after ``cycle`` ends: Jan 31, Feb 28, Mar 31 for cycles starting on the 31st."""
+    return _nth_start(cycle, 1)
+
+
 def cycle_containing(cycle: Cycle, day: date) -> Cycle:
-    """The cycle that contains ``day``, stepping from ``cycle`` by whole months.
+    """The cycle that contains ``day``, stepping from ``cycle`` by whole months (on its
+    anchor day, so a cycle of the 31st never drifts to the 28th after February).
 
     The newest spend snapshot may already be for a cycle that starts today (the
     digest then reports on the cycle that just ended), or be weeks old when syncs
     fail (the cycle is then carried forward month by month).
     """
-    while day < cycle.start:
-        cycle = Cycle(
-            start=cycle.previous_start,
-            previous_start=month_before(cycle.previous_start),
-            assumed=cycle.assumed,
-        )
-    while month_after(cycle.start) <= day:
-        cycle = Cycle(start=month_after(cycle.start), previous_start=cycle.start, assumed=True)
-    return cycle
+    months = (day.year - cycle.start.year) * 12 + day.month - cycle.start.month
+    if _nth_start(cycle, months) > day:
+        months -= 1
+    if months == 0:
+        return cycle
+    return Cycle(
+        start=_nth_start(cycle, months),
+        previous_start=_nth_start(cycle, months - 1),
+        assumed=True if months > 0 else cycle.assumed,
+    )
 
 
 @dataclass(frozen=True)
@@ -170,7 +191,7 @@ def _window(session: Session, scope: Scope, today: date) -> _Window:
     yesterday = today - timedelta(days=1)
     cycle = cycle_containing(current_cycle(session, scope, yesterday), yesterday)
     return _Window(
-        today=today, cycle=cycle, cycle_days=(month_after(cycle.start) - cycle.start).days
+        today=today, cycle=cycle, cycle_days=(next_cycle_start(cycle) - cycle.start).days
     )
 
 

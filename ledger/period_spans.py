@@ -9,19 +9,27 @@ from ledger import calendar_math as cal
 from ledger.errors import PeriodError, PeriodProblem
 from ledger.periods import Period
 
+_STEPS = {"month": 1, "quarter": 3, "year": 12}
+ONE_DAY = timedelta(days=1)
+
 
 def _calendar_step(period: Period) -> tuple[int, str] | None:
-    """(months, name) when ``period`` starts a year, quarter or month and stays in it."""
+    """(months, name) when ``period`` starts a month, quarter or year and stays in it: the
+    unit its phrase named, else the smallest that fits its days."""
     start, end = period.start, period.end
+    if period.unit == "cycle":  # billing cycles start on any day of the month
+        return 1, "cycle"
     if start.day != 1:
         return None
-    if start.month == 1 and end.year == start.year:
-        return 12, "year"
-    same_quarter = cal.quarter_of(end) == cal.quarter_of(start) and end.year == start.year
-    if start.month % 3 == 1 and same_quarter and end.month != start.month:
-        return 3, "quarter"
+    if period.unit in _STEPS:
+        return _STEPS[period.unit], period.unit
     if (end.year, end.month) == (start.year, start.month):
         return 1, "month"
+    same_quarter = cal.quarter_of(end) == cal.quarter_of(start) and end.year == start.year
+    if start.month % 3 == 1 and same_quarter:
+        return 3, "quarter"
+    if start.month == 1 and end.year == start.year:
+        return 12, "year"
     return None
 
 
@@ -29,9 +37,9 @@ def previous_period(period: Period) -> Period:
     """What ``vs previous`` compares with. A period that starts a month, quarter or year and
     stays in it is compared with the same days of the one before (this month to date: the
     same days of last month; October: September; Q3: Q2; year to date: the same days last
-    year), this week so far with the same days of last week; any other period with as many
-    days, ending the day before it starts. ``PeriodError`` when the calendar has nothing
-    before it (a period in year 1)."""
+    year), a billing cycle with the same days of the cycle before, this week so far with the
+    same days of last week; any other period with as many days, ending the day before it
+    starts. ``PeriodError`` when the calendar has nothing before it (a period in year 1)."""
     try:
         return _previous(period)
     except (OverflowError, ValueError):  # before date.min
@@ -51,9 +59,11 @@ def _previous(period: Period) -> Period:
     months, name = step
     start = cal.add_months(period.start, -months)
     end = cal.add_months(period.end, -months)
-    if period.end == cal.month_end(period.end.year, period.end.month):
-        end = cal.month_end(end.year, end.month)  # to the end of February, leap year or not
     whole = period.end == cal.add_months(period.start, months) - timedelta(days=1)
+    if name == "cycle":  # it ends the day before this one starts, at the latest
+        end = period.start - ONE_DAY if whole else min(end, period.start - ONE_DAY)
+    elif period.end == cal.month_end(period.end.year, period.end.month):
+        end = cal.month_end(end.year, end.month)  # to the end of February, leap year or not
     label = f"the {name} before" if whole else f"the same days of the {name} before"
     return Period(start, end, label)
 

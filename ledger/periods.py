@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ledger import calendar_math as cal
@@ -46,6 +46,10 @@ class Period:
     start: date
     end: date
     label: str
+    #: The unit the phrase named (``cycle``, ``month``, ``quarter``, ``year``), or None: what
+    #: ``vs previous`` steps back by when the days alone are ambiguous (January to date is
+    #: this month, this quarter and this year at once).
+    unit: str | None = field(default=None, compare=False)
 
     @property
     def days(self) -> int:
@@ -100,12 +104,14 @@ def _phrases(*names: str) -> Callable[[_Rule], _Rule]:
 
 @_phrases("", "cycle", "this cycle", "current cycle", "billing cycle", "this billing cycle")
 def _this_cycle(today: date, cycle: Cycle) -> Period:
-    return Period(cycle.start, today, "this billing cycle")
+    return Period(cycle.start, today, "this billing cycle", "cycle")
 
 
 @_phrases("last cycle", "lastcycle", "previous cycle", "prev cycle", "last billing cycle")
 def _last_cycle(_today: date, cycle: Cycle) -> Period:
-    return Period(cycle.previous_start, cycle.start - timedelta(days=1), "last billing cycle")
+    return Period(
+        cycle.previous_start, cycle.start - timedelta(days=1), "last billing cycle", "cycle"
+    )
 
 
 @_phrases("today")
@@ -132,43 +138,45 @@ def _last_week(today: date, _cycle: Cycle) -> Period:
 
 @_phrases("month", "this month", "mtd")
 def _this_month(today: date, _cycle: Cycle) -> Period:
-    return Period(today.replace(day=1), today, "this month")
+    return Period(today.replace(day=1), today, "this month", "month")
 
 
 @_phrases("last month", "previous month", "prev month")
 def _last_month(today: date, _cycle: Cycle) -> Period:
     first = cal.add_months(today.replace(day=1), -1)
-    return Period(first, cal.month_end(first.year, first.month), "last month")
+    return Period(first, cal.month_end(first.year, first.month), "last month", "month")
 
 
 @_phrases("quarter", "this quarter", "qtd")
 def _this_quarter(today: date, _cycle: Cycle) -> Period:
-    return Period(cal.quarter_start(today.year, cal.quarter_of(today)), today, "this quarter")
+    return Period(
+        cal.quarter_start(today.year, cal.quarter_of(today)), today, "this quarter", "quarter"
+    )
 
 
 @_phrases("last quarter", "previous quarter", "prev quarter")
 def _last_quarter(today: date, _cycle: Cycle) -> Period:
     first = cal.add_months(cal.quarter_start(today.year, cal.quarter_of(today)), -3)
     quarter = cal.quarter_of(first)
-    return Period(first, cal.quarter_end(first.year, quarter), "last quarter")
+    return Period(first, cal.quarter_end(first.year, quarter), "last quarter", "quarter")
 
 
 @_phrases("year", "this year", "ytd")
 def _this_year(today: date, _cycle: Cycle) -> Period:
-    return Period(date(today.year, 1, 1), today, "this year")
+    return Period(date(today.year, 1, 1), today, "this year", "year")
 
 
 @_phrases("last year", "previous year")
 def _last_year(today: date, _cycle: Cycle) -> Period:
     year = today.year - 1
-    return Period(date(year, 1, 1), date(year, 12, 31), f"{year}")
+    return Period(date(year, 1, 1), date(year, 12, 31), f"{year}", "year")
 
 
-def _started(start: date, end: date, today: date, text: str, label: str) -> Period:
+def _started(start: date, end: date, today: date, text: str, label: str, unit: str) -> Period:
     """``start``..``end`` cut at today; refused when it starts after today."""
     if start > today:
         raise PeriodError(PeriodProblem.FUTURE, text, first=start.isoformat())
-    return Period(start, min(end, today), label)
+    return Period(start, min(end, today), label, unit)
 
 
 def _month(year: int | None, month: int, today: date, text: str) -> Period:
@@ -177,7 +185,7 @@ def _month(year: int | None, month: int, today: date, text: str) -> Period:
     if year is None:
         year = today.year if month <= today.month else today.year - 1
     label = f"{cal.MONTHS[month - 1].capitalize()} {year}"
-    return _started(date(year, month, 1), cal.month_end(year, month), today, text, label)
+    return _started(date(year, month, 1), cal.month_end(year, month), today, text, label, "month")
 
 
 def _quarter(year: int | None, quarter: int, today: date, text: str) -> Period:
@@ -186,7 +194,7 @@ def _quarter(year: int | None, quarter: int, today: date, text: str) -> Period:
     if year is None:
         year = today.year if quarter <= cal.quarter_of(today) else today.year - 1
     start, end = cal.quarter_start(year, quarter), cal.quarter_end(year, quarter)
-    return _started(start, end, today, text, f"Q{quarter} {year}")
+    return _started(start, end, today, text, f"Q{quarter} {year}", "quarter")
 
 
 def _last_n(count: int, unit: str, today: date, text: str) -> Period:

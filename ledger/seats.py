@@ -24,7 +24,8 @@ from fractions import Fraction
 from sqlmodel import Session, col, select
 
 from ledger.activity_reads import SeatActivity, last_active_days, seat_activity
-from ledger.digest_data import cycle_containing, month_after
+from ledger.digest_data import cycle_containing, next_cycle_start
+from ledger.import_join import History, connection_history
 from ledger.models import Member
 from ledger.periods import Cycle, Period
 from ledger.queries import Scope, freshness, totals
@@ -74,6 +75,9 @@ class SeatReport:
     seat_cost_cents: int | None
     usage_cost_cents: Decimal
     as_of: datetime | None
+    #: Where the ledger's history starts (days before it have no data).
+    history_start: datetime | None = None
+    history: History | None = None
 
     @property
     def cost_per_active_seat_cents(self) -> int | None:
@@ -149,7 +153,7 @@ def seat_cost(
     cost = Fraction(0)
     current = cycle_containing(cycle, first)
     while current.start <= last:
-        following = month_after(current.start)
+        following = next_cycle_start(current)
         lo, hi = max(first, current.start), min(last, following - timedelta(days=1))
         held = sum(seat_days(tenures_of_one, lo, hi) for tenures_of_one in seats)
         cost += Fraction(price_cents * held, (following - current.start).days)
@@ -214,6 +218,8 @@ def seat_report(
         active_seats=len(active), idle=tuple(idle),
         joined=changed(SeatChangeKind.JOINED), left=changed(SeatChangeKind.LEFT),
         seat_cost_cents=cost, usage_cost_cents=totals(session, scope, period).cents, as_of=as_of,
+        history_start=history_start,
+        history=connection_history(session, scope.connection_id, history_start),
     )  # fmt: skip
 
 

@@ -175,12 +175,14 @@ def start_change(
     new_dollars: int | None,
     now: datetime,
 ) -> int:
-    """Record a change about to be sent (``pending``); returns its id."""
+    """Record a change about to be sent (``pending``); returns its id. Its old limit is the
+    one Cursor last accepted from the bot since ``before``'s snapshot, else the snapshot's."""
+    accepted = _accepted_since(session, workspace_id, email, before.taken_at if before else None)
     change = SpendLimitChange(
         workspace_id=workspace_id,
         requested_by=requested_by,
         email=email.lower(),
-        old_dollars=before.own_dollars if before else None,
+        old_dollars=accepted.new_dollars if accepted else (before.own_dollars if before else None),
         old_effective_dollars=before.effective_dollars if before else None,
         new_dollars=new_dollars,
         requested_at=now,
@@ -189,6 +191,21 @@ def start_change(
     session.flush()
     assert change.id is not None
     return change.id
+
+
+def _accepted_since(
+    session: Session, workspace_id: int, email: str, since: datetime | None
+) -> SpendLimitChange | None:
+    """The latest change to ``email``'s limit that Cursor accepted after ``since``."""
+    query = select(SpendLimitChange).where(
+        SpendLimitChange.workspace_id == workspace_id,
+        SpendLimitChange.email == email.lower(),
+        SpendLimitChange.outcome == LimitOutcome.SUCCESS,
+    )
+    if since is not None:
+        query = query.where(col(SpendLimitChange.answered_at) > since)
+    newest = col(SpendLimitChange.answered_at).desc(), col(SpendLimitChange.id).desc()
+    return session.exec(query.order_by(*newest)).first()
 
 
 def finish_change(

@@ -10,13 +10,17 @@ import typer
 from bot.cli.common import OutputFormat, clean_errors, parse_now, print_json, settings_or_exit
 from bot.ledger_setup import ledger_engine
 from bot.usecases.seat_reports import adoption_for, seats_for
-from digests.adoption_words import adoption_json, adoption_text
-from digests.seat_words import seat_json, seat_text
 
 NowOption = Annotated[str | None, typer.Option(help="Pretend it is this ISO instant.", hidden=True)]
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Slack team id or name.")]
 PeriodOption = Annotated[
-    str, typer.Option("--period", "-p", help="today, 7d, cycle, a date or a range.")
+    str,
+    typer.Option(
+        "--period",
+        "-p",
+        help="today, 7d, cycle, last week, mtd, october, 2026-q3, since monday, dates; "
+        "`/spend help periods` lists them all.",
+    ),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
 
@@ -50,6 +54,10 @@ def report_seats(
     now: NowOption = None,
 ) -> None:
     """Cursor seats: paid, active, idle (with last active days), joined, left, and cost."""
+    # The words share modules with Slack's blocks (slack_sdk): loaded only when asked for,
+    # so that `stackspend report cursor` does not wait for them.
+    from digests.seat_words import seat_json, seat_text
+
     settings = settings_or_exit()
     price = _price_cents(seat_price)
     with clean_errors():
@@ -73,6 +81,8 @@ def report_adoption(
     now: NowOption = None,
 ) -> None:
     """Cursor adoption next to spend, per person, with outliers both ways."""
+    from digests.adoption_words import adoption_json, adoption_text  # (as seat_words)
+
     if by.strip().lower() not in ("user", "users"):
         raise typer.BadParameter("adoption is by user for now (billing groups are not available)")
     settings = settings_or_exit()

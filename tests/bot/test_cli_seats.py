@@ -13,7 +13,8 @@ SEAT_FIELDS = {
     "cycle_start", "as_of", "idle_days", "seat_price_cents", "seats_paid",
     "seats_on_reference_day", "active_seats", "idle_seats", "idle", "joined", "left",
     "seat_cost_cents", "usage_cost_cents", "cost_per_active_seat_cents",
-    "usage_per_active_seat_cents", "idle_cost_per_month_cents",
+    "usage_per_active_seat_cents", "idle_cost_per_month_cents", "days_before_history",
+    "history_note",
 }  # fmt: skip
 ADOPTION_ROW_FIELDS = {
     "email", "active_days", "lines_added", "accepted_lines", "requests", "agent_requests",
@@ -87,3 +88,25 @@ def test_the_digest_json_gains_the_idle_seats(synced: dict[str, str]) -> None:
     payload = json.loads(out)
     assert isinstance(payload["idle_seats"], int)
     assert payload["idle_seat_cost_per_month_cents"] is None  # no seat price set
+
+
+@pytest.mark.parametrize("kind", ["seats", "adoption"])
+def test_a_seat_or_adoption_period_reaching_before_the_history_says_so(
+    synced: dict[str, str], kind: str
+) -> None:
+    """As the spend report does: the days before the history are named, never silently left
+    out of a smaller number."""
+    code, out, err = run(synced, "report", "cursor", "-w", "T1", "-p", "30d", "-f", "json")
+    assert code == 0, err
+    spend = json.loads(out)
+    assert spend["days_before_history"] > 0
+    code, out, err = run(synced, "report", kind, "-w", "T1", "-p", "30d", "-f", "json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["days_before_history"] == spend["days_before_history"]
+    assert payload["history_note"] == spend["history_note"]
+    code, out, _ = run(synced, "report", kind, "-w", "T1", "-p", "30d")
+    assert code == 0 and f"Note: {spend['history_note']}." in out
+    code, out, _ = run(synced, "report", kind, "-w", "T1", "-p", "today", "-f", "json")
+    assert code == 0
+    assert (json.loads(out)["days_before_history"], json.loads(out)["history_note"]) == (0, None)

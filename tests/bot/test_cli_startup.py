@@ -1,4 +1,4 @@
-"""Each `stackspend` verb loads only what it needs: no chart or Slack app library for a
+"""Each `stackspend` verb loads only what it needs: no chart or Slack library for a
 `--help`, a `sync` or a `report` (a person typing a command waits for nothing else)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ try:
     app(sys.argv[1:])
 except SystemExit:
     pass
-heavy = ("matplotlib", "slack_bolt")
+heavy = ("matplotlib", "slack_bolt", "slack_sdk")
 print("LOADED=" + ",".join(name for name in heavy if name in sys.modules))
 """
 

@@ -69,6 +69,19 @@ def test_changes_are_the_difference_of_two_independent_reports(
             f"{date.fromordinal(start.toordinal() - 7)}..{date.fromordinal(start.toordinal() - 1)}"
         )
     before_total, before_rows = _report_cents(bot, earlier, by)
+    if by == "day":  # day by day in order: the earlier period's first day against this one's
+        shift = comparison.current.period.start - comparison.previous.period.start
+        current = comparison.current.period
+        before_rows = {
+            (str(moved) if current.start <= (moved := date.fromisoformat(k) + shift) <= current.end
+             else k): cents
+            for k, cents in before_rows.items()
+        }  # fmt: skip
+        for row in comparison.rows:  # a day of this period names its earlier day, spent or not
+            if current.start <= date.fromisoformat(row.key) <= current.end:
+                assert date.fromisoformat(row.key) - shift == date.fromisoformat(row.previous_key)
+        if against != "last-cycle":  # (its first 14 days are before the history)
+            assert any(row.previous_cents and row.cents for row in comparison.rows)
     assert before_total > 0 and now_total > 0
     assert comparison.current.totals.cents == now_total
     assert comparison.previous.totals.cents == before_total
@@ -108,6 +121,8 @@ def test_an_earlier_period_before_the_history_says_so(bot: Harness) -> None:
     assert payload["days_before_history"] > 0
     assert payload["notes"] and "The earlier period" in payload["notes"][0]
     assert "history starts" in payload["notes"][0]
+    # the note is about the earlier period: it says "its days", never "this period"
+    assert "this period" not in payload["notes"][0] and "of it have no data" in payload["notes"][0]
     text = json.dumps(comparison_message(comparison).blocks)
     assert "is incomplete: history starts" in text
     assert "Note: The earlier period" in comparison_text(comparison)

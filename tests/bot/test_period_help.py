@@ -72,3 +72,15 @@ def test_app_home_shows_the_examples(bot: Harness) -> None:
     bot.app.dispatch(bolt_request(app_home_opened_body(user_id=MEMBER)))
     published = bot.slack.wait_for("views.publish")[0]
     assert "/spend cursor this month vs last month" in published.all_text()
+
+
+def test_the_help_index_names_every_topic_and_the_period_list_every_last_form() -> None:
+    """`/spend help` names each topic it answers; each `last …` the list offers is read."""
+    for topic in USAGE:
+        if topic != "help":
+            assert topic in USAGE["help"], topic
+    listed = re.search(r"last ([a-z|]+),", USAGE["me"])
+    assert listed is not None
+    assert "year" in listed[1].split("|")
+    for unit in listed[1].split("|"):
+        assert not isinstance(parse(f"cursor last {unit}"), Invalid), unit

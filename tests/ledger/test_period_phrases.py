@@ -251,6 +251,14 @@ SAME = "the same days of the {} before"
         ("ytd", "2024-02-29", "2023-01-01", "2023-02-28", SAME.format("year")),
         ("last year", "2026-11-28", "2024-01-01", "2024-12-31", "the year before"),
         ("last 30 days", "2026-11-28", "2026-09-30", "2026-10-29", "the 30 days before"),
+        # January and the first quarter are months and quarters too, not years.
+        ("january", "2027-02-10", "2026-12-01", "2026-12-31", "the month before"),
+        ("this month", "2027-01-15", "2026-12-01", "2026-12-15", SAME.format("month")),
+        ("q1", "2027-05-01", "2026-10-01", "2026-12-31", "the quarter before"),
+        ("this quarter", "2027-02-10", "2026-10-01", "2026-11-10", SAME.format("quarter")),
+        ("this quarter", "2027-01-15", "2026-10-01", "2026-10-15", SAME.format("quarter")),
+        ("ytd", "2027-01-15", "2026-01-01", "2026-01-15", SAME.format("year")),
+        ("2027-01-01..2027-01-31", "2027-02-10", "2026-12-01", "2026-12-31", "the month before"),
     ],
 )
 def test_the_previous_period(phrase: str, today: str, start: str, end: str, label: str) -> None:
@@ -283,3 +291,22 @@ def test_fuzzed_text_and_days_never_raise_anything_but_a_period_error(
         assert period_text(error)
     else:
         assert period.start <= period.end
+
+
+@pytest.mark.parametrize(
+    ("phrase", "today", "start", "end", "label"),
+    [
+        ("this cycle", "2026-11-24", "2026-10-15", "2026-10-24", SAME.format("cycle")),
+        ("last cycle", "2026-11-24", "2026-09-15", "2026-10-14", "the cycle before"),
+        ("this cycle", "2026-11-15", "2026-10-15", "2026-10-15", SAME.format("cycle")),
+    ],
+)
+def test_a_billing_cycle_is_compared_with_the_cycle_before(
+    phrase: str, today: str, start: str, end: str, label: str
+) -> None:
+    """A cycle starting on the 15th: `this cycle vs previous` is the same days of the last
+    cycle (as the digest compares them), not the days just before it."""
+    cycle = Cycle(start=date(2026, 11, 15), previous_start=date(2026, 10, 15))
+    period = parse_period(phrase, today=date.fromisoformat(today), cycle=cycle)
+    before = previous_period(period)
+    assert (before.start.isoformat(), before.end.isoformat(), before.label) == (start, end, label)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -14,6 +15,7 @@ from ledger.activity_reads import PersonUsage
 from ledger.activity_window import activity_start
 from ledger.adoption import AdoptionRow, _heavy_use_low_cost, _high_spend_low_acceptance, _sum
 from ledger.db import session_scope
+from ledger.digest_data import cycle_containing, next_cycle_start
 from ledger.models import DailyActivityRow, Member
 from ledger.periods import Cycle
 from ledger.seat_changes import seat_changes
@@ -95,6 +97,25 @@ def test_a_whole_cycle_costs_one_price_and_a_split_period_is_spread_per_cycle() 
     # a seat that left on Nov 16 is paid to that day
     left = [(Tenure(None, date(2026, 11, 16)),)]
     assert seat_cost(left, cycle, date(2026, 11, 15), date(2026, 11, 30), 3000) == 200
+
+
+def test_cycles_that_start_on_the_31st_keep_starting_on_the_month_s_last_day() -> None:
+    """Jan 31, Feb 28, Mar 31, Apr 30: stepping from a clamped start (Feb 28) must not drift
+    to the 28th; each whole cycle still costs one price."""
+    cycle = Cycle(start=date(2026, 1, 31), previous_start=date(2025, 12, 31))
+    starts = [
+        date(2025, 10, 31), date(2025, 11, 30), date(2025, 12, 31), date(2026, 1, 31),
+        date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31),
+    ]  # fmt: skip
+    for first, following in pairwise(starts):
+        for day in (first, following - timedelta(days=1)):
+            found = cycle_containing(cycle, day)
+            assert (found.start, next_cycle_start(found)) == (first, following), day
+    clamped = Cycle(start=date(2026, 2, 28), previous_start=date(2026, 1, 31))  # as Cursor says
+    assert next_cycle_start(clamped) == date(2026, 3, 31)
+    one = [(Tenure(None, None),)]
+    assert seat_cost(one, cycle, date(2026, 3, 31), date(2026, 5, 30), 3000) == 6000
+    assert seat_cost(one, clamped, date(2026, 2, 28), date(2026, 3, 30), 3000) == 3000
 
 
 def test_the_activity_window_backfills_the_first_run_and_closes_gaps() -> None:

@@ -111,3 +111,49 @@ def test_only_alerts_about_one_person_invite_a_limit() -> None:
     assert person_alert_email("threshold", "team") is None
     assert person_alert_email("anomaly_team", "team") is None
     assert person_alert_email("health", "…0000") is None
+
+
+def test_a_change_after_one_cursor_accepted_records_that_limit_as_the_old_one(
+    engine: Engine,
+) -> None:
+    """Until the next sync the snapshot still shows the limit before an accepted change: the
+    audit's next "old" is the limit Cursor last accepted, not the stale snapshot's."""
+    team = make_team(engine)
+    assert team.sync().ok
+    email = next(m.email for m in team.sim.team.members if not m.is_removed)
+    with session_scope(engine) as session:
+        before = person_limit(session, team.connection_id, email)
+        assert before is not None and before.own_dollars != 250
+
+        def change(dollars: int | None, minutes: int) -> int:
+            return start_change(
+                session,
+                workspace_id=1,
+                requested_by="UADMIN",
+                email=email,
+                before=before,
+                new_dollars=dollars,
+                now=team.clock.now + timedelta(minutes=minutes),
+            )
+
+        accepted = change(250, 1)
+        finish_change(
+            session,
+            accepted,
+            outcome=LimitOutcome.SUCCESS,
+            message="set",
+            now=team.clock.now + timedelta(minutes=1),
+        )
+        refused = change(7, 2)
+        finish_change(
+            session,
+            refused,
+            outcome=LimitOutcome.ERROR,
+            message="no",
+            now=team.clock.now + timedelta(minutes=2),
+        )
+        change(None, 3)
+    with session_scope(engine) as session:
+        newest, middle, oldest = history(session, 1)
+    assert oldest.old_dollars == before.own_dollars
+    assert (middle.old_dollars, newest.old_dollars) == (250, 250)  # a refusal changed nothing

@@ -76,15 +76,20 @@ def _complete(
     return DigestAdd(channel_id, local_time, cadence, group)
 
 
-def _time(word: str) -> time:
+def clock_time(word: str) -> time | None:
+    """``09:00``, ``17:30``, ``7pm`` or ``7:30am`` (lower case) as a time of day, else None."""
     hour, minute = 99, 0
     if clock := _CLOCK.fullmatch(word):
         hour, minute = int(clock[1]), int(clock[2])
     elif (am_pm := _AM_PM.fullmatch(word)) and 1 <= int(am_pm[1]) <= 12:
         hour = int(am_pm[1]) % 12 + (12 if am_pm[3] == "pm" else 0)
         minute = int(am_pm[2] or 0)
-    if hour <= 23 and minute <= 59:
-        return time(hour, minute)
+    return time(hour, minute) if hour <= 23 and minute <= 59 else None
+
+
+def _time(word: str) -> time:
+    if (at := clock_time(word)) is not None:
+        return at
     message = f"`{words.shown(word)}` isn't a time of day: "
     message += "use 24-hour HH:MM, e.g. `09:00` or `17:30`."
     raise Reject(message, "digest")

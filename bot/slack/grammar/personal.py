@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
 
 from bot.slack.grammar import words
 from bot.slack.grammar.commands import Command, PersonalLine, PersonalLineOff
+from bot.slack.grammar.digest import clock_time
 from bot.slack.grammar.refusals import Reject, no_more
 
 #: The words after `/spend me` that ask for (or stop) a personal line.
 CADENCES = {"daily": "daily", "weekly": "weekly"}
 OFF_WORDS = ("off", "stop", "unsubscribe")
 PERSONAL_WORDS = (*CADENCES, *OFF_WORDS)
-_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
-_AM_PM = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?([ap]m)")
 
 
 def personal_line(rest: list[str]) -> Command:
@@ -39,15 +37,8 @@ def personal_typo(rest: list[str]) -> Reject | None:
 
 
 def _time(token: str) -> time:
-    word = token.lower()
-    hour, minute = 99, 0
-    if clock := _CLOCK.fullmatch(word):
-        hour, minute = int(clock[1]), int(clock[2])
-    elif (am_pm := _AM_PM.fullmatch(word)) and 1 <= int(am_pm[1]) <= 12:
-        hour = int(am_pm[1]) % 12 + (12 if am_pm[3] == "pm" else 0)
-        minute = int(am_pm[2] or 0)
-    if hour <= 23 and minute <= 59:
-        return time(hour, minute)
+    if (at := clock_time(token.lower())) is not None:
+        return at
     message = f"`{words.shown(token)}` isn't a time of day: use your local 24-hour HH:MM, "
     message += "e.g. `/spend me daily 08:30`."
     raise Reject(message, "me")

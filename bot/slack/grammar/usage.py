@@ -21,8 +21,8 @@ _EXAMPLES = {
     "periods": "`/spend cursor 2025-01-01..2025-01-31`",
 }
 USAGE: dict[str, str] = {
-    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|limit|periods]`, e.g. "
-    "`/spend help budget`",
+    "help": "`/spend help [cursor|me|settings|digest|budget|alerts|limit|seats|adoption|periods]`, "
+    "e.g. `/spend help budget`",
     "cursor": "`/spend cursor [period] [by user|model|day|kind] [top N] [@person|email] "
     "[vs previous|vs PERIOD] [chart] [public] [csv]`\n• `/spend cursor` (this billing cycle, "
     "by person)\n• `/spend cursor 7d by model`\n• `/spend cursor last-cycle top 10`\n"
@@ -55,6 +55,7 @@ USAGE: dict[str, str] = {
     "alerts": "`/spend alerts` lists open budget and anomaly alerts.",
     "limit": "Admins, a person's Cursor spend limit (Enterprise teams; whole dollars, "
     "confirmed in a dialog):\n• `/spend limit @alice $200` (or her email)\n"
+    "• `/spend limit @alice` opens the dialog with her current limit\n"
     "• `/spend limit @alice off` removes it\n• `/spend limits` everyone with a limit\n"
     "• `/spend limits history` the changes made, and Cursor's answers",
     "periods": f"{PERIOD_USAGE} Examples: {_EXAMPLES['periods']}, `/spend cursor last week`, "
