@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from digests.format import csv_text, dollars, json_cents, printable
+from digests.group_words import group_title
 from digests.history_words import first_local_day, gap_words
 from digests.words import provider_name
 from ledger.comparisons import Comparison, RowChange
@@ -47,7 +48,8 @@ def title(comparison: Comparison) -> str:
     report = comparison.current
     who = f" for {report.user}" if report.user else ""
     name = provider_name(report.provider)
-    return f"{name} spend{who}: {report.period.label} vs {against_label(comparison)}"
+    where = group_title(report)
+    return f"{name} spend{who}{where}: {report.period.label} vs {against_label(comparison)}"
 
 
 def history_notes(comparison: Comparison) -> list[str]:

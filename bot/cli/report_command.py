@@ -74,8 +74,8 @@ def report_cursor(
         fail("--group shows one billing group by user or model: drop --user, use --by user|model.")
     if by.strip().lower() == "group" and user is not None:
         fail("--by group covers the whole team: drop --user.")
-    if group is not None and (against is not None or chart is not None):
-        fail("--group does not combine with --vs or --chart yet: drop --group, or use --by group.")
+    if chart is not None and (group is not None or by.strip().lower() == "group"):
+        fail("--chart is not drawn by billing group yet: drop --chart, or chart --by user|model.")
     settings = settings_or_exit()
     moment = parse_now(now)
     with clean_errors():
@@ -85,6 +85,7 @@ def report_cursor(
             comparison = comparison_for(
                 engine, workspace_ref=workspace, period_text=period,
                 against=" ".join(against.lower().split()), by=by, user=user, now=moment,
+                group=group,
             )  # fmt: skip
         report = comparison.current if comparison is not None else report_for(
             engine, workspace_ref=workspace, period_text=period, by=by, user=user, now=moment,

@@ -30,6 +30,7 @@ def comparison_reply(
         by=query.by,
         now=services.clock(),
         user=subject,
+        group=query.group,
         viewer=viewer,
         cache=services.reports,
     )

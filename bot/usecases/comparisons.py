@@ -43,11 +43,13 @@ def comparison_for(
     by: str,
     now: datetime,
     user: str | None = None,
+    group: str | None = None,
     viewer: Viewer | None = None,
     cache: ReportCache | None = None,
 ) -> Comparison:
-    """Both reports (each as a report of its own would be), then their difference; ``viewer``
-    (None: every row) limits the rows compared as it limits a report's rows."""
+    """Both reports (each as a report of its own would be, of one billing ``group`` if
+    given), then their difference; ``viewer`` (None: every row) limits the rows compared as
+    it limits a report's rows."""
 
     def report(text: str) -> Report:
         return report_for(
@@ -57,6 +59,7 @@ def comparison_for(
             by=by,
             now=now,
             user=user,
+            group=group,
             cache=cache,
         )
 

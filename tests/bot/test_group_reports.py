@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from sqlalchemy import Engine
 
 from bot.slack.grammar import Invalid, SpendQuery, parse
 from bot.testing.fake_slack import FakeSlack
+from bot.usecases.reports import report_for
 from connectors.cursor.sim_team import DEMO_API_KEY, SimulatorConfig
 from connectors.cursor.simulator import CursorSimulator, running_server
+from digests.format import dollars
 from digests.group_words import PLAN_REFUSAL
 from ledger.secrets import generate_secret_key
 from tests.bot.cli_support import run
@@ -44,6 +47,8 @@ def test_group_queries_parse(text: str, group: str | None, by: str, period: str)
         ("me by group", "cover many people"),
         ("cursor group Platform alice@acme.test", "cover many people"),
         ("cursor group <@U123>", "can't be a billing group's name"),
+        ('cursor group "Platform" chart', "not drawn by billing group"),
+        ("cursor 30d by group chart", "not drawn by billing group"),
     ],
 )
 def test_bad_group_queries_are_refused_with_the_reason(text: str, said: str) -> None:
@@ -89,6 +94,25 @@ def test_one_groups_spend_by_model_and_by_user(group_bot: Harness) -> None:
     text = group_bot.reply_text(key)
     assert any(email in text for email in members)
     assert not any(email in text for email in others)
+
+
+def test_one_groups_comparison_is_the_difference_of_its_two_reports(group_bot: Harness) -> None:
+    name = names(group_bot)[0]
+    _, key = group_bot.command(f'cursor group "{name}" 7d by model vs previous')
+    text = group_bot.reply_text(key)
+
+    def total(period: str, group: str | None = name) -> str:
+        report = report_for(
+            group_bot.engine, workspace_ref="T1", period_text=period, by="model",
+            now=group_bot.clock.now, group=group,
+        )  # fmt: skip
+        return dollars(report.totals.cents)
+
+    today = group_bot.clock.now.date()
+    earlier = f"{today - timedelta(days=13)}..{today - timedelta(days=7)}"
+    assert f'for group "{name}"' in text
+    assert f"{total('7d')} vs {total(earlier)}" in text
+    assert total("7d", group=None) != total("7d")  # the team's total is not what was compared
 
 
 def test_members_see_only_their_own_row_of_a_group(group_bot: Harness) -> None:
@@ -173,6 +197,16 @@ def test_cli_report_of_one_group_and_its_refusals(group_env: dict[str, str]) -> 
     assert code == 1 and "by user or model" in err
     code, _, err = run(group_env, "report", "cursor", "-w", "T1", "--group", "Nope")
     assert code == 1 and "no billing group" in err
+    code, _, err = run(
+        group_env, "report", "cursor", "-w", "T1", "--by", "group", "--chart", "/tmp/never.png"
+    )
+    assert code == 1 and "not drawn by billing group" in err
+    code, out, err = run(
+        group_env, "report", "cursor", "-w", "T1", "--group", name, "--vs", "previous", "-f", "json"
+    )
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["group"]["name"] == name and "comparison" in payload
 
 
 def test_cli_groups_lists_cursors_groups_with_the_ledgers_totals(

@@ -45,8 +45,17 @@ def _checked(name: str, topic: str) -> str:
     return clean
 
 
-def check_group_query(group: str | None, by: str, single: bool, topic: str) -> None:
-    """Refuse what a report by group cannot be: one person's, or one group by day or kind."""
+def check_group_query(
+    group: str | None, by: str, single: bool, topic: str, *, chart: bool = False
+) -> None:
+    """Refuse what a report by group cannot be: one person's, one group by day or kind, or
+    (not yet) a chart."""
+    if chart and (group is not None or by == "group"):
+        raise Reject(
+            "Charts are not drawn by billing group yet: drop `chart` for the numbers, or "
+            "chart `by user` or `by model`.",
+            topic,
+        )
     if (group is not None or by == "group") and single:
         raise Reject(
             "Billing groups cover many people: drop the person, or drop the group "

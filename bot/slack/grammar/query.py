@@ -34,7 +34,7 @@ class _Query:
         single = "me" in self.flags or self.user_id is not None or self.email is not None
         by = self.by or ("day" if single else "user")
         me, public, csv = ("me" in self.flags, "public" in self.flags, "csv" in self.flags)
-        check_group_query(self.group, by, single, self.seen.topic)
+        check_group_query(self.group, by, single, self.seen.topic, chart="chart" in self.flags)
         return SpendQuery(
             period=self.period, by=by, top=self.top, user_id=self.user_id, email=self.email,
             me=me, public=public, csv=csv, compare=self.compare, chart="chart" in self.flags,
