@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, assert_never
+from typing import Any, TypeAlias, assert_never
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
@@ -208,6 +208,31 @@ def _dispatch(
             return budgets.list_alerts(services, client, caller)
         case grammar.Help(topic="periods"):  # with today's dates: needs the workspace's zone
             return period_help.periods_help_reply(services, caller)
+        case (
+            grammar.LimitList() | grammar.LimitHistory() | grammar.LimitSet()
+            | grammar.SeatsQuery() | grammar.AdoptionQuery() | grammar.SetSeatPrice()
+            | grammar.PersonalLine() | grammar.PersonalLineOff()
+        ):  # fmt: skip
+            return _dispatch_people(services, client, caller, command)
+        case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
+            # Answered with the acknowledgement, or by the connect modal.
+            return immediate_answer(command)
+        case _:
+            assert_never(command)
+
+
+PeopleCommand: TypeAlias = (
+    grammar.LimitList | grammar.LimitHistory | grammar.LimitSet
+    | grammar.SeatsQuery | grammar.AdoptionQuery | grammar.SetSeatPrice
+    | grammar.PersonalLine | grammar.PersonalLineOff
+)  # fmt: skip
+
+
+def _dispatch_people(
+    services: BotServices, client: WebClient, caller: Caller, command: PeopleCommand
+) -> Reply | None:
+    """Spend limits, seats and adoption, personal lines."""
+    match command:
         case grammar.LimitList():
             return spend_limits.limits_reply(services, client, caller)
         case grammar.LimitHistory():
@@ -224,9 +249,6 @@ def _dispatch(
             return personal_lines.subscribe(services, client, caller, command)
         case grammar.PersonalLineOff():
             return personal_lines.unsubscribe(services, caller)
-        case grammar.Help() | grammar.SecretRefused() | grammar.Invalid() | grammar.Connect():
-            # Answered with the acknowledgement, or by the connect modal.
-            return immediate_answer(command)
         case _:
             assert_never(command)
 
