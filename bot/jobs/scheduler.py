@@ -58,6 +58,7 @@ from bot.usecases.personal_delivery import PersonalSender
 from bot.usecases.sync_schedule import last_syncs
 from bot.usecases.syncs import sync_for_bot, workspace_of
 from digests.chart import warm_up
+from ledger.alerts.pending import pending_evaluations
 from ledger.errors import SyncAlreadyRunning, SyncNotDue
 from ledger.lease import orphaned_syncs, wall_clock
 from ledger.metrics import record_claim
@@ -237,7 +238,8 @@ class Scheduler:
     def sweep_syncs(self) -> None:
         """Sync, one after another, the connections due a light or deep sync, or whose
         replica died mid-sync (once its lease expired): a turn missed is caught up here.
-        Replicas go through them in different orders, so that several share a backlog."""
+        Replicas go through them in different orders, so that several share a backlog.
+        Then evaluate the budgets of workspaces whose newest data no evaluation has read."""
         now = self.services.clock()
         orphaned = orphaned_syncs(self.services.engine, wall_clock())  # leases: wall clock
         due = [
@@ -250,6 +252,12 @@ class Scheduler:
             if self.services.stopping.is_set():
                 return
             self.sync_connection(connection_id)
+        # Syncs run for a digest, a personal line or a question are not followed by an
+        # evaluation where they ran: their new data is evaluated here.
+        for workspace_id in pending_evaluations(self.services.engine, self.services.clock()):
+            if self.services.stopping.is_set():
+                return
+            self.evaluate_alerts(workspace_id)
 
     def sync_connection(self, connection_id: int) -> None:
         """The scheduled sync of a connection, unless another replica is doing or did it."""

@@ -20,6 +20,7 @@ from digests.alerts import AlertView, alert_view, alerts_message
 from ledger import claims, deliveries
 from ledger.alerts.evaluate import AlertSettings, evaluate
 from ledger.alerts.lifecycle import due_notifications, mark_notified
+from ledger.alerts.pending import evaluation_key
 from ledger.db import session_scope
 from ledger.deliveries import Claim
 from ledger.installs import installed
@@ -170,7 +171,7 @@ class AlertNotifier:
         together (the queries of one evaluation serve them all), then finish their claims;
         on a failure the claims are given back for the next pass."""
         engine = self.services.engine
-        keys = {f"alerts:{workspace_id}": workspace_id for workspace_id in workspace_ids}
+        keys = {evaluation_key(workspace_id): workspace_id for workspace_id in workspace_ids}
         held = claims.claim_many(
             engine, list(keys), now=claim_clock(), ttl=EVALUATION_TTL, fresh_within=HOURLY_FRESHNESS
         )
@@ -207,7 +208,7 @@ class AlertNotifier:
         try:
             with claims.claimed(
                 self.services.engine,
-                f"alerts:{workspace_id}",
+                evaluation_key(workspace_id),
                 clock=claim_clock,
                 ttl=EVALUATION_TTL,
                 fresh_within=fresh_within,

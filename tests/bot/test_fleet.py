@@ -35,7 +35,7 @@ from ledger.accounts import get_or_create_workspace, store_connection
 from ledger.budgets import add_budget
 from ledger.db import make_engine, session_scope
 from ledger.lease import LEASES
-from ledger.models import SyncRun, SyncStatus
+from ledger.models import SyncRun, SyncStatus, SyncTrigger
 from ledger.rollups import ROLLUPS
 from ledger.schedules import add_schedule
 from ledger.secrets import SecretBox, generate_secret_key
@@ -249,7 +249,9 @@ def test_three_replicas_split_the_work_do_it_once_and_finish_a_killed_sync(
         )
         assert max(asked.values()) == 1, "a Cursor window was read twice"
         by_replica = [r.synced() for r in fleet.replicas]
-        assert set().union(*by_replica) == set(connections)
+        # A digest due before its workspace's first scheduled sync syncs it itself.
+        by_digests = {r.connection_id for r in fleet.runs() if r.trigger == SyncTrigger.DIGEST}
+        assert set().union(*by_replica) | by_digests == set(connections)
         assert sum(1 for synced in by_replica if synced) > 1, by_replica  # the work was split
         for connection_id in connections:
             assert same_cents(fleet.ledger_total(connection_id), fleet.truth())

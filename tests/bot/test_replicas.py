@@ -26,13 +26,15 @@ from bot.usecases import alert_delivery
 from bot.usecases.alert_delivery import AlertNotifier
 from bot.usecases.connect import connect_cursor
 from bot.usecases.digest_delivery import DigestSender
+from bot.usecases.syncs import sync_for_bot
 from connectors.cursor.endpoints import USAGE_EVENTS
 from ledger import claims
 from ledger.accounts import find_workspace
 from ledger.alerts.evaluate import evaluate
+from ledger.alerts.pending import pending_evaluations
 from ledger.budgets import add_budget
 from ledger.db import session_scope
-from ledger.models import SyncRun, SyncStatus
+from ledger.models import SyncRun, SyncStatus, SyncTrigger
 from ledger.schedules import add_schedule
 from tests.bot.harness import ADMIN, MEMBER, Harness, build_harness
 
@@ -247,3 +249,32 @@ def test_an_evaluation_after_a_sync_that_finds_another_going_is_asked_for_again(
     replica.evaluate_alerts(*again.args)
     assert len(dms()) == 1
     replica.apscheduler.shutdown(wait=False)
+
+
+def test_a_sync_run_for_a_digest_is_evaluated_by_the_next_sweep_once(fleet: Harness) -> None:
+    """A digest's pre-sync (or a personal line's, or a question's) lands new data where
+    nothing evaluates it: the next sweep does, on one replica, and later sweeps do not."""
+    bot = fleet
+    set_up_two_workspaces(bot)
+    sweepers = replicas(bot)
+    for sweeper in sweepers:
+        sweeper.apscheduler.start(paused=True)
+    workspace_id = 1
+    assert pending_evaluations(bot.engine, bot.clock.now) == []  # nothing synced yet
+    sync_for_bot(bot.services, 1, trigger=SyncTrigger.DIGEST, now=bot.clock.now)
+    assert pending_evaluations(bot.engine, bot.clock.now) == [workspace_id]
+
+    def dms() -> list[object]:
+        calls = bot.slack.calls_to("chat.postMessage")
+        return [c for c in calls if c.params["channel"] == "D" + MEMBER]
+
+    assert dms() == []
+    bot.clock.advance(minutes=1)
+    together(sweepers, lambda s: s.sweep_syncs())
+    assert len(dms()) == 1  # the budget crossed by the digest's sync: alerted once
+    assert pending_evaluations(bot.engine, bot.clock.now) == []
+    bot.clock.advance(minutes=1)
+    together(sweepers, lambda s: s.sweep_syncs())
+    assert len(dms()) == 1
+    for sweeper in sweepers:
+        sweeper.apscheduler.shutdown(wait=False)
