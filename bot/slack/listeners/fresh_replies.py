@@ -92,8 +92,9 @@ def _ends_within(sync: Future[None], seconds: float) -> bool:
         sync.result(timeout=seconds)
     except FutureTimeout:
         return False
-    except Exception:  # the sync logs its own failures; answer on what there is
-        logger.exception("a light sync for a question failed")
+    except Exception as exc:  # answer on what there is; the class only: messages may
+        # quote Cursor's answers
+        logger.error("a light sync for a question failed (%s)", type(exc).__name__)
     return True
 
 
