@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from digests.blocks import Message, code_lines, context, fields_section, section
-from digests.format import dollars, escape, json_cents, local_time, printable
+from digests.format import dollars, escape, json_cents, printable
+from digests.freshness_words import data_as_of
 from digests.history_words import gap_note, period_gap
 from ledger.adoption import AdoptionReport, AdoptionRow
 from ledger.visibility import Viewer, may_see_person, visible_person_rows
@@ -91,7 +92,7 @@ def adoption_message(report: AdoptionReport, *, viewer: Viewer | None = None) ->
         more = 0
     if outliers := _outliers(report, viewer):
         blocks.append(section("\n".join(outliers)))
-    notes = [f"Data as of {local_time(report.as_of, report.timezone)}"]
+    notes = [data_as_of(report.as_of, report.timezone)]
     if gap := _gap(report)[1]:
         notes.append(gap_note(gap))
     if more > 0:

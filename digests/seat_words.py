@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from digests.blocks import MAX_SECTION_CHARS, Message, context, fields_section, section
-from digests.format import dollars, escape, json_cents, local_time, printable
+from digests.format import dollars, escape, json_cents, printable
+from digests.freshness_words import data_as_of
 from digests.history_words import gap_note, period_gap
 from ledger.seats import IdleSeat, SeatReport
 
@@ -87,7 +88,7 @@ def seat_message(report: SeatReport) -> Message:
     if changes:
         total = len(report.joined) + len(report.left)
         blocks.append(section(_bounded("*Seats that joined or left*", changes, total)))
-    notes = [f"Data as of {local_time(report.as_of, report.timezone)}"]
+    notes = [data_as_of(report.as_of, report.timezone)]
     if gap := _gap(report)[1]:
         notes.append(gap_note(gap))
     if report.seat_price_cents is None:
